@@ -1,0 +1,1 @@
+"""Lookout benchmarks, run by ``lookout bench AREA``."""

@@ -1,0 +1,1 @@
+"""console package (see README.md)."""

@@ -1,0 +1,1 @@
+"""flight package (see README.md)."""

@@ -1,0 +1,30 @@
+"""Config section models owned by ``flight``: ``[links.*]`` and ``[sim]``."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LinkConfig(_Strict):
+    """One MAVLink connection, e.g. ``[links.patrol1] url = "udp:0.0.0.0:14550"``."""
+
+    url: str = Field(description="pymavlink URL: udp:HOST:PORT, udpout:HOST:PORT, tcp:HOST:PORT, /dev/ttyUSB0,57600")
+    sysid: int | None = Field(None, ge=1, le=255, description="only this vehicle on the link; None = all")
+    signing_key: str | None = Field(
+        None, description="MAVLink2 signing key: 64 hex chars, or 'env:VAR' to read it from the environment"
+    )
+    tlog: bool = Field(True, description="record every message to a .tlog in the data directory")
+
+
+class SimConfig(_Strict):
+    """The embedded simulated copters used by ``lookout demo`` and ``lookout sim``."""
+
+    vehicles: int = Field(3, ge=1, le=50, description="number of simulated copters")
+    home: tuple[float, float, float] = Field(
+        (52.2297, 21.0122, 100.0), description="home of vehicle 0: lat_deg, lon_deg, alt_amsl_m"
+    )
+    speedup: float = Field(1.0, gt=0, le=100, description="simulation speed multiplier")

@@ -1,0 +1,1 @@
+"""Embedded simulated copter (see flight/README.md)."""

@@ -1,0 +1,3 @@
+from lookout.cli import main
+
+raise SystemExit(main())

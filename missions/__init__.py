@@ -1,0 +1,1 @@
+"""missions package (see README.md)."""
