@@ -34,8 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Drone and camera patrol console: fly MAVLink patrols, watch cameras, dispatch alerts.",
     )
     parser.add_argument("--version", action="version", version=f"lookout {__version__}")
-    parser.add_argument("--config", metavar="FILE", help="lookout.toml (default: $LOOKOUT_CONFIG, else built-in defaults)")
-    parser.add_argument("--data-dir", metavar="DIR", help="data directory (default: $LOOKOUT_DATA or ~/.local/share/lookout)")
+    parser.add_argument(
+        "--config", metavar="FILE", help="lookout.toml (default: $LOOKOUT_CONFIG, else built-in defaults)"
+    )
+    parser.add_argument(
+        "--data-dir", metavar="DIR", help="data directory (default: $LOOKOUT_DATA or ~/.local/share/lookout)"
+    )
     parser.add_argument(
         "--log-level", default=None, choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="stderr log level"
     )

@@ -31,7 +31,9 @@ class _Strict(BaseModel):
 
 
 class StorageConfig(_Strict):
-    data_dir: Path | None = Field(None, description="where alerts, evidence, logs live; None = LOOKOUT_DATA or ~/.local/share/lookout")
+    data_dir: Path | None = Field(
+        None, description="where alerts, evidence, logs live; None = LOOKOUT_DATA or ~/.local/share/lookout"
+    )
     evidence_max_gb: float = Field(20.0, gt=0, description="evidence retention cap; oldest clips go first")
 
 
@@ -87,7 +89,13 @@ def parse_config(text: str, source: str = "lookout.toml") -> LookoutConfig:
 
 
 def _first_error_line(exc: ValidationError, text: str, source: str) -> str:
-    err = exc.errors()[0]
+    # A misspelt key also makes the real key "missing": the unknown key is the cause, report it first.
+    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    more = f" (+{len(errors) - 1} more; run `lookout config check` again after fixing)" if len(errors) > 1 else ""
+    return _error_line(errors[0], text, source) + more
+
+
+def _error_line(err: Any, text: str, source: str) -> str:
     loc = [str(p) for p in err["loc"]]
     key = ".".join(loc)
     line = _locate(text, loc)

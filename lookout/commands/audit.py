@@ -32,6 +32,17 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         print(f"lookout audit: error: {path}: TAMPERED: {result.reason}", file=sys.stderr)
         return 1
     for e in ctx.audit().entries(limit=args.n):
-        print(json.dumps({"seq": e.seq, "t_utc": e.t_utc, "actor": e.actor, "action": e.action,
-                          "subject": e.subject, "detail": e.detail, "hash": e.hash}))
+        print(
+            json.dumps(
+                {
+                    "seq": e.seq,
+                    "t_utc": e.t_utc,
+                    "actor": e.actor,
+                    "action": e.action,
+                    "subject": e.subject,
+                    "detail": e.detail,
+                    "hash": e.hash,
+                }
+            )
+        )
     return 0

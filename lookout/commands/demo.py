@@ -1,4 +1,4 @@
-"""``lookout demo``: console + embedded drones + sample feeds, fully offline. Not built yet (needs the console (open issue))."""
+"""``lookout demo``: console + embedded drones + sample feeds, fully offline (not built yet)."""
 
 from __future__ import annotations
 
@@ -8,4 +8,6 @@ from lookout.commands import add_not_built
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    add_not_built(sub, "demo", "Console + embedded drones + sample feeds, fully offline", "needs the console (open issue)")
+    add_not_built(
+        sub, "demo", "Console + embedded drones + sample feeds, fully offline", "needs the console (open issue)"
+    )

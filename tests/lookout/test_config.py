@@ -27,13 +27,29 @@ url = "udp:0.0.0.0:14550"
     [
         ("", does_not_raise(), None),
         (GOOD, does_not_raise(), None),
-        ('[cameras.gate]\nurll = "rtsp://x"\n', pytest.raises(ConfigError), r"lookout.toml:2 cameras.gate.urll: unknown key \(did you mean 'url'\?\)"),
-        ('[cameras.gate]\nurl = "rtsp://x"\nfps = 0\n', pytest.raises(ConfigError), r"lookout.toml:3 cameras.gate.fps: input should be greater than 0"),
+        (
+            '[cameras.gate]\nurll = "rtsp://x"\n',
+            pytest.raises(ConfigError),
+            r"lookout.toml:2 cameras.gate.urll: unknown key \(did you mean 'url'\?\)",
+        ),
+        (
+            '[cameras.gate]\nurl = "rtsp://x"\nfps = 0\n',
+            pytest.raises(ConfigError),
+            r"lookout.toml:3 cameras.gate.fps: input should be greater than 0",
+        ),
         ("[cameras.gate]\nfps = 5\n", pytest.raises(ConfigError), r"cameras.gate.url: required key is missing"),
         ("[storag]\n", pytest.raises(ConfigError), r"lookout.toml:1 storag: unknown key \(did you mean 'storage'\?\)"),
-        ("[sim]\nvehicles = 'three'\n", pytest.raises(ConfigError), r"lookout.toml:2 sim.vehicles: input should be a valid integer"),
+        (
+            "[sim]\nvehicles = 'three'\n",
+            pytest.raises(ConfigError),
+            r"lookout.toml:2 sim.vehicles: input should be a valid integer",
+        ),
         ("[sim\nvehicles = 3\n", pytest.raises(ConfigError), r"not valid TOML"),
-        ("cameras.gate.url = 'rtsp://x'\ncameras.gate.imgsz = 333\n", pytest.raises(ConfigError), r"lookout.toml:2 cameras.gate.imgsz: input should be a multiple of 32"),
+        (
+            "cameras.gate.url = 'rtsp://x'\ncameras.gate.imgsz = 333\n",
+            pytest.raises(ConfigError),
+            r"lookout.toml:2 cameras.gate.imgsz: input should be a multiple of 32",
+        ),
     ],
 )
 def test_parse_config(text: str, expectation, message: str | None) -> None:
