@@ -15,3 +15,7 @@ if not os.environ.get("DISPLAY"):
 from lookout.models import prepare_offline_env  # noqa: E402
 
 prepare_offline_env(_SESSION_DIR / "ultralytics")
+
+from console.qtenv import sanitize_qt_env  # noqa: E402
+
+sanitize_qt_env()
