@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from vision.detect.ssd_mobilenet import SsdDetectorConfig
+from vision.detect.ultralytics_detect import UltralyticsDetectConfig
+from vision.detect.ultralytics_pose import PoseDetectorConfig
 
 
 class _Strict(BaseModel):
@@ -22,10 +27,50 @@ class CameraConfig(_Strict):
     lon_deg: float | None = Field(None, ge=-180, le=180, description="camera position, for the map")
 
 
+VehicleDetectorConfig = Annotated[SsdDetectorConfig | UltralyticsDetectConfig, Field(discriminator="type")]
+
+
 class DetectorsConfig(_Strict):
-    """Which weights the detectors use. ``None`` means the packaged model."""
+    """Which detectors and weights the pipeline uses. ``None`` weights means the packaged model.
+
+    ``[detectors.people]`` is the pose plugin (persons + keypoints, every analysed frame);
+    ``[detectors.vehicles]`` picks the vehicle plugin by ``type`` (``ssd-mobilenet`` default, or
+    ``yolo-detect``, chosen automatically when ``vehicle_weights`` is set), refreshed at a low rate.
+    """
 
     pose_weights: Path | None = Field(None, description="Ultralytics pose .pt/.onnx; None = packaged yolo11n-pose")
     vehicle_weights: Path | None = Field(
         None, description="Ultralytics detection .pt/.onnx for vehicles; None = packaged SSD-MobileNet (cv2.dnn)"
     )
+    people: PoseDetectorConfig = Field(default_factory=PoseDetectorConfig, description="the person/pose detector")
+    vehicles: VehicleDetectorConfig | None = Field(
+        default_factory=SsdDetectorConfig, description="the vehicle detector; omit the section for the default"
+    )
+    vehicles_enabled: bool = Field(True, description="run a vehicle detector at all")
+    vehicle_refresh_s: float = Field(10.0, ge=0, description="re-detect parked vehicles at least this often, s")
+    vehicle_scene_change: float = Field(
+        0.12, gt=0, le=1, description="also re-detect when the scene changes this much (mean abs diff, 0..1)"
+    )
+    tracker: Literal["bytetrack", "botsort"] = Field("bytetrack", description="Ultralytics tracker per feed")
+    track_history: int = Field(64, ge=2, le=10_000, description="positions kept per track for behaviour rules")
+    track_expire_s: float = Field(10.0, gt=0, description="forget a track not seen for this long, s")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _vehicle_weights_pick_plugin(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("vehicle_weights") and "vehicles" not in data:
+            return {**data, "vehicles": {"type": "yolo-detect"}}
+        return data
+
+    @model_validator(mode="after")
+    def _verify_vehicle_weights(self) -> DetectorsConfig:
+        if isinstance(self.vehicles, UltralyticsDetectConfig) and self.vehicle_weights is None:
+            raise ValueError("detectors.vehicles type 'yolo-detect' needs detectors.vehicle_weights (absolute path)")
+        if isinstance(self.vehicles, SsdDetectorConfig) and self.vehicle_weights is not None:
+            raise ValueError("detectors.vehicle_weights is set but detectors.vehicles.type is 'ssd-mobilenet'; "
+                             "use type 'yolo-detect' or remove vehicle_weights")
+        return self
+
+    @property
+    def active_vehicles(self) -> SsdDetectorConfig | UltralyticsDetectConfig | None:
+        return self.vehicles if self.vehicles_enabled else None

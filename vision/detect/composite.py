@@ -1,0 +1,160 @@
+"""People every frame, parked vehicles at a low rate: one detector made of two.
+
+Vehicles in a fixed camera's view change slowly, so the vehicle detector runs only when a feed's
+cached result is older than ``refresh_s`` or the scene changed (mean absolute difference of a small
+grey thumbnail against the one at the last refresh above ``scene_change``, e.g. a drone camera
+panning); in between the cached vehicles are reused. The two results are merged into one
+``Detections`` (vehicles get all-zero keypoints so rows stay aligned).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from vision.detect.base import Detector, Weights, build_detector, check_images
+from vision.types import Detections
+
+THUMB_SIZE = (64, 36)
+
+
+@dataclass(frozen=True, slots=True)
+class _VehicleCache:
+    t_mono: float
+    shape: tuple[int, ...]
+    thumb: np.ndarray
+    detections: Detections
+
+
+def _thumb(img: np.ndarray) -> np.ndarray:
+    import cv2
+
+    return cv2.resize(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), THUMB_SIZE, interpolation=cv2.INTER_AREA).astype(
+        np.float32
+    )
+
+
+def with_keypoints(det: Detections) -> Detections:
+    """``det`` with all-zero keypoints if it has none (so it merges with pose detections)."""
+    if det.keypoints is not None:
+        return det
+    return Detections(det.xyxy, det.confidence, det.class_id, det.tracker_id, np.zeros((len(det), 17, 3), np.float32))
+
+
+class CompositeDetector(Detector):
+    """``people`` on every image, ``vehicles`` refreshed per feed at a low rate and reused."""
+
+    type_key = "composite"
+
+    def __init__(
+        self,
+        people: Detector,
+        vehicles: Detector | None,
+        *,
+        refresh_s: float = 10.0,
+        scene_change: float = 0.12,
+        max_feeds: int = 256,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.people = people
+        self.vehicles = vehicles
+        self.refresh_s = refresh_s
+        self.scene_change = scene_change
+        self._max_feeds = max_feeds
+        self._clock = clock
+        self._cache: OrderedDict[str, _VehicleCache] = OrderedDict()
+        self.vehicle_runs = 0  # images the vehicle detector actually ran on (for stats and tests)
+
+    @property
+    def name(self) -> str:
+        v = self.vehicles.name if self.vehicles else "none"
+        return f"composite(people={self.people.name}, vehicles={v} every {self.refresh_s:g}s)"
+
+    @property
+    def classes(self) -> tuple[int, ...]:
+        return tuple(sorted(set(self.people.classes) | set(self.vehicles.classes if self.vehicles else ())))
+
+    def _needs_refresh(self, feed: str, img: np.ndarray, thumb: np.ndarray, now: float) -> bool:
+        c = self._cache.get(feed)
+        if c is None or c.shape != img.shape or now - c.t_mono >= self.refresh_s:
+            return True
+        return float(np.mean(np.abs(thumb - c.thumb))) / 255.0 > self.scene_change
+
+    def detect(
+        self,
+        images: list[np.ndarray],
+        feeds: Sequence[str] | None = None,
+        t_mono: Sequence[float] | None = None,
+    ) -> list[Detections]:
+        """Detect in each image. ``feeds`` names each image's feed (the vehicle cache key; default
+        one shared key, so a new scene is caught by the scene-change test); ``t_mono`` their times."""
+        check_images(images, self.name)
+        n = len(images)
+        feeds = list(feeds) if feeds is not None else ["default"] * n
+        times = list(t_mono) if t_mono is not None else [self._clock()] * n
+        if len(feeds) != n or len(times) != n:
+            raise ValueError(f"{n} images but {len(feeds)} feeds and {len(times)} times")
+        people = self.people.detect(images)
+        if self.vehicles is None:
+            return [with_keypoints(p) for p in people]
+        todo: list[int] = []  # images the vehicle detector runs on
+        source: list[int | None] = [None] * n  # which todo image's result an image reuses (None: cache)
+        latest: dict[str, int] = {}  # feed -> its latest todo image in this batch
+        for i, (img, feed, now) in enumerate(zip(images, feeds, times, strict=True)):
+            thumb = _thumb(img)
+            if self._needs_refresh(feed, img, thumb, now):
+                todo.append(i)
+                latest[feed] = i
+                self._cache[feed] = _VehicleCache(now, img.shape, thumb, Detections.empty())
+                self._cache.move_to_end(feed)
+            source[i] = latest.get(feed)
+        found = dict(zip(todo, self.vehicles.detect([images[i] for i in todo]) if todo else [], strict=True))
+        self.vehicle_runs += len(todo)
+        for i in todo:  # in order, so the feed's cache ends with its latest refresh
+            c = self._cache[feeds[i]]
+            self._cache[feeds[i]] = _VehicleCache(c.t_mono, c.shape, c.thumb, found[i])
+        vehicles = [
+            found[s] if s is not None else self._cache[f].detections for s, f in zip(source, feeds, strict=True)
+        ]
+        while len(self._cache) > self._max_feeds:
+            self._cache.popitem(last=False)
+        return [
+            Detections.merge([with_keypoints(p), with_keypoints(v)]) if len(v) else with_keypoints(p)
+            for p, v in zip(people, vehicles, strict=True)
+        ]
+
+    def forget(self, feed: str) -> None:
+        """Drop a feed's cached vehicles (e.g. after a reconnect)."""
+        self._cache.pop(feed, None)
+
+    def close(self) -> None:
+        self.people.close()
+        if self.vehicles is not None:
+            self.vehicles.close()
+
+
+def build_composite(
+    config,  # vision.config.DetectorsConfig (not imported: vision.config imports the plugin configs)
+    pose_weights: Path,
+    vehicle_weights: Weights,
+    *,
+    cache_dir: Path | None = None,
+    imgsz: int | None = None,
+) -> CompositeDetector:
+    """The pipeline's detector from ``[detectors]``; ``imgsz`` overrides the pose size for one feed."""
+    people_cfg = config.people if imgsz is None else config.people.model_copy(update={"imgsz": imgsz})
+    people = build_detector(people_cfg, pose_weights, cache_dir=cache_dir)
+    vehicles = None
+    if config.active_vehicles is not None:
+        try:
+            vehicles = build_detector(config.active_vehicles, vehicle_weights, cache_dir=cache_dir)
+        except BaseException:
+            people.close()
+            raise
+    return CompositeDetector(people, vehicles, refresh_s=config.vehicle_refresh_s,
+                             scene_change=config.vehicle_scene_change)
