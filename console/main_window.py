@@ -1,0 +1,236 @@
+"""Main window: map in the centre, fleet table + flight controls and the video wall in docks.
+
+Vehicle commands block until the vehicle ACKs, so they run on a ``QThreadPool`` worker and report
+back by signal; the GUI thread only polls immutable snapshots on a timer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDockWidget,
+    QDoubleSpinBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.fleet_model import FleetModel
+from console.mapview import MapView
+from console.services import ConsoleServices
+from console.video import VideoWall
+
+log = logging.getLogger(__name__)
+MODES = ("GUIDED", "AUTO", "LOITER", "RTL", "LAND", "BRAKE", "ALT_HOLD", "STABILIZE")
+
+
+class _Signals(QObject):
+    done = Signal(str)
+    failed = Signal(str)
+    progress = Signal(str)
+    mission_path = Signal(int, object)  # sysid, [(lat, lon), ...]
+
+
+class _Job(QRunnable):
+    def __init__(self, label: str, fn: Callable[[Callable[[str], None]], None], signals: _Signals) -> None:
+        super().__init__()
+        self.label, self.fn, self.signals = label, fn, signals
+
+    def run(self) -> None:
+        try:
+            self.fn(self.signals.progress.emit)
+        except Exception as exc:  # the status bar shows any failure; the console must stay up
+            self.signals.failed.emit(f"{self.label}: {exc}")
+        else:
+            self.signals.done.emit(f"{self.label}: done")
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, services: ConsoleServices, poll_hz: float = 10.0) -> None:
+        super().__init__()
+        self.services = services
+        self.setWindowTitle(services.title)
+        self.resize(1400, 860)
+        self.pool = QThreadPool(self)
+        self.signals = _Signals()
+        self.signals.done.connect(self._status)
+        self.signals.failed.connect(self._error)
+        self.signals.progress.connect(self._status)
+        self._quiet = _Signals(self)
+        self._quiet.failed.connect(lambda m: log.warning("%s", m))
+
+        self.map = MapView(services.tiles_dir)
+        if services.map_image is not None:
+            self.map.set_background(services.map_image)
+        if services.map_center is not None:
+            self.map.center_on(*services.map_center)
+        self.setCentralWidget(self.map)
+        self.map.vehicle_clicked.connect(self.select_vehicle)
+        self.map.fly_here_requested.connect(self._fly_here)
+        self._quiet.mission_path.connect(self.map.set_mission_path)
+
+        self.fleet_model = FleetModel()
+        self.table = QTableView()
+        self.table.setModel(self.fleet_model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.selectionModel().selectionChanged.connect(self._table_selection)
+        fleet_box = QWidget()
+        lay = QVBoxLayout(fleet_box)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.addWidget(self.table)
+        lay.addWidget(self._controls())
+        self._dock("Fleet", fleet_box, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.wall: VideoWall | None = None
+        if services.feeds:
+            self.wall = VideoWall(services.feeds)
+            self._dock("Video wall", self.wall, Qt.DockWidgetArea.RightDockWidgetArea)
+
+        self.selected: int | None = None
+        self._missions_drawn: set[int] = set()
+        self.statusBar().showMessage("Ready. Click a drone on the map or in the fleet table to select it.")
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self.poll)
+        self._timer.start(int(1000 / poll_hz))
+        quit_action = QAction("Quit", self)
+        quit_action.setShortcut("Ctrl+Q")
+        quit_action.triggered.connect(self.close)
+        self.addAction(quit_action)
+
+    # ---- layout -----------------------------------------------------------------------------
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+
+    def _controls(self) -> QWidget:
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.selected_label = QLabel("No drone selected")
+        row.addWidget(self.selected_label)
+        self.buttons: dict[str, QPushButton] = {}
+        self.alt_spin = QDoubleSpinBox()
+        self.alt_spin.setRange(2, 120)
+        self.alt_spin.setValue(30)
+        self.alt_spin.setSuffix(" m")
+        self.mode_combo = QComboBox()
+        self.mode_combo.addItems(MODES)
+        for name, slot in (
+            ("Arm", lambda: self._act("arm", lambda a, s: a.arm(s))),
+            ("Disarm", lambda: self._act("disarm", lambda a, s: a.disarm(s))),
+            ("Take off", lambda: self._act("takeoff", lambda a, s: a.takeoff(s, self.alt_spin.value()))),
+            ("Set mode", lambda: self._act("mode", lambda a, s: a.set_mode(s, self.mode_combo.currentText()))),
+            ("RTL", lambda: self._act("RTL", lambda a, s: a.rtl(s))),
+            ("Land", lambda: self._act("land", lambda a, s: a.land(s))),
+            ("Fly plan…", self._fly_plan_dialog),
+        ):
+            btn = QPushButton(name)
+            btn.clicked.connect(slot)
+            btn.setEnabled(False)
+            self.buttons[name] = btn
+            row.addWidget(btn)
+            if name == "Take off":
+                row.addWidget(self.alt_spin)
+            if name == "Set mode":
+                row.insertWidget(row.count() - 1, self.mode_combo)
+        row.addStretch(1)
+        return box
+
+    # ---- state ------------------------------------------------------------------------------
+    def poll(self) -> None:
+        for state in self.services.fleet.snapshot().values():
+            self.fleet_model.update(state)
+            self.map.set_vehicle(state)
+            if self.services.actions is not None and state.mission_total and state.sysid not in self._missions_drawn:
+                self._missions_drawn.add(state.sysid)
+                self._load_mission_path(state.sysid)
+
+    def select_vehicle(self, sysid: int) -> None:
+        self.selected = sysid
+        self.map.select(sysid)
+        self.selected_label.setText(f"Drone #{sysid}")
+        for btn in self.buttons.values():
+            btn.setEnabled(self.services.actions is not None)
+        for row in range(self.fleet_model.rowCount()):
+            if self.fleet_model.sysid_at(row) == sysid and self.table.currentIndex().row() != row:
+                self.table.selectRow(row)
+
+    def _table_selection(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if rows:
+            sysid = self.fleet_model.sysid_at(rows[0].row())
+            if sysid is not None and sysid != self.selected:
+                self.select_vehicle(sysid)
+
+    # ---- actions ----------------------------------------------------------------------------
+    def _act(self, label: str, call: Callable[..., None]) -> None:
+        actions, sysid = self.services.actions, self.selected
+        if actions is None or sysid is None:
+            return
+        self._status(f"#{sysid} {label}…")
+        self.pool.start(_Job(f"#{sysid} {label}", lambda _progress: call(actions, sysid), self.signals))
+
+    def _fly_here(self, lat: float, lon: float) -> None:
+        state = self.fleet_model.state(self.selected) if self.selected is not None else None
+        alt = state.alt_rel_m if state and state.alt_rel_m and state.alt_rel_m > 2 else self.alt_spin.value()
+        self._act(f"go to {lat:.5f},{lon:.5f}", lambda a, s: a.goto(s, lat, lon, alt))
+
+    def _fly_plan_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Fly patrol plan", "", "Plans (*.plan *.waypoints *.txt *.geojson *.kml)"
+        )
+        if path:
+            self.fly_plan(Path(path))
+
+    def fly_plan(self, path: Path) -> None:
+        actions, sysid = self.services.actions, self.selected
+        if actions is None or sysid is None:
+            return
+        self._missions_drawn.discard(sysid)
+        self.pool.start(_Job(f"#{sysid} fly {path.name}", lambda p: actions.fly_plan(sysid, path, p), self.signals))
+
+    def _load_mission_path(self, sysid: int) -> None:
+        actions = self.services.actions
+        if actions is None:
+            return
+        emit = self._quiet.mission_path.emit
+
+        def work(_progress: Callable[[str], None]) -> None:
+            emit(sysid, list(actions.mission_path(sysid)))
+
+        self.pool.start(_Job(f"#{sysid} mission", work, self._quiet))
+
+    def _status(self, text: str) -> None:
+        self.statusBar().setStyleSheet("")
+        self.statusBar().showMessage(text, 15000)
+
+    def _error(self, text: str) -> None:
+        log.warning("%s", text)
+        self.statusBar().setStyleSheet("color: #d32f2f; font-weight: bold")
+        self.statusBar().showMessage(text, 30000)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._timer.stop()
+        self.pool.waitForDone(3000)
+        for fn in self.services.on_close:
+            try:
+                fn()
+            except Exception:
+                log.exception("error while shutting down")
+        super().closeEvent(event)

@@ -1,0 +1,77 @@
+"""What the console needs from the rest of Lookout, as small protocols (no Qt here).
+
+The composition root (``lookout.wiring``) implements these over ``flight``, ``flight.sim`` and
+``vision``; the console only calls them. Every call that may block (a MAVLink command waits for
+its ACK) is made off the GUI thread by the console.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from flight.types import VehicleState
+
+
+class FleetSource(Protocol):
+    def snapshot(self) -> Mapping[int, VehicleState]:
+        """Latest state of every vehicle heard, by sysid. Must not block."""
+        ...
+
+
+class FlightActions(Protocol):
+    """Blocking vehicle commands; each raises the flight package's error with a clear reason."""
+
+    def arm(self, sysid: int) -> None: ...
+    def disarm(self, sysid: int) -> None: ...
+    def set_mode(self, sysid: int, mode: str) -> None: ...
+    def takeoff(self, sysid: int, alt_rel_m: float) -> None: ...
+    def goto(self, sysid: int, lat_deg: float, lon_deg: float, alt_rel_m: float) -> None: ...
+    def rtl(self, sysid: int) -> None: ...
+    def land(self, sysid: int) -> None: ...
+    def fly_plan(self, sysid: int, path: Path, progress: Callable[[str], None]) -> None: ...
+    def mission_path(self, sysid: int) -> Sequence[tuple[float, float]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class FeedFrame:
+    """What a video tile shows: an (already annotated) BGR image and a caption line."""
+
+    image: np.ndarray
+    caption: str
+    age_s: float = 0.0
+
+
+class VideoFeed(Protocol):
+    name: str
+
+    def latest(self) -> FeedFrame | None:
+        """Newest frame, or None if nothing arrived yet. Must not block."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class MapImage:
+    """A geo-referenced picture for the map background (e.g. the simulator's aerial image)."""
+
+    image: np.ndarray  # BGR
+    north_deg: float
+    south_deg: float
+    east_deg: float
+    west_deg: float
+
+
+@dataclass
+class ConsoleServices:
+    fleet: FleetSource
+    actions: FlightActions | None = None
+    feeds: Sequence[VideoFeed] = ()
+    map_image: MapImage | None = None
+    map_center: tuple[float, float] | None = None
+    tiles_dir: Path | None = None
+    title: str = "Lookout"
+    on_close: list[Callable[[], None]] = field(default_factory=list)

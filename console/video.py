@@ -1,0 +1,76 @@
+"""Video wall: tiles that poll their feed's newest (already annotated) frame and paint it."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from PySide6.QtCore import QRect, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent
+from PySide6.QtWidgets import QGridLayout, QWidget
+
+from console.mapview import bgr_to_qimage
+from console.services import VideoFeed
+
+STALE_S = 3.0
+
+
+class VideoTile(QWidget):
+    def __init__(self, feed: VideoFeed) -> None:
+        super().__init__()
+        self.feed = feed
+        self._image: QImage | None = None
+        self._caption = "waiting for video…"
+        self._stale = True
+        self.setMinimumSize(240, 150)
+
+    @property
+    def showing_video(self) -> bool:
+        return self._image is not None and not self._stale
+
+    def poll(self) -> None:
+        frame = self.feed.latest()
+        if frame is None:
+            return
+        self._image = bgr_to_qimage(frame.image)
+        self._caption = frame.caption
+        self._stale = frame.age_s > STALE_S
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor("#111"))
+        if self._image is not None:
+            img = self._image.scaled(
+                self.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+            )
+            p.drawImage((self.width() - img.width()) // 2, (self.height() - img.height()) // 2, img)
+        p.setFont(QFont("DejaVu Sans", 9, QFont.Weight.Bold))
+        bar = QRect(0, 0, self.width(), 20)
+        p.fillRect(bar, QColor(0, 0, 0, 160))
+        p.setPen(QColor("white"))
+        p.drawText(bar.adjusted(6, 0, -6, 0), Qt.AlignmentFlag.AlignVCenter, f"{self.feed.name}  {self._caption}")
+        if self._stale:
+            p.setPen(QColor("#ff5252"))
+            p.setFont(QFont("DejaVu Sans", 14, QFont.Weight.Bold))
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "NO SIGNAL" if self._image is None else "STALE")
+        p.end()
+
+
+class VideoWall(QWidget):
+    def __init__(self, feeds: Sequence[VideoFeed], fps: float = 10.0) -> None:
+        super().__init__()
+        self.tiles = [VideoTile(f) for f in feeds]
+        grid = QGridLayout(self)
+        grid.setContentsMargins(2, 2, 2, 2)
+        grid.setSpacing(2)
+        cols = max(1, math.ceil(math.sqrt(len(self.tiles))))
+        for i, tile in enumerate(self.tiles):
+            grid.addWidget(tile, i // cols, i % cols)
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self.poll)
+        self._timer.start(int(1000 / fps))
+
+    def poll(self) -> None:
+        for tile in self.tiles:
+            tile.poll()
