@@ -37,6 +37,8 @@ def open_source(
     """
     label = str(source)
     feed = name or _default_name(source)
+    if not label.strip():
+        raise SourceNotFound(feed, "''", "empty source", "give a file path, a URL (rtsp://host/x) or a device index")
     common: dict[str, Any] = {"fps_limit": fps_limit, "backoff_max_s": backoff_max_s, **kw}
     cv_opts = {"open_timeout_s": open_timeout_s, "read_timeout_s": read_timeout_s}
     if isinstance(source, int) or (isinstance(source, str) and source.strip().isdigit()):
