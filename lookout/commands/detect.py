@@ -1,11 +1,239 @@
-"""``lookout detect``: run detection and tracking on a source. Not built yet (issue 7, vision)."""
+"""``lookout detect SOURCE``: detect (people + keypoints, vehicles), track and annotate one source.
+
+SOURCE is an image, a directory/glob of images, a video file or a stream URL (rtsp/http/udp/...).
+``--json`` prints one JSON object per analysed frame::
+
+    {"type": "detection", "feed": "bus", "frame": 0, "capture_t_utc": "...",
+     "objects": [{"class": "person", "confidence": 0.88, "xyxy": [...], "tracker_id": 1,
+                  "keypoints": [[x, y, score] x 17] | null}]}
+
+(``"type": "event"`` lines are reserved for behaviour rules.) ``--out`` writes an annotated video, or
+an annotated image when SOURCE is a single image.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
-from lookout.commands import add_not_built
+import numpy as np
+
+from lookout.context import Context
+from lookout.models import packaged_pose_weights, packaged_ssd_graph, resolve_weights
+
+log = logging.getLogger(__name__)
+
+IMAGE_OUT_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+VIDEO_OUT_SUFFIXES = {".mp4": "mp4v", ".avi": "MJPG", ".mkv": "mp4v"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    add_not_built(sub, "detect", "Run detection and tracking on a source", "issue 7, vision")
+    p = sub.add_parser(
+        "detect",
+        help="detect and track people (with keypoints) and vehicles in an image, video or stream",
+        description="Run the detectors and the tracker on SOURCE (image, image dir/glob, video file, "
+        "rtsp/http/udp URL or device index) and print the results.",
+    )
+    p.add_argument("source", metavar="SOURCE")
+    p.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help="lookout.toml (also before 'detect')")
+    p.add_argument("--json", action="store_true", help="one JSON object per analysed frame on stdout")
+    p.add_argument("--out", metavar="FILE", help="write an annotated video (.mp4/.avi/.mkv) or, for one image, image")
+    p.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
+    p.add_argument("--imgsz", type=int, metavar="PX", help="pose inference size (default: [detectors.people] imgsz)")
+    p.add_argument("--tracker", choices=("bytetrack", "botsort", "none"), help="default: [detectors] tracker")
+    p.add_argument("--feed", metavar="NAME", help="feed name in the output (default: from SOURCE)")
+    p.set_defaults(func=run)
+
+
+def build_detector(ctx: Context, imgsz: int | None = None):
+    """The configured composite detector, weights resolved to absolute paths (packaged by default)."""
+    from vision.detect.composite import build_composite
+    from vision.detect.ssd_mobilenet import SsdDetectorConfig
+
+    cfg = ctx.config.detectors
+    pose = resolve_weights(cfg.pose_weights, "detectors.pose_weights") or packaged_pose_weights()
+    vehicles: Any = None
+    if isinstance(cfg.active_vehicles, SsdDetectorConfig):
+        graph = packaged_ssd_graph()
+        vehicles = (graph.graph_pb, graph.config_pbtxt)
+    elif cfg.active_vehicles is not None:
+        vehicles = resolve_weights(cfg.vehicle_weights, "detectors.vehicle_weights")
+    return build_composite(cfg, pose, vehicles, cache_dir=ctx.data_dir / "models", imgsz=imgsz)
+
+
+def _quiet_ultralytics() -> None:
+    """Ultralytics logs to stdout; stdout is ours (JSON lines), so send its log to stderr."""
+    os.environ.setdefault("YOLO_VERBOSE", "False")
+    import ultralytics.utils  # noqa: F401  # creates its logger
+
+    for h in logging.getLogger("ultralytics").handlers:
+        if isinstance(h, logging.StreamHandler) and h.stream is sys.stdout:
+            h.setStream(sys.stderr)
+
+
+@contextmanager
+def _frames(source: str, feed: str | None, max_frames: int | None) -> Iterator[Iterator[Any]]:
+    """Frames of ``source`` (``vision.feeds``), lossless for files, newest-first for live streams."""
+    from vision.feeds import open_source
+
+    src = open_source(source, feed)
+    with src:
+        def gen() -> Iterator[Any]:
+            for n, frame in enumerate(src):
+                if max_frames is not None and n >= max_frames:
+                    return
+                yield frame
+
+        yield gen()
+
+
+def _obj(det: Any, i: int) -> dict[str, Any]:
+    from vision.types import CLASS_NAMES, PERSON
+
+    cid = int(det.class_id[i])
+    kp = None
+    if det.keypoints is not None and cid == PERSON:
+        kp = [[round(float(x), 1), round(float(y), 1), round(float(s), 3)] for x, y, s in det.keypoints[i]]
+    return {
+        "class": CLASS_NAMES.get(cid, str(cid)),
+        "confidence": round(float(det.confidence[i]), 4),
+        "xyxy": [round(float(v), 1) for v in det.xyxy[i]],
+        "tracker_id": None if det.tracker_id is None else int(det.tracker_id[i]),
+        "keypoints": kp,
+    }
+
+
+class _VideoOut:
+    """Annotated frames to ``path`` via a temp file renamed at the end (nothing half-written)."""
+
+    def __init__(self, path: Path, fps: float) -> None:
+        from vision.detect.errors import OutputError
+
+        fourcc = VIDEO_OUT_SUFFIXES.get(path.suffix.lower())
+        if fourcc is None:
+            raise OutputError(path, "unknown video type", f"use one of {', '.join(VIDEO_OUT_SUFFIXES)}")
+        if not path.parent.is_dir():
+            raise OutputError(path, "its directory does not exist", "create it or choose another path")
+        self.path, self.fps, self.fourcc = path, fps, fourcc
+        self.tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
+        self.writer: Any = None
+        self.frames = 0
+
+    def write(self, img: np.ndarray) -> None:
+        import cv2
+
+        from vision.detect.errors import OutputError
+
+        if self.writer is None:
+            h, w = img.shape[:2]
+            self.size = (w, h)
+            self.writer = cv2.VideoWriter(str(self.tmp), cv2.VideoWriter_fourcc(*self.fourcc), self.fps, (w, h))
+            if not self.writer.isOpened():
+                raise OutputError(self.path, "cannot open a video writer", "check the suffix and permissions")
+        if (img.shape[1], img.shape[0]) != self.size:
+            img = cv2.resize(img, self.size)
+        self.writer.write(img)
+        self.frames += 1
+
+    def close(self, ok: bool) -> None:
+        if self.writer is not None:
+            self.writer.release()
+        if ok and self.frames:
+            os.replace(self.tmp, self.path)
+        else:
+            self.tmp.unlink(missing_ok=True)
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    from vision.detect.errors import OutputError, SourceError
+
+    if args.max_frames is not None and args.max_frames < 1:
+        raise SourceError(args.source, f"--max-frames {args.max_frames} is not positive", "give N >= 1")
+    suffix = Path(args.source).suffix.lower()
+    single_image = suffix in (*IMAGE_OUT_SUFFIXES, ".tif", ".tiff") and "*" not in args.source
+    out = Path(args.out).expanduser() if args.out else None
+    if out is not None and single_image and out.suffix.lower() not in IMAGE_OUT_SUFFIXES:
+        raise OutputError(out, "SOURCE is an image, so --out must be an image", "use .jpg or .png")
+    _ = ctx.data_dir  # sets the offline Ultralytics environment before anything imports it
+    _quiet_ultralytics()
+
+    import cv2
+
+    from vision.annotate import annotate
+    from vision.history import TrackHistory
+    from vision.track import Tracker
+
+    cfg = ctx.config.detectors
+    kind = args.tracker or cfg.tracker
+    detector = build_detector(ctx, args.imgsz)
+    tracker = None if kind == "none" or single_image else Tracker(kind)
+    history = TrackHistory(cfg.track_history, cfg.track_expire_s)
+    video: _VideoOut | None = None
+    ok = False
+    n = 0
+    try:
+        with _frames(args.source, args.feed, args.max_frames) as frames:
+            for frame in frames:
+                t0 = time.perf_counter()
+                t_s = frame.capture_t_utc.timestamp()
+                det = detector.detect([frame.image], feeds=[frame.feed], t_mono=[t_s])[0]
+                if tracker is not None:
+                    det = tracker.update(det, frame.image)
+                    history.update(t_s, det)
+                ms = (time.perf_counter() - t0) * 1000
+                n += 1
+                if args.json:
+                    print(json.dumps({
+                        "type": "detection",
+                        "feed": frame.feed,
+                        "frame": frame.index,
+                        "capture_t_utc": frame.capture_t_utc.isoformat(),
+                        "objects": [_obj(det, i) for i in range(len(det))],
+                    }), flush=True)
+                else:
+                    counts: dict[str, int] = {}
+                    for o in (_obj(det, i) for i in range(len(det))):
+                        counts[o["class"]] = counts.get(o["class"], 0) + 1
+                    found = ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "nothing"
+                    print(f"{frame.feed} frame {frame.index}: {found} ({ms:.0f} ms)", flush=True)
+                if out is not None:
+                    scene = annotate(frame.image, det)
+                    if single_image:
+                        _write_image(out, scene)
+                    else:
+                        if video is None:
+                            video = _VideoOut(out, 10.0)
+                        video.write(scene)
+        ok = True
+    finally:
+        if video is not None:
+            video.close(ok)
+        detector.close()
+    if n == 0:
+        raise SourceError(args.source, "gave no frames", "check that it is a readable image, video or live stream")
+    if out is not None and not args.json:
+        print(f"wrote {out}", file=sys.stderr)
+    _ = cv2  # imported above so a broken cv2 fails before the model loads
+    return 0
+
+
+def _write_image(path: Path, img: np.ndarray) -> None:
+    import cv2
+
+    from vision.detect.errors import OutputError
+
+    tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
+    try:
+        if not cv2.imwrite(str(tmp), img):
+            raise OutputError(path, "cv2 could not encode the image", "use .jpg or .png")
+    except cv2.error as exc:
+        raise OutputError(path, f"cannot be written ({exc})", "check the directory and permissions") from None
+    os.replace(tmp, path)

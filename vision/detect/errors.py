@@ -38,3 +38,13 @@ class SourceError(VisionError):
         self.source = source
         self.problem = problem
         self.fix = fix
+
+
+class OutputError(VisionError):
+    """An annotated image or video cannot be written."""
+
+    def __init__(self, path: Path | str, problem: str, fix: str) -> None:
+        super().__init__(f"output {path}: {problem}; {fix}")
+        self.path = Path(path)
+        self.problem = problem
+        self.fix = fix
