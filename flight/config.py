@@ -18,6 +18,10 @@ class LinkConfig(_Strict):
         None, description="MAVLink2 signing key: 64 hex chars, or 'env:VAR' to read it from the environment"
     )
     tlog: bool = Field(True, description="record every message to a .tlog in the data directory")
+    source_system: int = Field(255, ge=1, le=255, description="our (GCS) MAVLink system id")
+    source_component: int = Field(190, ge=0, le=255, description="our MAVLink component id (190 = MISSIONPLANNER)")
+    heartbeat_timeout_s: float = Field(2.0, gt=0, le=60, description="link lost after this long without a heartbeat")
+    telemetry_hz: float = Field(4.0, gt=0, le=50, description="position/attitude rate requested on first heartbeat")
 
 
 class SimConfig(_Strict):

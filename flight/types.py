@@ -46,3 +46,44 @@ class VehicleState:
     link_age_s: float = float("inf")
     last_heard_mono: float = 0.0
     statustexts: tuple[str, ...] = field(default=())  # newest last, bounded
+    # Added by the flight helper (defaults keep the lead's fields and order intact).
+    landed_state: str = "UNDEFINED"  # MAV_LANDED_STATE without prefix: ON_GROUND | IN_AIR | TAKEOFF | LANDING
+    mission_reached_seq: int = -1  # last MISSION_ITEM_REACHED (wire seq; ArduPilot counts home as 0)
+    prearm_ok: bool | None = None  # SYS_STATUS MAV_SYS_STATUS_PREARM_CHECK health bit, when reported
+    gps_hdop: float | None = None
+    battery_a: float | None = None
+    heartbeat_count: int = 0
+    custom_mode: int = 0  # raw HEARTBEAT.custom_mode (mode is its name)
+    base_mode: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CommandAck:
+    """A COMMAND_ACK as the command functions return it."""
+
+    command: int
+    command_name: str
+    result: int
+    result_name: str  # MAV_RESULT without prefix: ACCEPTED | DENIED | FAILED | ...
+    progress: int = 0
+    attempts: int = 1
+
+    @property
+    def accepted(self) -> bool:
+        return self.result == 0
+
+
+@dataclass(frozen=True, slots=True)
+class LinkStats:
+    """Counters of one link, read with ``Link.stats()``."""
+
+    url: str
+    messages: int = 0  # good frames parsed
+    garbage: int = 0  # bytes/frames that did not parse (bad magic, length, CRC)
+    bad_crc: int = 0  # subset of garbage: right shape, wrong checksum
+    bad_signature: int = 0  # signing on: frames with a wrong or missing signature
+    reader_errors: int = 0  # exceptions caught in the reader loop (socket errors, decoder bugs)
+    callback_errors: int = 0  # exceptions raised by subscriber callbacks (logged, swallowed)
+    sent: int = 0
+    vehicles: tuple[int, ...] = ()
+    tlog_path: str | None = None

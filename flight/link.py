@@ -1,0 +1,439 @@
+"""One MAVLink connection (pymavlink URL), its reader thread, and the vehicles heard on it.
+
+Shape (MAVSDK/MAVProxy): one reader thread runs ``recv_match(blocking=True, timeout=0.5)`` and
+turns messages into ``VehicleState`` snapshots (``flight.state``); sends go out under one lock;
+a service thread sends the GCS heartbeat at 1 Hz, runs the 2 s heartbeat watchdog and flushes the
+tlog. Several vehicles per link are routed by sysid (state follows the autopilot component that
+sent the first vehicle heartbeat). On a vehicle's first heartbeat the link asks for telemetry with
+SET_MESSAGE_INTERVAL, falling back to REQUEST_DATA_STREAM (ArduCopter sends only heartbeats until
+asked). Garbage and bad-CRC frames are counted, never raised.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from flight._mav import command_name, enum_name, mavlink, mavutil
+from flight.errors import CommandTimeout, LinkError, NoVehicle
+from flight.signing import enable_signing, resolve_key
+from flight.state import STATE_MESSAGES, StateHub, Subscription, is_vehicle_heartbeat, reduce
+from flight.tlog import TlogWriter, open_tlog
+from flight.types import CommandAck, LinkStats, VehicleState
+
+log = logging.getLogger(__name__)
+
+_GIMBAL_MESSAGES = frozenset({"MOUNT_STATUS", "GIMBAL_DEVICE_ATTITUDE_STATUS", "STATUSTEXT"})
+_SERVICE_PERIOD_S = 0.25
+
+
+class Waiter:
+    """Messages matching (types, sysid, predicate), queued by the reader; ``get`` blocks the caller."""
+
+    def __init__(self, link: Link, types: frozenset[str], sysid: int | None, predicate: Callable[[Any], bool] | None):
+        self._link, self.types, self.sysid, self.predicate = link, types, sysid, predicate
+        self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+    def offer(self, msg: Any) -> None:
+        if self.sysid is not None and msg.get_srcSystem() != self.sysid:
+            return
+        if self.predicate is None or self.predicate(msg):
+            self._q.put(msg)
+
+    def get(self, timeout_s: float) -> Any | None:
+        try:
+            return self._q.get(timeout=max(timeout_s, 0.0))
+        except queue.Empty:
+            return None
+
+    def __enter__(self) -> Waiter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._link._remove_waiter(self)
+
+
+class Link:
+    """A live MAVLink connection. Use ``Link.open(url)`` (a context manager) and ``close()``."""
+
+    def __init__(self, conn: Any, url: str, *, sysid: int | None = None, tlog: TlogWriter | None = None,
+                 heartbeat_timeout_s: float = 2.0, telemetry_hz: float = 4.0, request_telemetry: bool = True):
+        self.url = url
+        self._conn = conn
+        self._sysid_filter = sysid
+        self._tlog = tlog
+        self.heartbeat_timeout_s = heartbeat_timeout_s
+        self.telemetry_hz = telemetry_hz
+        self._request_telemetry_on = request_telemetry
+        self.source_system = conn.source_system
+        self.source_component = conn.source_component
+        self._hub = StateHub()
+        self._send_lock = threading.Lock()
+        self._state_lock = threading.Lock()
+        self._changed = threading.Condition()
+        self._waiters: list[Waiter] = []
+        self._waiters_lock = threading.Lock()
+        self._last_hb: dict[int, float] = {}
+        self._last_msg: dict[int, float] = {}
+        self._texts: dict[int, deque[tuple[float, str]]] = {}
+        self._counts = {"messages": 0, "garbage": 0, "bad_crc": 0, "bad_signature": 0, "reader_errors": 0,
+                        "sent": 0}  # fmt: skip
+        self._stop = threading.Event()
+        self._reader = threading.Thread(target=self._read_loop, name=f"mavlink-reader {url}", daemon=True)
+        self._service = threading.Thread(target=self._service_loop, name=f"mavlink-service {url}", daemon=True)
+        self._reader.start()
+        self._service.start()
+
+    # ---- opening / closing -------------------------------------------------------------------
+    @classmethod
+    def open(cls, url: str, *, sysid: int | None = None, source_system: int = 255, source_component: int = 190,
+             signing_key: str | bytes | None = None, tlog_dir: Path | None = None, baud: int = 57600,
+             heartbeat_timeout_s: float = 2.0, telemetry_hz: float = 4.0, request_telemetry: bool = True,
+             wait_heartbeat_s: float | None = None) -> Link:
+        """Open ``url`` (pymavlink form: ``udp:H:P`` listen, ``udpout:H:P``, ``tcp:H:P``, ``/dev/ttyUSB0,57600``).
+
+        ``signing_key``: 64 hex chars, ``env:VAR`` or 32 raw bytes. ``tlog_dir``: record a .tlog there.
+        ``wait_heartbeat_s``: also wait for the (``sysid``) vehicle's heartbeat, raising ``NoVehicle``.
+        """
+        key = resolve_key(signing_key) if isinstance(signing_key, str) else signing_key
+        device, _, rate = url.partition(",")
+        try:
+            conn = mavutil.mavlink_connection(
+                device, baud=int(rate) if rate else baud, source_system=source_system,
+                source_component=source_component, autoreconnect=True, retries=1, robust_parsing=True,
+                dialect="ardupilotmega",
+            )  # fmt: skip
+        except (OSError, ValueError) as exc:
+            raise LinkError(url, f"cannot open: {exc} (check the URL form udp:HOST:PORT / tcp:HOST:PORT and that "
+                                 "the port is free or the vehicle is listening)") from exc  # fmt: skip
+        if key is not None:
+            enable_signing(conn, key)
+        tlog = open_tlog(tlog_dir, url) if tlog_dir is not None else None
+        link = cls(conn, url, sysid=sysid, tlog=tlog, heartbeat_timeout_s=heartbeat_timeout_s,
+                   telemetry_hz=telemetry_hz, request_telemetry=request_telemetry)  # fmt: skip
+        link._send_heartbeat()
+        if wait_heartbeat_s is not None:
+            try:
+                link.wait_vehicle(sysid, timeout_s=wait_heartbeat_s)
+            except NoVehicle:
+                link.close()
+                raise
+        return link
+
+    @classmethod
+    def from_config(cls, cfg: Any, data_dir: Path | None = None, **kw: Any) -> Link:
+        """Open from a ``flight.config.LinkConfig``; tlogs go to ``<data_dir>/tlogs`` when enabled."""
+        tlog_dir = data_dir / "tlogs" if (cfg.tlog and data_dir is not None) else None
+        return cls.open(cfg.url, sysid=cfg.sysid, source_system=cfg.source_system,
+                        source_component=cfg.source_component, signing_key=cfg.signing_key, tlog_dir=tlog_dir,
+                        heartbeat_timeout_s=cfg.heartbeat_timeout_s, telemetry_hz=cfg.telemetry_hz, **kw)  # fmt: skip
+
+    def close(self) -> None:
+        if self._stop.is_set():
+            return
+        self._stop.set()
+        for t in (self._reader, self._service):
+            if t is not threading.current_thread():
+                t.join(timeout=2.0)
+        with contextlib.suppress(OSError):
+            self._conn.close()
+        if self._tlog is not None:
+            self._tlog.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._stop.is_set()
+
+    def __enter__(self) -> Link:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- state -------------------------------------------------------------------------------
+    def vehicles(self) -> dict[int, VehicleState]:
+        """Latest snapshot of every vehicle heard on this link, by sysid."""
+        now = time.monotonic()
+        return {s: self._aged(st, now) for s, st in self._hub.all().items()}
+
+    def state(self, sysid: int | None = None) -> VehicleState:
+        """Latest snapshot of ``sysid`` (default: the only/first vehicle). Raises ``NoVehicle``."""
+        sysid = self.default_sysid() if sysid is None else sysid
+        st = self._hub.get(sysid)
+        if st is None:
+            raise NoVehicle(self.url, sysid, 0.0)
+        return self._aged(st, time.monotonic())
+
+    def default_sysid(self) -> int:
+        if self._sysid_filter is not None:
+            return self._sysid_filter
+        known = self._hub.all()
+        if not known:
+            raise NoVehicle(self.url, None, 0.0)
+        return min(known)
+
+    def _aged(self, st: VehicleState, now: float) -> VehicleState:
+        last = self._last_msg.get(st.sysid)
+        return replace(st, link_age_s=now - last if last is not None else float("inf"))
+
+    def versions(self) -> dict[int, int]:
+        return self._hub.versions()
+
+    def subscribe(self, callback: Callable[[VehicleState], None]) -> Subscription:
+        """``callback(snapshot)`` on the reader thread for every change; must return quickly."""
+        return self._hub.subscribe(callback)
+
+    def subscribe_queue(self, maxsize: int = 64) -> Subscription:
+        """Snapshots into a bounded drop-oldest queue: ``sub.get(timeout_s)``."""
+        return self._hub.subscribe_queue(maxsize)
+
+    def wait_vehicle(self, sysid: int | None = None, timeout_s: float = 10.0) -> VehicleState:
+        st = self.wait_state(lambda s: s.heartbeat_count > 0, sysid=sysid, timeout_s=timeout_s)
+        if st is None:
+            raise NoVehicle(self.url, sysid if sysid is not None else self._sysid_filter, timeout_s)
+        return st
+
+    def wait_state(self, predicate: Callable[[VehicleState], bool], *, sysid: int | None = None,
+                   timeout_s: float = 10.0) -> VehicleState | None:
+        """Block until a snapshot satisfies ``predicate`` (any vehicle if sysid is None); None on timeout."""
+        deadline = time.monotonic() + timeout_s
+
+        def found() -> VehicleState | None:
+            states = self._hub.all()
+            want = sysid if sysid is not None else self._sysid_filter
+            for s, st in sorted(states.items()):
+                if (want is None or s == want) and predicate(st):
+                    return st
+            return None
+
+        with self._changed:
+            while True:
+                st = found()
+                if st is not None:
+                    return self._aged(st, time.monotonic())
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._stop.is_set():
+                    return None
+                self._changed.wait(min(remaining, 0.5))
+
+    def statustexts_since(self, sysid: int, t_mono: float) -> list[str]:
+        """STATUSTEXTs from ``sysid`` received at or after ``t_mono`` (oldest first)."""
+        return [text for t, text in list(self._texts.get(sysid, ())) if t >= t_mono]
+
+    def stats(self) -> LinkStats:
+        c = self._counts
+        return LinkStats(url=self.url, messages=c["messages"], garbage=c["garbage"], bad_crc=c["bad_crc"],
+                         bad_signature=c["bad_signature"], reader_errors=c["reader_errors"],
+                         callback_errors=self._hub.callback_errors, sent=c["sent"],
+                         vehicles=tuple(sorted(self._hub.all())),
+                         tlog_path=str(self._tlog.path) if self._tlog else None)  # fmt: skip
+
+    # ---- sending -----------------------------------------------------------------------------
+    def send(self, msg: Any) -> None:
+        """Send one pymavlink message object (``mavlink.MAVLink_*_message``), signed if signing is on."""
+        with self._send_lock:
+            try:
+                self._conn.mav.send(msg)
+            except OSError as exc:
+                raise LinkError(self.url, f"send failed: {exc}") from exc
+            self._counts["sent"] += 1
+            if self._tlog is not None:
+                self._tlog.write(msg.get_msgbuf())
+
+    def waiter(self, types: Iterable[str], *, sysid: int | None = None,
+               predicate: Callable[[Any], bool] | None = None) -> Waiter:
+        """Register interest in messages (use as ``with link.waiter(...) as w: ...; w.get(t)``)."""
+        w = Waiter(self, frozenset(types), sysid, predicate)
+        with self._waiters_lock:
+            self._waiters = [*self._waiters, w]
+        return w
+
+    def _remove_waiter(self, w: Waiter) -> None:
+        with self._waiters_lock:
+            self._waiters = [x for x in self._waiters if x is not w]
+
+    def target_compid(self, sysid: int) -> int:
+        st = self._hub.get(sysid)
+        return st.compid if st is not None else 1
+
+    def command(self, sysid: int, command: int, params: tuple[float, ...] = (), *, use_int: bool = False,
+                frame: int = mavlink.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT, timeout_s: float = 1.0, retries: int = 3,
+                compid: int | None = None) -> CommandAck:
+        """Send COMMAND_LONG (or COMMAND_INT) and wait for its COMMAND_ACK.
+
+        Each attempt waits ``timeout_s``; retries bump the ``confirmation`` field (COMMAND_LONG).
+        MAV_RESULT_IN_PROGRESS extends the wait. Raises ``CommandTimeout`` when every attempt is
+        unanswered. Returns the ack whatever its result (callers decide what rejection means).
+        """
+        p = [float(x) for x in params] + [0.0] * (7 - len(params))
+        target = compid if compid is not None else self.target_compid(sysid)
+        me = self.source_system
+
+        def mine(m: Any) -> bool:
+            return m.command == command and getattr(m, "target_system", 0) in (0, me)
+
+        with self.waiter(("COMMAND_ACK",), sysid=sysid, predicate=mine) as w:
+            for attempt in range(retries + 1):
+                if use_int:
+                    msg = mavlink.MAVLink_command_int_message(
+                        sysid, target, frame, command, 0, 1, p[0], p[1], p[2], p[3],
+                        round(p[4] * 1e7), round(p[5] * 1e7), p[6])  # fmt: skip
+                else:
+                    msg = mavlink.MAVLink_command_long_message(sysid, target, command, min(attempt, 255), *p)
+                self.send(msg)
+                deadline = time.monotonic() + timeout_s
+                while (remaining := deadline - time.monotonic()) > 0:
+                    ack = w.get(remaining)
+                    if ack is None:
+                        break
+                    if ack.result == mavlink.MAV_RESULT_IN_PROGRESS:
+                        deadline = time.monotonic() + timeout_s
+                        continue
+                    return CommandAck(command, command_name(command), ack.result,
+                                      enum_name("MAV_RESULT", ack.result), getattr(ack, "progress", 0), attempt + 1)
+        raise CommandTimeout(command_name(command), timeout_s * (retries + 1), retries + 1)
+
+    # ---- threads -----------------------------------------------------------------------------
+    def _read_loop(self) -> None:
+        conn = self._conn
+        while not self._stop.is_set():
+            try:
+                msg = conn.recv_match(blocking=True, timeout=0.5)
+            except Exception as exc:  # socket errors, decoder bugs on hostile input: count, keep going
+                if self._stop.is_set():
+                    break
+                self._counts["reader_errors"] += 1
+                log.debug("%s: reader error %r", self.url, exc)
+                self._stop.wait(0.01)
+                continue
+            if msg is None:
+                continue
+            try:
+                self._handle(msg)
+            except Exception:
+                self._counts["reader_errors"] += 1
+                log.exception("%s: error handling %s", self.url, msg.get_type())
+
+    def _handle(self, msg: Any) -> None:
+        t = msg.get_type()
+        if t == "BAD_DATA":
+            self._counts["garbage"] += 1
+            reason = str(getattr(msg, "reason", ""))
+            if "CRC" in reason:
+                self._counts["bad_crc"] += 1
+            elif "signature" in reason:
+                self._counts["bad_signature"] += 1
+            return
+        self._counts["messages"] += 1
+        if self._tlog is not None:
+            self._tlog.write(msg.get_msgbuf())
+        sysid, compid = msg.get_srcSystem(), msg.get_srcComponent()
+        if self._sysid_filter is not None and sysid != self._sysid_filter:
+            return
+        now = time.monotonic()
+        for w in self._waiters:
+            if t in w.types:
+                w.offer(msg)
+        if t not in STATE_MESSAGES:
+            if sysid in self._last_msg:
+                self._last_msg[sysid] = now
+            return
+        new_vehicle = False
+        with self._state_lock:
+            st = self._hub.get(sysid)
+            if t == "HEARTBEAT":
+                if not is_vehicle_heartbeat(msg) or (st is not None and compid != st.compid):
+                    return
+                if st is None:
+                    st, new_vehicle = VehicleState(sysid=sysid, compid=compid), True
+                self._last_hb[sysid] = now
+            elif st is None or (compid != st.compid and t not in _GIMBAL_MESSAGES):
+                return
+            self._last_msg[sysid] = now
+            if t == "STATUSTEXT":
+                text = msg.text if isinstance(msg.text, str) else bytes(msg.text).decode("utf-8", "replace")
+                self._texts.setdefault(sysid, deque(maxlen=50)).append((now, text.rstrip("\x00").strip()))
+            new = reduce(st, msg, now)
+            if new is not st:
+                self._hub.publish(new)
+        if new is not st:
+            with self._changed:
+                self._changed.notify_all()
+        if new_vehicle:
+            log.info("%s: vehicle sysid %d (%s %s) heard", self.url, sysid, new.autopilot, new.vehicle_type)
+            if self._request_telemetry_on:
+                threading.Thread(target=self._request_telemetry, args=(sysid,), daemon=True,
+                                 name=f"mavlink-streams {sysid}").start()  # fmt: skip
+
+    def _service_loop(self) -> None:
+        next_hb = time.monotonic() + 1.0
+        next_flush = next_hb
+        while not self._stop.wait(_SERVICE_PERIOD_S):
+            now = time.monotonic()
+            if now >= next_hb:
+                next_hb = now + 1.0
+                self._send_heartbeat()
+            self._watchdog(now)
+            if self._tlog is not None and now >= next_flush:
+                next_flush = now + 1.0
+                self._tlog.flush()
+
+    def _send_heartbeat(self) -> None:
+        try:
+            self.send(mavlink.MAVLink_heartbeat_message(mavlink.MAV_TYPE_GCS, mavlink.MAV_AUTOPILOT_INVALID,
+                                                        0, 0, mavlink.MAV_STATE_ACTIVE, 3))  # fmt: skip
+        except LinkError as exc:
+            log.debug("%s: heartbeat not sent: %s", self.url, exc)
+
+    def _watchdog(self, now: float) -> None:
+        lost = []
+        with self._state_lock:
+            for sysid, st in self._hub.all().items():
+                if st.link_ok and now - self._last_hb.get(sysid, 0.0) > self.heartbeat_timeout_s:
+                    self._hub.publish(replace(st, link_ok=False))
+                    lost.append(sysid)
+        if lost:
+            log.warning("%s: heartbeat lost from sysid %s", self.url, lost)
+            with self._changed:
+                self._changed.notify_all()
+
+    def _request_telemetry(self, sysid: int) -> None:
+        """SET_MESSAGE_INTERVAL for the messages VehicleState needs; REQUEST_DATA_STREAM if refused."""
+        hz = self.telemetry_hz
+        rates = {
+            mavlink.MAVLINK_MSG_ID_GLOBAL_POSITION_INT: hz, mavlink.MAVLINK_MSG_ID_ATTITUDE: hz,
+            mavlink.MAVLINK_MSG_ID_VFR_HUD: hz, mavlink.MAVLINK_MSG_ID_SYS_STATUS: 1.0,
+            mavlink.MAVLINK_MSG_ID_GPS_RAW_INT: 1.0, mavlink.MAVLINK_MSG_ID_EXTENDED_SYS_STATE: 1.0,
+            mavlink.MAVLINK_MSG_ID_MISSION_CURRENT: 1.0, mavlink.MAVLINK_MSG_ID_EKF_STATUS_REPORT: 1.0,
+            mavlink.MAVLINK_MSG_ID_HOME_POSITION: 0.5, mavlink.MAVLINK_MSG_ID_BATTERY_STATUS: 1.0,
+        }  # fmt: skip
+        cmd = mavlink.MAV_CMD_SET_MESSAGE_INTERVAL
+        try:
+            first_id, first_hz = next(iter(rates.items()))
+            ack = self.command(sysid, cmd, (first_id, 1e6 / first_hz), timeout_s=0.5, retries=2)
+            if ack.accepted:
+                compid = self.target_compid(sysid)
+                for msg_id, rate in list(rates.items())[1:]:
+                    self.send(mavlink.MAVLink_command_long_message(sysid, compid, cmd, 0, msg_id, 1e6 / rate,
+                                                                   0, 0, 0, 0, 0))  # fmt: skip
+                log.debug("%s: sysid %d streams set by SET_MESSAGE_INTERVAL", self.url, sysid)
+                return
+            log.debug("%s: sysid %d refused SET_MESSAGE_INTERVAL (%s)", self.url, sysid, ack.result_name)
+        except (CommandTimeout, LinkError) as exc:
+            log.debug("%s: sysid %d SET_MESSAGE_INTERVAL: %s", self.url, sysid, exc)
+        if self._stop.is_set():
+            return
+        try:
+            compid = self.target_compid(sysid)
+            self.send(mavlink.MAVLink_request_data_stream_message(sysid, compid, mavlink.MAV_DATA_STREAM_ALL,
+                                                                  max(1, round(hz)), 1))  # fmt: skip
+        except LinkError as exc:
+            log.debug("%s: REQUEST_DATA_STREAM: %s", self.url, exc)

@@ -1,0 +1,282 @@
+"""One transfer engine for mission, fence and rally (MAVProxy's mission_item_protocol shape).
+
+Upload: MISSION_COUNT -> vehicle requests items (MISSION_REQUEST_INT, legacy MISSION_REQUEST
+accepted) in any order, duplicates answered again -> MISSION_ITEM_INT -> MISSION_ACK. On silence
+the last message is resent (COUNT before the first request, else the last item); after
+``retries`` silent timeouts in a row the transfer fails. Download: MISSION_REQUEST_LIST ->
+MISSION_COUNT, then item requests pipelined ``window`` at a time, out-of-order and duplicate items
+tolerated, gaps re-requested, final MISSION_ACK. ``cancel`` (a ``threading.Event``) aborts either
+with MAV_MISSION_OPERATION_CANCELLED. ``progress(done, total)`` reports items moved.
+
+``missions.types`` never holds ArduPilot's seq-0 home item: for MISSION transfers with an
+ArduPilot vehicle, ``upload_mission`` adds it (``Mission.home``, else the vehicle's home) and
+``download_mission`` strips it into ``Mission.home``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from flight._mav import enum_name, mavlink
+from flight.errors import MissionTransferError, TransferCancelled
+from flight.link import Link
+from missions.types import Home, Mission, MissionItem, Plan
+
+MISSION = mavlink.MAV_MISSION_TYPE_MISSION
+FENCE = mavlink.MAV_MISSION_TYPE_FENCE
+RALLY = mavlink.MAV_MISSION_TYPE_RALLY
+_KIND = {MISSION: "mission", FENCE: "fence", RALLY: "rally"}
+_GLOBAL_FRAMES = frozenset({0, 3, 5, 6, 10, 11})  # GLOBAL(_INT), GLOBAL_RELATIVE_ALT(_INT), GLOBAL_TERRAIN_ALT(_INT)
+_LOCAL_FRAMES = frozenset({1, 7, 8, 9, 20, 21})
+Progress = Callable[[int, int], None]
+
+
+def _encode_xy(frame: int, value: float) -> int:
+    if frame in _GLOBAL_FRAMES:
+        return round(value * 1e7)
+    if frame in _LOCAL_FRAMES:
+        return round(value * 1e4)
+    return round(value)
+
+
+def _decode_xy(frame: int, value: int) -> float:
+    if frame in _GLOBAL_FRAMES:
+        return value / 1e7
+    if frame in _LOCAL_FRAMES:
+        return value / 1e4
+    return float(value)
+
+
+def item_message(sysid: int, compid: int, seq: int, item: MissionItem, mission_type: int) -> Any:
+    return mavlink.MAVLink_mission_item_int_message(
+        sysid, compid, seq, item.frame, item.command, 0, int(item.autocontinue),
+        item.param1, item.param2, item.param3, item.param4,
+        _encode_xy(item.frame, item.lat_deg), _encode_xy(item.frame, item.lon_deg), item.alt_m,
+        mission_type)  # fmt: skip
+
+
+def item_from_message(m: Any) -> MissionItem:
+    if m.get_type() == "MISSION_ITEM":  # legacy float form
+        lat, lon = float(m.x), float(m.y)
+    else:
+        lat, lon = _decode_xy(m.frame, m.x), _decode_xy(m.frame, m.y)
+    return MissionItem(command=m.command, frame=m.frame, param1=m.param1, param2=m.param2, param3=m.param3,
+                       param4=m.param4, lat_deg=lat, lon_deg=lon, alt_m=float(m.z),
+                       autocontinue=bool(m.autocontinue))  # fmt: skip
+
+
+def _check_cancel(link: Link, sysid: int, compid: int, mission_type: int, cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        link.send(mavlink.MAVLink_mission_ack_message(sysid, compid, mavlink.MAV_MISSION_OPERATION_CANCELLED,
+                                                      mission_type))  # fmt: skip
+        raise TransferCancelled(f"{_KIND.get(mission_type, 'mission')} transfer")
+
+
+def upload_items(link: Link, items: Sequence[MissionItem], *, mission_type: int = MISSION, sysid: int | None = None,
+                 progress: Progress | None = None, cancel: threading.Event | None = None,
+                 item_timeout_s: float = 1.5, retries: int = 5) -> None:
+    """Upload wire items (seq 0 first, exactly as given) with the mission protocol."""
+    sid = link.default_sysid() if sysid is None else sysid
+    compid = link.target_compid(sid)
+    what = f"{_KIND.get(mission_type, 'mission')} upload to sysid {sid}"
+    total = len(items)
+    me = link.source_system
+
+    def mine(m: Any) -> bool:
+        return getattr(m, "mission_type", 0) == mission_type and getattr(m, "target_system", me) in (0, me)
+
+    types = ("MISSION_REQUEST_INT", "MISSION_REQUEST", "MISSION_ACK")
+    with link.waiter(types, sysid=sid, predicate=mine) as w:
+        count_msg = mavlink.MAVLink_mission_count_message(sid, compid, total, mission_type)
+        last_sent: Any = count_msg
+        link.send(count_msg)
+        sent: set[int] = set()
+        silent = 0
+        while True:
+            _check_cancel(link, sid, compid, mission_type, cancel)
+            m = w.get(item_timeout_s)
+            if m is None:
+                silent += 1
+                if silent > retries:
+                    raise MissionTransferError(what, f"vehicle stopped answering after {len(sent)}/{total} items "
+                                                     f"({retries} resends; link lost?)")  # fmt: skip
+                link.send(last_sent)
+                continue
+            silent = 0
+            if m.get_type() == "MISSION_ACK":
+                if m.type == mavlink.MAV_MISSION_ACCEPTED and len(sent) >= total:
+                    return
+                if m.type == mavlink.MAV_MISSION_ACCEPTED:  # stale ack from an earlier transfer
+                    continue
+                raise MissionTransferError(what, f"vehicle rejected it ({enum_name('MAV_MISSION_RESULT', m.type)}) "
+                                                 f"after {len(sent)}/{total} items")  # fmt: skip
+            seq = m.seq
+            if seq >= total:
+                raise MissionTransferError(what, f"vehicle asked for item {seq} of {total}")
+            last_sent = item_message(sid, compid, seq, items[seq], mission_type)
+            link.send(last_sent)
+            if seq not in sent:
+                sent.add(seq)
+                if progress is not None:
+                    progress(len(sent), total)
+
+
+def download_items(link: Link, *, mission_type: int = MISSION, sysid: int | None = None,
+                   progress: Progress | None = None, cancel: threading.Event | None = None,
+                   item_timeout_s: float = 1.5, retries: int = 5, window: int = 8) -> list[MissionItem]:
+    """Download all wire items (seq 0 first, as the vehicle holds them)."""
+    sid = link.default_sysid() if sysid is None else sysid
+    compid = link.target_compid(sid)
+    what = f"{_KIND.get(mission_type, 'mission')} download from sysid {sid}"
+    me = link.source_system
+
+    def mine(m: Any) -> bool:
+        return getattr(m, "mission_type", 0) == mission_type and getattr(m, "target_system", me) in (0, me)
+
+    types = ("MISSION_COUNT", "MISSION_ITEM_INT", "MISSION_ITEM", "MISSION_ACK")
+    with link.waiter(types, sysid=sid, predicate=mine) as w:
+        request_list = mavlink.MAVLink_mission_request_list_message(sid, compid, mission_type)
+        link.send(request_list)
+        silent = 0
+        while True:
+            _check_cancel(link, sid, compid, mission_type, cancel)
+            m = w.get(item_timeout_s)
+            if m is None:
+                silent += 1
+                if silent > retries:
+                    raise MissionTransferError(what, "no MISSION_COUNT from vehicle (link lost?)")
+                link.send(request_list)
+                continue
+            if m.get_type() == "MISSION_COUNT":
+                total = m.count
+                break
+            if m.get_type() == "MISSION_ACK" and m.type != mavlink.MAV_MISSION_ACCEPTED:
+                raise MissionTransferError(what, f"vehicle refused ({enum_name('MAV_MISSION_RESULT', m.type)})")
+        got: dict[int, MissionItem] = {}
+        requested: dict[int, float] = {}  # seq -> monotonic time of last request
+        silent = 0
+        while len(got) < total:
+            _check_cancel(link, sid, compid, mission_type, cancel)
+            now = time.monotonic()
+            missing = [s for s in range(total) if s not in got]
+            for s in missing[:window]:
+                if now - requested.get(s, -1e9) > item_timeout_s:
+                    requested[s] = now
+                    link.send(mavlink.MAVLink_mission_request_int_message(sid, compid, s, mission_type))
+            m = w.get(item_timeout_s / 2)
+            if m is None:
+                silent += 1
+                if silent > 2 * retries:
+                    raise MissionTransferError(what, f"vehicle stopped answering after {len(got)}/{total} items")
+                continue
+            silent = 0
+            t = m.get_type()
+            if t == "MISSION_ACK":
+                if m.type == mavlink.MAV_MISSION_ACCEPTED:
+                    continue
+                raise MissionTransferError(what, f"vehicle aborted ({enum_name('MAV_MISSION_RESULT', m.type)}) "
+                                                 f"after {len(got)}/{total} items")  # fmt: skip
+            if t == "MISSION_COUNT" or m.seq >= total or m.seq in got:
+                continue
+            got[m.seq] = item_from_message(m)
+            if progress is not None:
+                progress(len(got), total)
+        link.send(mavlink.MAVLink_mission_ack_message(sid, compid, mavlink.MAV_MISSION_ACCEPTED, mission_type))
+    return [got[s] for s in range(total)]
+
+
+def clear(link: Link, *, mission_type: int = MISSION, sysid: int | None = None, timeout_s: float = 1.5,
+          retries: int = 3) -> None:
+    """MISSION_CLEAR_ALL, waiting for the MISSION_ACK."""
+    sid = link.default_sysid() if sysid is None else sysid
+    compid = link.target_compid(sid)
+    msg = mavlink.MAVLink_mission_clear_all_message(sid, compid, mission_type)
+    with link.waiter(("MISSION_ACK",), sysid=sid, predicate=lambda m: m.mission_type == mission_type) as w:
+        for _ in range(retries + 1):
+            link.send(msg)
+            ack = w.get(timeout_s)
+            if ack is None:
+                continue
+            if ack.type == mavlink.MAV_MISSION_ACCEPTED:
+                return
+            raise MissionTransferError(f"{_KIND[mission_type]} clear", enum_name("MAV_MISSION_RESULT", ack.type))
+    raise MissionTransferError(f"{_KIND[mission_type]} clear", "no MISSION_ACK from vehicle")
+
+
+def _home_item(home: Home) -> MissionItem:
+    return MissionItem(command=mavlink.MAV_CMD_NAV_WAYPOINT, frame=mavlink.MAV_FRAME_GLOBAL, lat_deg=home.lat_deg,
+                       lon_deg=home.lon_deg, alt_m=home.alt_amsl_m)  # fmt: skip
+
+
+def _uses_home_item(link: Link, sid: int) -> bool:
+    return link.state(sid).autopilot != "px4"
+
+
+def upload_mission(link: Link, mission: Mission, *, sysid: int | None = None, progress: Progress | None = None,
+                   cancel: threading.Event | None = None, **kw: Any) -> None:
+    """Upload ``mission`` (adding ArduPilot's seq-0 home item)."""
+    sid = link.default_sysid() if sysid is None else sysid
+    items = list(mission.items)
+    if _uses_home_item(link, sid):
+        home = mission.home
+        if home is None:
+            st = link.state(sid)
+            home = Home(st.home_lat_deg or 0.0, st.home_lon_deg or 0.0, st.home_alt_amsl_m or 0.0)
+        items.insert(0, _home_item(home))
+        if progress is not None:
+            user_progress = progress
+
+            def progress(n: int, t: int) -> None:  # report user items, not the home item
+                user_progress(max(n - 1, 0), t - 1)
+
+    upload_items(link, items, mission_type=MISSION, sysid=sid, progress=progress, cancel=cancel, **kw)
+
+
+def download_mission(link: Link, *, sysid: int | None = None, progress: Progress | None = None,
+                     cancel: threading.Event | None = None, **kw: Any) -> Mission:
+    """Download the mission (stripping ArduPilot's seq-0 home item into ``Mission.home``)."""
+    sid = link.default_sysid() if sysid is None else sysid
+    items = download_items(link, mission_type=MISSION, sysid=sid, progress=progress, cancel=cancel, **kw)
+    home = None
+    if items and _uses_home_item(link, sid):
+        h = items.pop(0)
+        home = Home(h.lat_deg, h.lon_deg, h.alt_m)
+    return Mission(items=tuple(items), home=home)
+
+
+def upload_fence(link: Link, items: Sequence[MissionItem], **kw: Any) -> None:
+    upload_items(link, items, mission_type=FENCE, **kw)
+
+
+def download_fence(link: Link, **kw: Any) -> tuple[MissionItem, ...]:
+    return tuple(download_items(link, mission_type=FENCE, **kw))
+
+
+def upload_rally(link: Link, items: Sequence[MissionItem], **kw: Any) -> None:
+    upload_items(link, items, mission_type=RALLY, **kw)
+
+
+def download_rally(link: Link, **kw: Any) -> tuple[MissionItem, ...]:
+    return tuple(download_items(link, mission_type=RALLY, **kw))
+
+
+def upload_plan(link: Link, plan: Plan, *, sysid: int | None = None, progress: Progress | None = None,
+                cancel: threading.Event | None = None) -> None:
+    """Mission, then fence and rally if the plan has them (progress counts all items)."""
+    total = len(plan.mission.items) + len(plan.fence) + len(plan.rally)
+    done = 0
+
+    def step(n: int, _t: int) -> None:
+        if progress is not None:
+            progress(min(done + n, total), total)
+
+    upload_mission(link, plan.mission, sysid=sysid, progress=step, cancel=cancel)
+    done += len(plan.mission.items)
+    if plan.fence:
+        upload_fence(link, plan.fence, sysid=sysid, progress=step, cancel=cancel)
+        done += len(plan.fence)
+    if plan.rally:
+        upload_rally(link, plan.rally, sysid=sysid, progress=step, cancel=cancel)
