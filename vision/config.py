@@ -16,6 +16,18 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class MotionConfig(_Strict):
+    """Motion gating per feed (``[cameras.gate.motion]``): static frames skip the detector."""
+
+    enabled: bool = Field(True, description="skip detection on frames without motion (tracks are carried over)")
+    method: Literal["diff", "mog2"] = Field("diff", description="diff: running-average background; mog2: OpenCV MOG2")
+    width_px: int = Field(160, ge=32, le=1920, description="frames are downscaled to this width before comparing")
+    threshold: int = Field(25, ge=1, le=255, description="per-pixel grey-level change that counts as motion")
+    min_area_frac: float = Field(0.002, ge=0, le=1, description="fraction of pixels that must change")
+    background_alpha: float = Field(0.2, gt=0, le=1, description="diff: how fast the background follows the scene")
+    max_skip_s: float = Field(5.0, ge=0, description="detect at least this often even in a static scene, s")
+
+
 class CameraConfig(_Strict):
     """One fixed camera, e.g. ``[cameras.gate] url = "rtsp://10.0.0.5/stream1"``."""
 
@@ -25,6 +37,12 @@ class CameraConfig(_Strict):
     enabled: bool = Field(True, description="analyse this camera")
     lat_deg: float | None = Field(None, ge=-90, le=90, description="camera position, for the map")
     lon_deg: float | None = Field(None, ge=-180, le=180, description="camera position, for the map")
+    loop: bool = Field(False, description="video files: start again at the end")
+    pace: bool = Field(True, description="video files: play at native fps, like a live camera")
+    open_timeout_s: float = Field(5.0, gt=0, le=120, description="give up opening the stream after this long, s")
+    read_timeout_s: float = Field(3.0, gt=0, le=120, description="treat the stream as dropped after no frame this long")
+    reconnect_max_s: float = Field(2.0, gt=0, le=300, description="longest wait between reconnect attempts, s")
+    motion: MotionConfig = Field(default_factory=MotionConfig, description="motion gating")
 
 
 VehicleDetectorConfig = Annotated[SsdDetectorConfig | UltralyticsDetectConfig, Field(discriminator="type")]
