@@ -1,0 +1,1 @@
+"""Planners: build a patrol ``Mission`` from places (see ``missions.planners.api.plan``)."""
