@@ -1,0 +1,306 @@
+"""One vehicle's MAVLink side: turns incoming messages into Copter calls and streams telemetry.
+
+Like ArduCopter, a vehicle sends only HEARTBEAT (1 Hz) and event messages (STATUSTEXT,
+COMMAND_ACK, HOME_POSITION on change, MISSION_CURRENT on change, MISSION_ITEM_REACHED) until a
+client asks for telemetry with REQUEST_DATA_STREAM or MAV_CMD_SET_MESSAGE_INTERVAL; rates are
+kept per connection, counted in sim time and capped at 50 Hz of wall time per message.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import TYPE_CHECKING
+
+from pymavlink.dialects.v20 import ardupilotmega as mavlink
+
+from flight.sim import telemetry
+from flight.sim.auto import Nav
+from flight.sim.copter import FORCE_MAGIC, SEV_INFO
+from flight.sim.missionproto import MissionProtocol
+from flight.sim.types import MODE_NAMES, SUPPORTED_MODES
+
+if TYPE_CHECKING:
+    from flight.sim.copter import Copter
+    from flight.sim.transport import Conn
+
+log = logging.getLogger(__name__)
+M = mavlink
+MIN_WALL_INTERVAL_S = 0.02
+PARAMS_PER_TICK = 40
+_POS_IGNORE = 0x7
+_VEL_IGNORE = 0x38
+
+
+class VehiclePeer:
+    def __init__(self, copter: Copter) -> None:
+        self.c = copter
+        self.conns: list[Conn] = []
+        self.missions = MissionProtocol(copter)
+        self.param_queue: list[tuple[Conn, int]] = []
+        self.next_heartbeat = 0.0
+
+    # ---- outgoing ----------------------------------------------------------------------
+    def broadcast(self, msg) -> None:
+        for conn in self.conns:
+            conn.send(msg)
+
+    def tick(self, wall_now: float) -> None:
+        """Send what is due; called by the fleet loop after the physics steps."""
+        c = self.c
+        self.conns = [k for k in self.conns if not k.closed]
+        if c.t >= self.next_heartbeat:
+            self.next_heartbeat = c.t + 1.0
+            self.broadcast(telemetry.heartbeat(c))
+        for severity, text in c.texts:
+            self.broadcast(M.MAVLink_statustext_message(severity, text.encode(), 0, 0))
+        c.texts.clear()
+        for seq in c.reached:
+            self.broadcast(M.MAVLink_mission_item_reached_message(seq))
+        c.reached.clear()
+        if c.changed:
+            if "home" in c.changed and c.home is not None:
+                self.broadcast(telemetry.home_position(c))
+            if "mission_current" in c.changed:
+                self.broadcast(telemetry.mission_current(c))
+            if "camera" in c.changed:
+                lat, lon = c.latlon
+                self.broadcast(
+                    M.MAVLink_camera_feedback_message(
+                        int(c.t * 1e6),
+                        c.sysid,
+                        0,
+                        c.camera_triggers,
+                        round(lat * 1e7),
+                        round(lon * 1e7),
+                        c.alt_amsl,
+                        c.alt_rel,
+                        c.roll,
+                        c.camera_pitch(),
+                        c.camera_yaw(),
+                        0.0,
+                        0,
+                        c.camera_triggers,
+                    )
+                )
+            c.changed.clear()
+        for conn in self.conns:
+            self._streams(conn, wall_now)
+        self._params()
+        self.missions.tick(wall_now)
+
+    def _streams(self, conn: Conn, wall_now: float) -> None:
+        t = self.c.t
+        for msgid, interval in conn.intervals.items():
+            if t < conn.next_due.get(msgid, 0.0) or wall_now - conn.last_wall.get(msgid, 0.0) < MIN_WALL_INTERVAL_S:
+                continue
+            conn.next_due[msgid] = max(conn.next_due.get(msgid, 0.0) + interval, t)
+            conn.last_wall[msgid] = wall_now
+            msg = telemetry.build(msgid, self.c, (0, 0))
+            if msg is not None:
+                conn.send(msg)
+
+    def _params(self) -> None:
+        for _ in range(min(PARAMS_PER_TICK, len(self.param_queue))):
+            conn, index = self.param_queue.pop(0)
+            if not conn.closed:
+                conn.send(self._param_msg(index))
+
+    def _param_msg(self, index: int):
+        p = self.c.params
+        name, value, ptype = p.entry(index)
+        return M.MAVLink_param_value_message(name.encode(), value, ptype, len(p), index)
+
+    def ack(self, conn: Conn, command: int, result: int, target: tuple[int, int]) -> None:
+        conn.send(M.MAVLink_command_ack_message(command, result, 0, 0, target[0], target[1]))
+
+    # ---- incoming ----------------------------------------------------------------------
+    def handle(self, conn: Conn, msg, wall_now: float) -> None:
+        c = self.c
+        target_sys = getattr(msg, "target_system", 0)
+        if target_sys not in (0, c.sysid):
+            return
+        kind = msg.get_type()
+        src = (msg.get_srcSystem(), msg.get_srcComponent())
+        if kind == "HEARTBEAT":
+            if msg.type == M.MAV_TYPE_GCS or src[0] == int(c.params["SYSID_MYGCS"]):
+                c.gcs_seen = True
+                c.gcs_last_wall = wall_now
+            return
+        if kind in ("MISSION_ITEM", "MISSION_ITEM_INT") and msg.current == 2:
+            self._guided_item(msg)
+            return
+        if kind.startswith("MISSION_") and self.missions.handle(conn, msg, src, wall_now):
+            return
+        if kind == "COMMAND_LONG":
+            p = (msg.param1, msg.param2, msg.param3, msg.param4, msg.param5, msg.param6, msg.param7)
+            self.ack(conn, msg.command, self.command(conn, msg.command, p, M.MAV_FRAME_GLOBAL_RELATIVE_ALT), src)
+        elif kind == "COMMAND_INT":
+            p = (msg.param1, msg.param2, msg.param3, msg.param4, msg.x / 1e7, msg.y / 1e7, msg.z)
+            self.ack(conn, msg.command, self.command(conn, msg.command, p, msg.frame), src)
+        elif kind == "SET_MODE":
+            name = MODE_NAMES.get(msg.custom_mode)
+            if name in SUPPORTED_MODES:
+                ok, why = c.set_mode(name)
+                if not ok and why:
+                    c.text(4, why)
+        elif kind == "SET_POSITION_TARGET_GLOBAL_INT":
+            self._position_target(msg, global_frame=True)
+        elif kind == "SET_POSITION_TARGET_LOCAL_NED":
+            self._position_target(msg, global_frame=False)
+        elif kind == "REQUEST_DATA_STREAM":
+            ids = telemetry.STREAM_GROUPS.get(msg.req_stream_id, ())
+            for msgid in ids:
+                if msg.start_stop and msg.req_message_rate > 0:
+                    conn.intervals[msgid] = 1.0 / msg.req_message_rate
+                else:
+                    conn.intervals.pop(msgid, None)
+        elif kind == "PARAM_REQUEST_LIST":
+            self.param_queue.extend((conn, i) for i in range(len(c.params)))
+        elif kind == "PARAM_REQUEST_READ":
+            name = msg.param_id if isinstance(msg.param_id, str) else msg.param_id.decode(errors="replace")
+            name = name.rstrip("\x00")
+            if msg.param_index >= 0 and msg.param_index < len(c.params):
+                conn.send(self._param_msg(msg.param_index))
+            elif name in c.params:
+                conn.send(self._param_msg(c.params.index_of(name)))
+        elif kind == "PARAM_SET":
+            name = msg.param_id if isinstance(msg.param_id, str) else msg.param_id.decode(errors="replace")
+            name = name.rstrip("\x00")
+            if c.params.set(name, msg.param_value):
+                self.broadcast(self._param_msg(c.params.index_of(name)))
+            else:
+                c.text(4, f"Param not found: {name}")
+
+    def _guided_item(self, msg) -> None:
+        """MISSION_ITEM with current=2: ArduPilot's legacy 'fly here' in GUIDED (dronekit simple_goto)."""
+        lat, lon = (msg.x / 1e7, msg.y / 1e7) if msg.get_type() == "MISSION_ITEM_INT" else (msg.x, msg.y)
+        self.c.goto(lat, lon, msg.z, msg.frame)
+
+    def _position_target(self, msg, global_frame: bool) -> None:
+        c = self.c
+        mask = msg.type_mask
+        if not mask & 0x400 and not math.isnan(msg.yaw):
+            c.yaw_target = math.degrees(msg.yaw) % 360
+        if not mask & _POS_IGNORE:
+            if global_frame:
+                c.goto(msg.lat_int / 1e7, msg.lon_int / 1e7, msg.alt, msg.coordinate_frame)
+            else:
+                n, e, d = msg.x, msg.y, msg.z
+                if msg.coordinate_frame in (M.MAV_FRAME_LOCAL_OFFSET_NED, M.MAV_FRAME_BODY_OFFSET_NED):
+                    if msg.coordinate_frame == M.MAV_FRAME_BODY_OFFSET_NED:
+                        y = math.radians(c.yaw)
+                        n, e = n * math.cos(y) - e * math.sin(y), n * math.sin(y) + e * math.cos(y)
+                    n, e, d = c.n + n, c.e + e, -c.u + d
+                if c.mode == "GUIDED" and c.armed and not c.landed:
+                    c.nav = Nav.goto(n, e, -d)
+        elif not mask & _VEL_IGNORE:
+            vn, ve, vd = msg.vx, msg.vy, msg.vz
+            if not global_frame and msg.coordinate_frame == M.MAV_FRAME_BODY_NED:
+                y = math.radians(c.yaw)
+                vn, ve = vn * math.cos(y) - ve * math.sin(y), vn * math.sin(y) + ve * math.cos(y)
+            c.set_velocity(vn, ve, vd)
+
+    def command(self, conn: Conn, cmd: int, p: tuple[float, ...], frame: int) -> int:
+        """Execute one MAV_CMD; returns a MAV_RESULT."""
+        c = self.c
+        ok_r, fail_r = M.MAV_RESULT_ACCEPTED, M.MAV_RESULT_FAILED
+        if cmd == M.MAV_CMD_COMPONENT_ARM_DISARM:
+            force = round(p[1]) == FORCE_MAGIC
+            ok, why = c.arm(force) if p[0] >= 0.5 else c.disarm(force)
+            if why:
+                c.text(2, why)
+            return ok_r if ok else fail_r
+        if cmd == M.MAV_CMD_DO_SET_MODE:
+            name = MODE_NAMES.get(round(p[1]))
+            if name not in SUPPORTED_MODES:
+                return M.MAV_RESULT_DENIED
+            ok, why = c.set_mode(name)
+            if why:
+                c.text(4, why)
+            return ok_r if ok else fail_r
+        if cmd == M.MAV_CMD_NAV_TAKEOFF:
+            ok, _why = c.takeoff(p[6])
+            return ok_r if ok else fail_r
+        if cmd == M.MAV_CMD_NAV_RETURN_TO_LAUNCH:
+            return ok_r if c.set_mode("RTL")[0] else fail_r
+        if cmd == M.MAV_CMD_NAV_LAND:
+            return ok_r if c.set_mode("LAND")[0] else fail_r
+        if cmd == M.MAV_CMD_DO_CHANGE_SPEED:
+            if p[1] <= 0:
+                return fail_r
+            c.speed_override_m_s = p[1]
+            return ok_r
+        if cmd in (M.MAV_CMD_DO_SET_ROI, M.MAV_CMD_DO_SET_ROI_LOCATION):
+            c.set_roi(p[4], p[5], p[6])
+            return ok_r
+        if cmd == M.MAV_CMD_DO_SET_ROI_NONE:
+            c.set_roi(None)
+            return ok_r
+        if cmd == M.MAV_CMD_DO_MOUNT_CONTROL:
+            c.roi = None
+            c.set_gimbal(p[0], p[2])
+            return ok_r
+        if cmd == M.MAV_CMD_DO_GIMBAL_MANAGER_PITCHYAW:
+            c.roi = None
+            c.set_gimbal(
+                p[0] if not math.isnan(p[0]) else c.gimbal_pitch,
+                p[1] if not math.isnan(p[1]) else c.gimbal_yaw,
+                earth_frame=bool(int(p[4]) & 16),
+            )
+            return ok_r
+        if cmd in (M.MAV_CMD_DO_DIGICAM_CONTROL, M.MAV_CMD_IMAGE_START_CAPTURE):
+            if cmd == M.MAV_CMD_IMAGE_START_CAPTURE or round(p[4]) == 1:
+                c.trigger_camera()
+            return ok_r
+        if cmd == M.MAV_CMD_MISSION_START:
+            if not c.armed:
+                return fail_r
+            ok, why = c.set_mode("AUTO")
+            if ok and p[0] >= 1:
+                c.runner.set_current(int(p[0]))
+            if why:
+                c.text(4, why)
+            return ok_r if ok else fail_r
+        if cmd == M.MAV_CMD_DO_SET_MISSION_CURRENT:
+            return ok_r if c.runner.set_current(int(p[0])) else fail_r
+        if cmd == M.MAV_CMD_DO_REPOSITION:
+            wants_guided = int(p[1]) & M.MAV_DO_REPOSITION_FLAGS_CHANGE_MODE and c.mode != "GUIDED"
+            if wants_guided and not c.set_mode("GUIDED")[0]:
+                return fail_r
+            if p[0] > 0:
+                c.speed_override_m_s = p[0]
+            return ok_r if c.goto(p[4], p[5], p[6], frame) else fail_r
+        if cmd == M.MAV_CMD_DO_SET_HOME:
+            if p[0] >= 1:
+                c.set_home_here()
+            else:
+                c.set_home(p[4], p[5], p[6])
+            return ok_r
+        if cmd == M.MAV_CMD_CONDITION_YAW:
+            base = c.yaw if p[3] else 0.0
+            c.yaw_target = (base + p[0] * (-1 if p[2] < 0 else 1)) % 360
+            return ok_r
+        if cmd == M.MAV_CMD_SET_MESSAGE_INTERVAL:
+            msgid, us = int(p[0]), p[1]
+            if us < 0:
+                conn.intervals.pop(msgid, None)
+            else:
+                conn.intervals[msgid] = 1.0 if us == 0 else us / 1e6
+                conn.next_due[msgid] = 0.0
+            return ok_r
+        if cmd in (M.MAV_CMD_REQUEST_MESSAGE, M.MAV_CMD_REQUEST_AUTOPILOT_CAPABILITIES, M.MAV_CMD_GET_HOME_POSITION):
+            msgid = {
+                M.MAV_CMD_REQUEST_AUTOPILOT_CAPABILITIES: M.MAVLINK_MSG_ID_AUTOPILOT_VERSION,
+                M.MAV_CMD_GET_HOME_POSITION: M.MAVLINK_MSG_ID_HOME_POSITION,
+            }.get(cmd, int(p[0]))
+            msg = telemetry.build(msgid, c, (0, 0))
+            if msg is None:
+                return fail_r
+            conn.send(msg)
+            return ok_r
+        if cmd == M.MAV_CMD_PREFLIGHT_CALIBRATION:
+            c.text(SEV_INFO, "Calibration successful")
+            return ok_r
+        log.debug("sysid %d: unsupported command %d", c.sysid, cmd)
+        return M.MAV_RESULT_UNSUPPORTED
