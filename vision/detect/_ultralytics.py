@@ -31,6 +31,12 @@ log = logging.getLogger(__name__)
 Backend = Literal["auto", "onnx", "torch"]
 
 
+def one_line(exc: BaseException, limit: int = 160) -> str:
+    """An exception as one short line (library messages are often multi-line)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
@@ -150,12 +156,13 @@ def load_model(
                 return LoadedModel(YOLO(str(onnx), task=task), "onnx", onnx, imgsz, task, torch_threads)
             except Exception as exc:  # export can fail in many library-specific ways; torch still works
                 if backend == "onnx":
-                    raise WeightsError(path, f"ONNX export failed ({exc})", "use backend 'torch'") from None
-                log.warning("ONNX export of %s failed (%s); running the torch .pt (slower)", path.name, exc)
+                    raise WeightsError(path, f"ONNX export failed ({one_line(exc)})", "use backend 'torch'") from None
+                log.warning("ONNX export of %s failed (%s); running the torch .pt (slower)", path.name, one_line(exc))
     try:
         model = YOLO(str(path), task=task)
     except Exception as exc:  # torch.load / Ultralytics raise many types for a bad file
-        raise WeightsError(path, f"cannot be loaded ({type(exc).__name__}: {exc})", "check the file") from None
+        problem = f"cannot be loaded ({type(exc).__name__}: {one_line(exc)})"
+        raise WeightsError(path, problem, "check the file") from None
     if getattr(model, "task", task) != task:
         raise WeightsError(path, f"is a {model.task} model, not {task}", f"use {task} weights here")
     return LoadedModel(model, "torch", path, imgsz, task, torch_threads)

@@ -1,0 +1,223 @@
+"""Detector plugins on real images with the real packaged weights (no mocks of the models)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+from contextlib import nullcontext as does_not_raise
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from lookout.models import packaged_pose_weights, packaged_ssd_graph
+from vision.detect import DetectorError, UnknownDetectorError, WeightsError, build_detector
+from vision.detect._ultralytics import onnx_cache_path
+from vision.detect.base import DetectorConfigBase
+from vision.detect.composite import CompositeDetector
+from vision.detect.ssd_mobilenet import SsdDetectorConfig, SsdMobilenetDetector
+from vision.detect.ultralytics_detect import UltralyticsDetectConfig, UltralyticsDetector
+from vision.detect.ultralytics_pose import PoseDetectorConfig, UltralyticsPoseDetector
+from vision.types import BUS, PERSON, Detections
+
+ASSETS = Path(next(iter(importlib.util.find_spec("ultralytics").submodule_search_locations))) / "assets"
+
+
+@pytest.fixture(scope="session")
+def model_cache() -> Path:
+    """Shared with `lookout detect` in the tests (ctx.data_dir / "models"): one ONNX export per session."""
+    path = Path(os.environ["LOOKOUT_DATA"]) / "models"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def bus() -> np.ndarray:
+    return cv2.imread(str(ASSETS / "bus.jpg"))
+
+
+@pytest.fixture(scope="session")
+def zidane() -> np.ndarray:
+    return cv2.imread(str(ASSETS / "zidane.jpg"))
+
+
+@pytest.fixture(scope="session")
+def pose(model_cache: Path) -> UltralyticsPoseDetector:
+    return UltralyticsPoseDetector(packaged_pose_weights(), imgsz=320, cache_dir=model_cache)
+
+
+@pytest.fixture(scope="session")
+def ssd() -> SsdMobilenetDetector:
+    g = packaged_ssd_graph()
+    return SsdMobilenetDetector(g.graph_pb, g.config_pbtxt, classes=(PERSON, BUS, 1, 2, 3, 7))
+
+
+def _keypoints_in_boxes(det: Detections, margin: float = 0.15) -> bool:
+    for box, kp in zip(det.xyxy, det.keypoints, strict=True):
+        x1, y1, x2, y2 = box
+        mx, my = (x2 - x1) * margin, (y2 - y1) * margin
+        good = kp[kp[:, 2] > 0.5]
+        inside = (good[:, 0] >= x1 - mx) & (good[:, 0] <= x2 + mx) & (good[:, 1] >= y1 - my) & (good[:, 1] <= y2 + my)
+        if len(good) < 5 or not inside.all():
+            return False
+    return True
+
+
+def test_pose_finds_people_with_keypoints_via_cached_onnx(pose, bus, zidane, model_cache):
+    assert pose.backend == "onnx"
+    cached = onnx_cache_path(packaged_pose_weights(), 320, model_cache)
+    assert cached.is_file()
+    out = pose.detect([bus, zidane])
+    assert len(out) == 2
+    b, z = out
+    assert len(b) >= 3 and len(z) >= 2
+    for det in out:
+        assert set(det.class_id.tolist()) == {PERSON}
+        assert det.keypoints is not None and det.keypoints.shape[1:] == (17, 3)
+        assert _keypoints_in_boxes(det)
+    # boxes are in the original image's pixels, not the 320 px network input
+    assert b.xyxy[:, 3].max() > 700
+
+
+def test_second_build_reuses_the_cached_export(pose, model_cache):
+    cached = onnx_cache_path(packaged_pose_weights(), 320, model_cache)
+    before = cached.stat().st_mtime_ns
+    again = build_detector(PoseDetectorConfig(imgsz=320), packaged_pose_weights(), cache_dir=model_cache)
+    assert again.backend == "onnx" and cached.stat().st_mtime_ns == before
+    again.close()
+
+
+def test_pose_torch_fallback_backend(bus):
+    det = UltralyticsPoseDetector(packaged_pose_weights(), imgsz=320, backend="torch")
+    assert det.backend == "torch"
+    found = det.detect([bus])[0]
+    assert len(found) >= 3 and found.keypoints.shape[1:] == (17, 3)
+
+
+def test_ssd_finds_the_bus_and_people(ssd, bus, zidane):
+    b, z = ssd.detect([bus, zidane])
+    assert BUS in b.class_id.tolist()
+    bus_box = b.xyxy[b.class_id == BUS][0]
+    assert bus_box[2] - bus_box[0] > 0.7 * bus.shape[1]  # the bus spans the picture
+    assert (b.class_id == PERSON).sum() >= 2
+    assert set(z.class_id.tolist()) == {PERSON}
+
+
+def test_ssd_default_classes_are_vehicles_only(bus):
+    g = packaged_ssd_graph()
+    det = build_detector(SsdDetectorConfig(), (g.graph_pb, g.config_pbtxt))
+    found = det.detect([bus])[0]
+    assert found.class_id.tolist() == [BUS]
+    assert PERSON not in det.classes
+
+
+def test_composite_refreshes_vehicles_at_a_low_rate(pose, ssd, bus, zidane):
+    comp = CompositeDetector(pose, ssd, refresh_s=10.0, scene_change=0.12)
+    first = comp.detect([bus], feeds=["cam"], t_mono=[0.0])[0]
+    assert comp.vehicle_runs == 1
+    assert BUS in first.class_id.tolist() and (first.class_id == PERSON).sum() >= 3
+    assert first.keypoints is not None and not first.keypoints[first.class_id == BUS].any()
+    # same scene, within refresh_s: the cached vehicles are reused
+    again = comp.detect([bus, bus], feeds=["cam", "cam"], t_mono=[1.0, 2.0])
+    assert comp.vehicle_runs == 1
+    assert all(BUS in d.class_id.tolist() for d in again)
+    # a second feed has its own cache; a changed scene or an old cache triggers a refresh
+    comp.detect([bus], feeds=["other"], t_mono=[2.0])
+    assert comp.vehicle_runs == 2
+    swapped = comp.detect([zidane], feeds=["cam"], t_mono=[3.0])[0]
+    assert comp.vehicle_runs == 3 and BUS not in swapped.class_id.tolist()
+    comp.detect([zidane], feeds=["cam"], t_mono=[14.0])
+    assert comp.vehicle_runs == 4
+
+
+def test_composite_without_vehicles(pose, bus):
+    comp = CompositeDetector(pose, None)
+    (det,) = comp.detect([bus])
+    assert set(det.class_id.tolist()) == {PERSON}
+
+
+@pytest.fixture(scope="session")
+def user_onnx(tmp_path_factory, pose, model_cache) -> Path:
+    """A user-supplied .onnx stand-in: the pose model exported by us, copied out of the cache."""
+    src = onnx_cache_path(packaged_pose_weights(), 320, model_cache)
+    dst = tmp_path_factory.mktemp("user") / "my-model.onnx"
+    shutil.copy2(src, dst)
+    return dst
+
+
+def test_user_ultralytics_weights_load_through_config(user_onnx, bus):
+    cfg = UltralyticsDetectConfig(task="pose", classes=("person",))
+    det = build_detector(cfg, user_onnx)
+    assert isinstance(det, UltralyticsDetector) and det.backend == "onnx"
+    found = det.detect([bus])[0]
+    assert len(found) >= 3 and set(found.class_id.tolist()) == {PERSON}
+    assert found.keypoints is None
+
+
+def test_user_weights_without_wanted_classes_are_refused(user_onnx):
+    with pytest.raises(WeightsError, match="none of the wanted COCO classes"):
+        build_detector(UltralyticsDetectConfig(task="pose"), user_onnx)  # default classes: vehicles
+
+
+@pytest.fixture
+def bad_files(tmp_path: Path) -> dict[str, Path]:
+    (tmp_path / "garbage.pt").write_bytes(b"not a torch file")
+    (tmp_path / "garbage.onnx").write_bytes(b"not an onnx file")
+    (tmp_path / "model.txt").write_text("x")
+    return {
+        "missing": tmp_path / "nope.pt",
+        "garbage_pt": tmp_path / "garbage.pt",
+        "garbage_onnx": tmp_path / "garbage.onnx",
+        "wrong_suffix": tmp_path / "model.txt",
+        "relative": Path("yolo11n.pt"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("which", "message"),
+    [
+        ("missing", "does not exist"),
+        ("garbage_pt", "cannot be loaded"),
+        ("garbage_onnx", "not a readable ONNX model"),
+        ("wrong_suffix", "not a .pt or .onnx"),
+        ("relative", "not an absolute path"),
+    ],
+)
+def test_bad_weights_give_one_clear_error(bad_files, which, message, tmp_path):
+    with pytest.raises(WeightsError, match=message) as err:
+        build_detector(UltralyticsDetectConfig(backend="torch"), bad_files[which], cache_dir=tmp_path)
+    assert "\n" not in str(err.value)
+
+
+def test_pose_onnx_used_as_detect_task_is_refused(user_onnx):
+    with pytest.raises(WeightsError, match="is a pose model, not detect"):
+        build_detector(UltralyticsDetectConfig(), user_onnx)
+
+
+def test_ssd_missing_graph(tmp_path):
+    with pytest.raises(WeightsError, match="does not exist"):
+        build_detector(SsdDetectorConfig(), (tmp_path / "g.pb", tmp_path / "g.pbtxt"))
+
+
+def test_unknown_plugin_type():
+    with pytest.raises(UnknownDetectorError, match="yolo-pose"):
+        build_detector(DetectorConfigBase(type="tflite"))
+
+
+@pytest.mark.parametrize(
+    ("images", "expectation"),
+    [
+        ([], does_not_raise()),
+        ([np.zeros((48, 64, 3), np.uint8)], does_not_raise()),
+        ([np.zeros((48, 64), np.uint8)], pytest.raises(DetectorError, match="BGR uint8")),
+        ([np.zeros((48, 64, 3), np.float32)], pytest.raises(DetectorError, match="float32")),
+        (["bus.jpg"], pytest.raises(DetectorError, match="image 0")),
+    ],
+)
+def test_input_checks(ssd, images, expectation):
+    with expectation:
+        out = ssd.detect(images)
+        assert len(out) == len(images)
+        assert all(len(d) == 0 for d in out)
