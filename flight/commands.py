@@ -39,10 +39,14 @@ def _sysid(link: Link, sysid: int | None) -> int:
 def run_command(link: Link, name: str, command: int, params: tuple[float, ...] = (), *, sysid: int | None = None,
                 use_int: bool = False, frame: int = mavlink.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT,
                 timeout_s: float = 1.0, retries: int = 3) -> CommandAck:
-    """Send ``command`` and require MAV_RESULT_ACCEPTED; the one path every command below takes."""
+    """Send ``command`` and require MAV_RESULT_ACCEPTED; the one path every command below takes.
+
+    ``timeout_s`` is the whole budget, shared by the first attempt and ``retries`` resends.
+    """
     sid = _sysid(link, sysid)
     t0 = time.monotonic()
-    ack = link.command(sid, command, params, use_int=use_int, frame=frame, timeout_s=timeout_s, retries=retries)
+    ack = link.command(sid, command, params, use_int=use_int, frame=frame, timeout_s=timeout_s / (retries + 1),
+                       retries=retries)  # fmt: skip
     if not ack.accepted:
         raise CommandRejected(name, ack.result_name, _reason(link, sid, t0))
     return ack
@@ -57,7 +61,7 @@ def arm(link: Link, sysid: int | None = None, *, force: bool = False, timeout_s:
     """Arm; a refusal raises ``CommandRejected`` with the pre-arm reason (``PreArm: ...``)."""
     sid = _sysid(link, sysid)
     ack = run_command(link, "arm", mavlink.MAV_CMD_COMPONENT_ARM_DISARM, (1, 21196 if force else 0), sysid=sid,
-                      timeout_s=min(timeout_s, 1.5))  # fmt: skip
+                      timeout_s=timeout_s)  # fmt: skip
     _confirm(link, "arm", sid, lambda s: s.armed, timeout_s)
     return ack
 
@@ -65,7 +69,7 @@ def arm(link: Link, sysid: int | None = None, *, force: bool = False, timeout_s:
 def disarm(link: Link, sysid: int | None = None, *, force: bool = False, timeout_s: float = 3.0) -> CommandAck:
     sid = _sysid(link, sysid)
     ack = run_command(link, "disarm", mavlink.MAV_CMD_COMPONENT_ARM_DISARM, (0, 21196 if force else 0), sysid=sid,
-                      timeout_s=min(timeout_s, 1.5))  # fmt: skip
+                      timeout_s=timeout_s)  # fmt: skip
     _confirm(link, "disarm", sid, lambda s: not s.armed, timeout_s)
     return ack
 
@@ -78,7 +82,7 @@ def set_mode(link: Link, name: str, sysid: int | None = None, *, timeout_s: floa
     want = canonical(autopilot, name)
     ack = run_command(link, f"mode {want}", mavlink.MAV_CMD_DO_SET_MODE,
                       (mavlink.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED, main, sub), sysid=sid,
-                      timeout_s=min(timeout_s, 1.5))  # fmt: skip
+                      timeout_s=timeout_s)  # fmt: skip
     _confirm(link, f"mode {want}", sid, lambda s: s.mode == want, timeout_s)
     return ack
 

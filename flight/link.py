@@ -111,6 +111,8 @@ class Link:
                 source_component=source_component, autoreconnect=True, retries=1, robust_parsing=True,
                 dialect="ardupilotmega",
             )  # fmt: skip
+        except ImportError as exc:  # pyserial is only needed for serial ports
+            raise LinkError(url, f"cannot open: {exc} (serial links need the pyserial package)") from exc
         except (OSError, ValueError) as exc:
             raise LinkError(url, f"cannot open: {exc} (check the URL form udp:HOST:PORT / tcp:HOST:PORT and that "
                                  "the port is free or the vehicle is listening)") from exc  # fmt: skip
@@ -224,6 +226,14 @@ class Link:
                     return None
                 self._changed.wait(min(remaining, 0.5))
 
+    def local_address(self) -> tuple[str, int]:
+        """Our socket's (host, port): useful after opening ``udpin:HOST:0``."""
+        port = getattr(self._conn, "port", None)
+        if port is None or not hasattr(port, "getsockname"):
+            raise LinkError(self.url, "not a socket link")
+        host, p = port.getsockname()[:2]
+        return host, p
+
     def statustexts_since(self, sysid: int, t_mono: float) -> list[str]:
         """STATUSTEXTs from ``sysid`` received at or after ``t_mono`` (oldest first)."""
         return [text for t, text in list(self._texts.get(sysid, ())) if t >= t_mono]
@@ -234,6 +244,7 @@ class Link:
                          bad_signature=c["bad_signature"], reader_errors=c["reader_errors"],
                          callback_errors=self._hub.callback_errors, sent=c["sent"],
                          vehicles=tuple(sorted(self._hub.all())),
+                         bytes_received=int(getattr(self._conn.mav, "total_bytes_received", 0)),
                          tlog_path=str(self._tlog.path) if self._tlog else None)  # fmt: skip
 
     # ---- sending -----------------------------------------------------------------------------

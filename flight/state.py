@@ -200,6 +200,7 @@ class Subscription:
 
     def __init__(self, hub: StateHub, callback: Callable[[VehicleState], None], queue: SnapshotQueue | None):
         self._hub, self.callback, self.queue = hub, callback, queue
+        self.errors = 0
 
     def get(self, timeout_s: float | None = None) -> VehicleState | None:
         """Next snapshot from a queue subscription (None on timeout)."""
@@ -270,7 +271,9 @@ class StateHub:
                 sub.callback(state)
             except Exception:  # a subscriber bug must not kill the reader
                 self.callback_errors += 1
-                log.exception("state subscriber %r raised; continuing", sub.callback)
+                sub.errors += 1
+                if sub.errors == 1:  # once per subscriber, not 10 times a second
+                    log.exception("state subscriber %r raised; continuing (further errors counted only)", sub.callback)
 
     def subscribe(self, callback: Callable[[VehicleState], None]) -> Subscription:
         """``callback(snapshot)`` on the reader thread for every change. Keep it short."""

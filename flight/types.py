@@ -85,5 +85,6 @@ class LinkStats:
     reader_errors: int = 0  # exceptions caught in the reader loop (socket errors, decoder bugs)
     callback_errors: int = 0  # exceptions raised by subscriber callbacks (logged, swallowed)
     sent: int = 0
+    bytes_received: int = 0
     vehicles: tuple[int, ...] = ()
     tlog_path: str | None = None
