@@ -35,26 +35,39 @@ def _lane_ys(ymin: float, ymax: float, spacing: float) -> np.ndarray:
 
 
 def sweep_cost(edges: np.ndarray, angle_rad: float, spacing: float, turn_m: float) -> float:
-    """Scan-line estimate of the path cost for lanes along ``angle_rad``: lane lengths + transitions + turns."""
+    """Scan-line estimate of the path cost for lanes along ``angle_rad``: lane lengths + transitions + turns.
+
+    Each lane is measured on its centre line and both strip edges, so slanted ends (which the real
+    lanes extend over) are paid for.
+    """
     c, s = math.cos(angle_rad), math.sin(angle_rad)
     y1 = -s * edges[:, 0] + c * edges[:, 1]
     y2 = -s * edges[:, 2] + c * edges[:, 3]
     x1 = c * edges[:, 0] + s * edges[:, 1]
     x2 = c * edges[:, 2] + s * edges[:, 3]
     ys = _lane_ys(min(y1.min(), y2.min()), max(y1.max(), y2.max()), spacing)
-    cross = (y1[None, :] <= ys[:, None]) != (y2[None, :] <= ys[:, None])
+    n = len(ys)
+    eps = 1e-6 * spacing
+    lines = np.concatenate([ys, ys - spacing / 2 + eps, ys + spacing / 2 - eps])
+    cross = (y1[None, :] <= lines[:, None]) != (y2[None, :] <= lines[:, None])
     dy = np.where(y2 != y1, y2 - y1, 1.0)
-    xs = x1[None, :] + (ys[:, None] - y1[None, :]) * (x2 - x1)[None, :] / dy[None, :]
+    xs = x1[None, :] + (lines[:, None] - y1[None, :]) * (x2 - x1)[None, :] / dy[None, :]
     xs = np.where(cross, xs, np.nan)
     xs.sort(axis=1)
     counts = cross.sum(axis=1)
     total, segments = 0.0, 0
-    for k in range(len(ys)):
+    for k in range(n):
         row = xs[k, : counts[k]]
-        if len(row) >= 2:
+        if len(row) < 2:
+            continue
+        if counts[k] == 2:
+            rows = [xs[j, :2] for j in (k, n + k, 2 * n + k) if counts[j] == 2]
+            total += max(r[1] for r in rows) - min(r[0] for r in rows)
+            segments += 1
+        else:
             total += float((row[1::2] - row[0::2]).sum())
             segments += len(row) // 2
-    return total + (len(ys) - 1) * spacing + turn_m * 2 * max(0, segments - 1)
+    return total + (n - 1) * spacing + turn_m * 2 * max(0, segments - 1)
 
 
 def best_angle(poly: Polygon, spacing: float, turn_m: float) -> float:
