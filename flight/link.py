@@ -151,6 +151,11 @@ class Link:
             self._tlog.close()
 
     @property
+    def alive(self) -> bool:
+        """The reader thread is running (it only stops on ``close()``)."""
+        return self._reader.is_alive() and not self._stop.is_set()
+
+    @property
     def closed(self) -> bool:
         return self._stop.is_set()
 
