@@ -138,11 +138,15 @@ class FrameSource:
                 )
         return self
 
-    def stop(self, timeout_s: float = 5.0) -> bool:
-        """Stop the reader; returns False if it is still stuck in a blocking call after ``timeout_s``."""
+    def request_stop(self) -> None:
+        """Tell the reader to stop without waiting (stop many sources at once, then ``stop()`` each)."""
         self._stop.set()
         with self._cond:
             self._cond.notify_all()
+
+    def stop(self, timeout_s: float = 5.0) -> bool:
+        """Stop the reader; returns False if it is still stuck in a blocking call after ``timeout_s``."""
+        self.request_stop()
         t = self._thread
         if t is None:
             return True

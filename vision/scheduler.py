@@ -1,0 +1,422 @@
+"""The scheduler: share the CPU across many feeds, one detect+track worker process per core.
+
+Per feed: a target fps (earliest-deadline-first, so an overloaded machine gives every feed the same
+share), a motion gate (static frames skip the detector; the last tracks are carried over) and a
+fixed worker (its trackers live there). Frames due at the same time are batched into one detector
+call. A frame goes to a worker through a shared-memory ring slot; when the worker's two batches in
+flight are busy, nothing is queued: the source's 1-frame slot is simply overwritten by newer frames
+(counted as dropped there) and the missed target-rate slots are counted here. Memory is fixed:
+one ring per worker, one frame per source, one small background per motion gate, bounded results.
+
+Results (``Result``: feed, frame meta, detections, detected-or-carried) go to ``on_result`` (called
+on the scheduler's result thread; keep it quick) and/or the bounded ``results`` queue (oldest dropped).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from vision.config import MotionConfig
+from vision.errors import VisionError
+from vision.feeds.base import FeedHealth, FrameSource
+from vision.motion import MotionGate
+from vision.shm_ring import FrameRing
+from vision.types import CameraPose, Detections, Frame
+from vision.worker import DetectorFactory, TrackerFactory, WorkerHandle, spawn_context, start_worker, stop_worker
+
+log = logging.getLogger(__name__)
+
+MAX_IN_FLIGHT = 2  # batches per worker: one running, one ready to go
+
+
+class SchedulerError(VisionError):
+    """The scheduler cannot start (a worker failed to load its detector) or was misused."""
+
+
+@dataclass(frozen=True, slots=True)
+class FrameMeta:
+    """A frame without its pixels: what results and events carry."""
+
+    feed: str
+    index: int
+    capture_t_utc: datetime
+    width: int
+    height: int
+    pose: CameraPose | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    feed: str
+    meta: FrameMeta
+    detections: Detections  # tracked (tracker_id set) when the scheduler has a tracker
+    detected: bool  # False: the motion gate saw no change; the feed's last detections are carried over
+    latency_s: float  # from the scheduler taking the frame to this result
+    frame: Frame | None = None  # the full frame, only with ``keep_frames=True``
+
+
+@dataclass(frozen=True, slots=True)
+class FeedStats:
+    feed: str
+    target_fps: float
+    fps_out: float  # results per second over the last ~5 s (detected + carried)
+    fps_detected: float  # of which went through the detector
+    results: int
+    detected: int
+    gated: int  # static frames the motion gate let skip the detector
+    missed: int  # target-rate slots that passed while the feed's worker was busy
+    errors: int
+    worker: int
+    source: FeedHealth
+
+
+@dataclass
+class _Feed:
+    source: FrameSource
+    fps: float
+    gate: MotionGate
+    wid: int
+    next_due: float = 0.0
+    last_index: int = -1
+    last_det: Detections = field(default_factory=Detections.empty)
+    results: int = 0
+    detected: int = 0
+    gated: int = 0
+    missed: int = 0
+    errors: int = 0
+    removed: bool = False
+    recent: deque = field(default_factory=lambda: deque(maxlen=256))  # (mono, detected)
+
+    @property
+    def period(self) -> float:
+        return 1.0 / self.fps
+
+
+class Scheduler:
+    """Run a detector (+ tracker) over many ``FrameSource`` feeds with a fixed CPU and memory budget.
+
+    ``detector`` and ``tracker`` are picklable zero-argument factories, called once per worker (the
+    tracker once per feed), e.g. ``functools.partial(build_detector, cfg, weights, cache_dir=d)``.
+    """
+
+    def __init__(
+        self,
+        detector: DetectorFactory,
+        *,
+        tracker: TrackerFactory | None = None,
+        workers: int | None = None,
+        batch_max: int = 4,
+        max_side_px: int = 640,
+        results_max: int = 256,
+        keep_frames: bool = False,
+        on_result: Callable[[Result], None] | None = None,
+        pin_workers: bool = False,
+    ) -> None:
+        self.workers_n = max(1, workers or os.cpu_count() or 1)
+        self.batch_max = max(1, batch_max)
+        self.max_side_px = max_side_px
+        self.keep_frames = keep_frames
+        self.on_result = on_result
+        self.results: queue.Queue[Result] = queue.Queue(maxsize=results_max)
+        self.results_dropped = 0
+        self._detector = detector
+        self._tracker = tracker
+        self._pin = pin_workers
+        self._lock = threading.RLock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._feeds: dict[str, _Feed] = {}
+        self._workers: list[WorkerHandle] = []
+        self._outbox: Any = None
+        self._threads: list[threading.Thread] = []
+        self._batch_id = 0
+        self._fatal: str | None = None
+        self._ready = threading.Event()
+        self.last_error: str | None = None
+        self.detect_s_total = 0.0
+        self.batches = 0
+
+    # ----------------------------------------------------------------- feeds
+    def add_feed(self, source: FrameSource, *, fps: float = 5.0, motion: MotionConfig | None = None) -> None:
+        """Analyse ``source`` at up to ``fps``; the scheduler starts and stops it from now on."""
+        if fps <= 0:
+            raise SchedulerError(f"feed {source.name}: fps must be > 0, got {fps}")
+        with self._lock:
+            if source.name in self._feeds:
+                raise SchedulerError(f"feed {source.name!r} is already scheduled; give each source a unique name")
+            counts = [sum(1 for f in self._feeds.values() if f.wid == w) for w in range(self.workers_n)]
+            wid = counts.index(min(counts))
+            if source.fps_limit is None:
+                source.fps_limit = fps * 1.5  # decode a little more often than analysed, skip the rest
+            source.add_listener(self._wake.set)
+            self._feeds[source.name] = _Feed(source, fps, MotionGate(motion), wid)
+        if self._threads:
+            source.start(require=False)
+
+    def remove_feed(self, name: str, timeout_s: float = 2.0) -> None:
+        with self._lock:
+            f = self._feeds.pop(name, None)
+            if f is None:
+                return
+            f.removed = True
+            if self._workers:
+                self._workers[f.wid].inbox.put(("forget", name))
+        f.source.stop(timeout_s)
+
+    @property
+    def feeds(self) -> list[str]:
+        with self._lock:
+            return list(self._feeds)
+
+    # ----------------------------------------------------------------- lifecycle
+    def start(self, timeout_s: float = 120.0) -> Scheduler:
+        """Spawn the workers, wait until each has loaded its detector, then start the feeds."""
+        if self._threads:
+            return self
+        ctx = spawn_context()
+        self._outbox = ctx.Queue()
+        slots = MAX_IN_FLIGHT * self.batch_max
+        for wid in range(self.workers_n):
+            ring = FrameRing(slots, self.max_side_px)
+            core = wid % (os.cpu_count() or 1) if self._pin else None
+            self._workers.append(start_worker(ctx, wid, self._detector, self._tracker, ring, self._outbox, core))
+        self._stop.clear()
+        t = threading.Thread(target=self._collect, name="vision-results", daemon=True)
+        t.start()
+        self._threads.append(t)
+        if not self._ready.wait(timeout_s) or self._fatal:
+            reason = self._fatal or f"workers not ready after {timeout_s:.0f} s"
+            self.stop()
+            raise SchedulerError(f"vision workers failed to start: {reason}")
+        with self._lock:
+            feeds = list(self._feeds.values())
+        for f in feeds:
+            f.source.start(require=False)
+        t = threading.Thread(target=self._dispatch, name="vision-dispatch", daemon=True)
+        t.start()
+        self._threads.append(t)
+        return self
+
+    def stop(self, timeout_s: float = 5.0) -> bool:
+        """Stop feeds, workers and threads within about ``timeout_s``. True if everything exited cleanly."""
+        deadline = time.monotonic() + timeout_s
+        self._stop.set()
+        self._wake.set()
+        with self._lock:
+            sources = [f.source for f in self._feeds.values()]
+        for s in sources:
+            s.request_stop()
+        clean = True
+        for t in self._threads[1:]:
+            t.join(max(0.0, min(1.0, deadline - time.monotonic())))
+        worker_deadline = time.monotonic() + max(0.5, (deadline - time.monotonic()) * 0.6)
+        for w in self._workers:
+            clean &= stop_worker(w, worker_deadline)
+        if self._threads:
+            self._threads[0].join(max(0.0, min(1.0, deadline - time.monotonic())))
+        for s in sources:
+            clean &= s.stop(max(0.05, deadline - time.monotonic()))
+        for w in self._workers:
+            w.ring.close()
+        if self._outbox is not None:
+            self._outbox.close()
+            self._outbox.cancel_join_thread()
+        self._workers.clear()
+        self._threads.clear()
+        self._ready.clear()
+        return clean
+
+    def __enter__(self) -> Scheduler:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ----------------------------------------------------------------- results
+    def get(self, timeout_s: float | None = None) -> Result | None:
+        """The next result from the bounded queue, or None on timeout."""
+        try:
+            return self.results.get(timeout=timeout_s)
+        except queue.Empty:
+            return None
+
+    def stats(self) -> list[FeedStats]:
+        now = time.monotonic()
+        with self._lock:
+            out = []
+            for name, f in self._feeds.items():
+                recent = [(t, d) for t, d in f.recent if now - t <= 5.0]
+                span = 5.0 if recent and now - recent[0][0] >= 4.0 else max(now - recent[0][0], 1e-3) if recent else 1
+                out.append(FeedStats(
+                    feed=name, target_fps=f.fps,
+                    fps_out=round(len(recent) / span, 2),
+                    fps_detected=round(sum(1 for _, d in recent if d) / span, 2),
+                    results=f.results, detected=f.detected, gated=f.gated, missed=f.missed, errors=f.errors,
+                    worker=f.wid, source=f.source.health(),
+                ))
+            return out
+
+    @property
+    def in_flight(self) -> list[int]:
+        """Batches in flight per worker (never more than ``MAX_IN_FLIGHT``)."""
+        with self._lock:
+            return [len(w.in_flight) for w in self._workers]
+
+    @property
+    def worker_pids(self) -> list[int]:
+        return [w.process.pid for w in self._workers if w.process.pid is not None]
+
+    def _emit(self, r: Result) -> None:
+        if self.on_result is not None:
+            try:
+                self.on_result(r)
+            except Exception:  # a broken consumer must not stop the pipeline
+                log.exception("on_result callback failed")
+        try:
+            self.results.put_nowait(r)
+        except queue.Full:
+            try:
+                self.results.get_nowait()
+                self.results_dropped += 1
+            except queue.Empty:
+                pass
+            try:
+                self.results.put_nowait(r)
+            except queue.Full:
+                self.results_dropped += 1
+
+    def _record(self, f: _Feed, detected: bool) -> None:
+        f.results += 1
+        f.recent.append((time.monotonic(), detected))
+        if detected:
+            f.detected += 1
+        else:
+            f.gated += 1
+
+    # ----------------------------------------------------------------- dispatcher thread
+    def _dispatch(self) -> None:
+        while not self._stop.is_set():
+            wait_s = self._dispatch_once()
+            self._wake.wait(wait_s)
+            self._wake.clear()
+
+    def _dispatch_once(self) -> float:
+        now = time.monotonic()
+        next_wake = 0.05
+        carried: list[Result] = []
+        with self._lock:
+            batches: dict[int, list[tuple]] = {}
+            for f in sorted(self._feeds.values(), key=lambda f: f.next_due):
+                if f.next_due > now:
+                    next_wake = min(next_wake, f.next_due - now)
+                    continue
+                w = self._workers[f.wid]
+                jobs = batches.setdefault(f.wid, [])
+                if not w.ready or len(w.in_flight) >= MAX_IN_FLIGHT or len(jobs) >= self.batch_max:
+                    continue  # busy: the source keeps only its newest frame; nothing piles up
+                frame = f.source.latest(f.last_index)
+                if frame is None:
+                    continue  # due, but no new frame yet: the source's listener wakes us
+                f.last_index = frame.index
+                late = now - f.next_due
+                if f.next_due and late >= f.period:
+                    skipped = int(late / f.period)
+                    f.missed += skipped
+                    f.next_due += skipped * f.period
+                f.next_due = now + f.period if not f.next_due else max(f.next_due, now - f.period) + f.period
+                h, wd = frame.image.shape[:2]
+                meta = FrameMeta(f.source.name, frame.index, frame.capture_t_utc, wd, h, frame.pose)
+                if not f.gate.needs_detection(frame.image, now):
+                    self._record(f, False)
+                    carried.append(Result(f.source.name, meta, f.last_det, False, time.monotonic() - now,
+                                          frame if self.keep_frames else None))
+                    continue
+                slot = w.free_slots.pop()
+                sh, sw, scale = w.ring.write(slot, frame.image)
+                jobs.append((f, meta, frame if self.keep_frames else None, slot, sh, sw, scale, now))
+            for wid, jobs in batches.items():
+                if not jobs:
+                    continue
+                w = self._workers[wid]
+                self._batch_id += 1
+                w.in_flight[self._batch_id] = jobs
+                w.inbox.put(("batch", self._batch_id, [(j[3], j[1].feed, j[4], j[5]) for j in jobs]))
+        for r in carried:
+            self._emit(r)
+        return next_wake
+
+    # ----------------------------------------------------------------- result thread
+    def _collect(self) -> None:
+        waiting = set(range(self.workers_n))
+        while True:
+            if self._stop.is_set() and not any(w.in_flight for w in self._workers):
+                return
+            try:
+                msg = self._outbox.get(timeout=0.2)
+            except queue.Empty:
+                self._check_workers()
+                continue
+            except (OSError, ValueError, EOFError):
+                return
+            kind, wid = msg[0], msg[1]
+            if kind == "ready":
+                self._workers[wid].ready, self._workers[wid].name = True, msg[2]
+                waiting.discard(wid)
+                log.info("vision worker %d ready: %s", wid, msg[2])
+                if not waiting:
+                    self._ready.set()
+            elif kind == "fatal":
+                self._fatal = f"worker {wid}: {msg[2]}"
+                self._ready.set()
+            elif kind in ("result", "error"):
+                self._finish(wid, msg)
+            self._wake.set()
+
+    def _finish(self, wid: int, msg: tuple) -> None:
+        w = self._workers[wid]
+        with self._lock:
+            jobs = w.in_flight.pop(msg[2], [])
+            w.free_slots.extend(j[3] for j in jobs)
+        if msg[0] == "error":
+            self.last_error = msg[3]
+            log.warning("vision worker %d: batch failed: %s", wid, msg[3])
+            for j in jobs:
+                j[0].errors += 1
+            return
+        self.batches += 1
+        self.detect_s_total += msg[4]
+        done = time.monotonic()
+        for (f, meta, frame, _slot, _h, _w, scale, t0), det in zip(jobs, msg[3], strict=True):
+            det = rescale(det, scale)
+            with self._lock:
+                f.last_det = det
+                self._record(f, True)
+            if not f.removed:
+                self._emit(Result(f.source.name, meta, det, True, done - t0, frame))
+
+    def _check_workers(self) -> None:
+        for w in self._workers:
+            if not self._stop.is_set() and w.process.exitcode is not None and w.ready:
+                w.ready = False
+                self.last_error = f"worker {w.wid} died (exit code {w.process.exitcode})"
+                log.error("vision %s; its feeds stop being analysed", self.last_error)
+
+
+def rescale(det: Detections, scale: float) -> Detections:
+    """Detections found on a downscaled copy, back in the original frame's pixels."""
+    if scale == 1.0 or len(det) == 0:
+        return det
+    kp = None
+    if det.keypoints is not None:
+        kp = det.keypoints.copy()
+        kp[..., :2] *= scale
+    return Detections(det.xyxy * scale, det.confidence, det.class_id, det.tracker_id, kp)

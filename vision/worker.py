@@ -1,0 +1,159 @@
+"""The detect+track worker process (one per core) and the handle the scheduler keeps for it.
+
+A worker never decodes video: it reads already-decoded pixels from the scheduler's ``FrameRing``
+(shared memory), runs ONE detector call per batch (frames of several feeds), updates each feed's
+tracker, and sends back only the small ``Detections``. Protocol (plain tuples, all tiny):
+
+- in:  ``("batch", batch_id, [(slot, feed, h, w), ...])``, ``("forget", feed)``, ``None`` = stop
+- out: ``("ready", wid, detector_name)``, ``("fatal", wid, message)``,
+  ``("result", wid, batch_id, [Detections, ...], detect_s)``, ``("error", wid, batch_id, message)``
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing as mp
+import os
+import queue
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from vision.types import Detections
+
+log = logging.getLogger(__name__)
+
+
+class TrackerLike(Protocol):
+    def update(self, detections: Detections, image: np.ndarray | None = None) -> Detections: ...
+
+
+#: picklable zero-argument factories, called inside the worker (e.g. ``functools.partial(build_detector, cfg, w)``)
+DetectorFactory = Callable[[], Any]
+TrackerFactory = Callable[[], TrackerLike]
+
+
+def worker_main(
+    wid: int,
+    detector_factory: DetectorFactory,
+    tracker_factory: TrackerFactory | None,
+    ring_name: str,
+    slots: int,
+    max_side_px: int,
+    inbox: Any,
+    outbox: Any,
+    pin_core: int | None,
+) -> None:
+    """Entry point of a worker process (spawned)."""
+    if pin_core is not None and hasattr(os, "sched_setaffinity"):
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(0, {pin_core})
+    from vision.shm_ring import FrameRing  # after the affinity, before any model import
+
+    ring = None
+    detector = None
+    try:
+        import cv2
+
+        cv2.setNumThreads(1)  # one worker per core: no thread pools fighting over it
+        ring = FrameRing.attach(ring_name, slots, max_side_px)
+        detector = detector_factory()
+        detector.detect([np.zeros((max_side_px // 2, max_side_px // 2, 3), np.uint8)])  # warm up
+    except Exception as exc:  # anything a detector factory raises must reach the parent as one line
+        outbox.put(("fatal", wid, f"{type(exc).__name__}: {exc}"))
+        if ring is not None:
+            ring.close()
+        return
+    outbox.put(("ready", wid, getattr(detector, "name", type(detector).__name__)))
+    trackers: dict[str, TrackerLike] = {}
+    try:
+        while True:
+            msg = inbox.get()
+            if msg is None:
+                break
+            if msg[0] == "forget":
+                trackers.pop(msg[1], None)
+                continue
+            _, batch_id, items = msg
+            try:
+                images = [ring.view(slot, h, w) for slot, _feed, h, w in items]
+                t0 = time.perf_counter()
+                dets = detector.detect(images)
+                out = []
+                for (_slot, feed, _h, _w), img, det in zip(items, images, dets, strict=True):
+                    if tracker_factory is not None:
+                        trk = trackers.get(feed)
+                        if trk is None:
+                            trk = trackers[feed] = tracker_factory()
+                        det = trk.update(det, img)
+                    out.append(det)
+                del images
+                outbox.put(("result", wid, batch_id, out, time.perf_counter() - t0))
+            except Exception as exc:  # one bad batch must not kill the worker; the parent logs it
+                outbox.put(("error", wid, batch_id, f"{type(exc).__name__}: {exc}"))
+    finally:
+        close = getattr(detector, "close", None)
+        if close is not None:
+            close()
+        ring.close()
+
+
+@dataclass
+class WorkerHandle:
+    """The scheduler's side of one worker: its process, inbox, ring and free slots."""
+
+    wid: int
+    process: Any
+    inbox: Any
+    ring: Any
+    free_slots: list[int]
+    in_flight: dict[int, list[Any]] = field(default_factory=dict)  # batch_id -> the batch's jobs
+    ready: bool = False
+    name: str = ""
+    feeds: set[str] = field(default_factory=set)
+
+
+def start_worker(
+    ctx: Any,
+    wid: int,
+    detector_factory: DetectorFactory,
+    tracker_factory: TrackerFactory | None,
+    ring: Any,
+    outbox: Any,
+    pin_core: int | None,
+) -> WorkerHandle:
+    inbox = ctx.Queue()
+    proc = ctx.Process(
+        target=worker_main,
+        name=f"lookout-vision-{wid}",
+        args=(wid, detector_factory, tracker_factory, ring.name, ring.slots, ring.max_side_px, inbox, outbox, pin_core),
+        daemon=True,
+    )
+    proc.start()
+    return WorkerHandle(wid, proc, inbox, ring, list(range(ring.slots)))
+
+
+def stop_worker(handle: WorkerHandle, deadline_mono: float) -> bool:
+    """Ask nicely, then terminate, then kill; never wait past ``deadline_mono``. True if it exited cleanly."""
+    proc = handle.process
+    with contextlib.suppress(ValueError, OSError, queue.Full):
+        handle.inbox.put_nowait(None)
+    proc.join(max(0.0, deadline_mono - time.monotonic()))
+    clean = not proc.is_alive()
+    if not clean:
+        proc.terminate()
+        proc.join(1.0)
+        if proc.is_alive():
+            proc.kill()
+            proc.join(1.0)
+    handle.inbox.close()
+    handle.inbox.cancel_join_thread()
+    return clean
+
+
+def spawn_context() -> Any:
+    return mp.get_context("spawn")
