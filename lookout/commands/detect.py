@@ -75,24 +75,30 @@ def _quiet_ultralytics() -> None:
     import ultralytics.utils  # noqa: F401  # creates its logger
 
     for h in logging.getLogger("ultralytics").handlers:
-        if isinstance(h, logging.StreamHandler) and h.stream is sys.stdout:
+        if isinstance(h, logging.StreamHandler) and h.stream in (sys.stdout, sys.__stdout__):
             h.setStream(sys.stderr)
 
 
+class _Frames:
+    """Up to ``max_frames`` frames of a started source."""
+
+    def __init__(self, source: Any, max_frames: int | None) -> None:
+        self.source, self.max_frames = source, max_frames
+
+    def __iter__(self) -> Iterator[Any]:
+        for n, frame in enumerate(self.source):
+            if self.max_frames is not None and n >= self.max_frames:
+                return
+            yield frame
+
+
 @contextmanager
-def _frames(source: str, feed: str | None, max_frames: int | None) -> Iterator[Iterator[Any]]:
-    """Frames of ``source`` (``vision.feeds``), lossless for files, newest-first for live streams."""
+def _frames(source: str, feed: str | None, max_frames: int | None) -> Iterator[_Frames]:
+    """Frames of ``source`` via ``vision.feeds`` (lossless for files, newest-first for live streams)."""
     from vision.feeds import open_source
 
-    src = open_source(source, feed)
-    with src:
-        def gen() -> Iterator[Any]:
-            for n, frame in enumerate(src):
-                if max_frames is not None and n >= max_frames:
-                    return
-                yield frame
-
-        yield gen()
+    with open_source(source, feed) as src:
+        yield _Frames(src, max_frames)
 
 
 def _obj(det: Any, i: int) -> dict[str, Any]:
@@ -165,22 +171,21 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     _ = ctx.data_dir  # sets the offline Ultralytics environment before anything imports it
     _quiet_ultralytics()
 
-    import cv2
-
     from vision.annotate import annotate
     from vision.history import TrackHistory
     from vision.track import Tracker
 
     cfg = ctx.config.detectors
     kind = args.tracker or cfg.tracker
-    detector = build_detector(ctx, args.imgsz)
-    tracker = None if kind == "none" or single_image else Tracker(kind)
-    history = TrackHistory(cfg.track_history, cfg.track_expire_s)
     video: _VideoOut | None = None
     ok = False
     n = 0
-    try:
-        with _frames(args.source, args.feed, args.max_frames) as frames:
+    # Open the source first: a missing file or dead URL fails before any model loads.
+    with _frames(args.source, args.feed, args.max_frames) as frames:
+        detector = build_detector(ctx, args.imgsz)
+        tracker = None if kind == "none" or single_image else Tracker(kind)
+        history = TrackHistory(cfg.track_history, cfg.track_expire_s)
+        try:
             for frame in frames:
                 t0 = time.perf_counter()
                 t_s = frame.capture_t_utc.timestamp()
@@ -190,39 +195,49 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                     history.update(t_s, det)
                 ms = (time.perf_counter() - t0) * 1000
                 n += 1
-                if args.json:
-                    print(json.dumps({
-                        "type": "detection",
-                        "feed": frame.feed,
-                        "frame": frame.index,
-                        "capture_t_utc": frame.capture_t_utc.isoformat(),
-                        "objects": [_obj(det, i) for i in range(len(det))],
-                    }), flush=True)
-                else:
-                    counts: dict[str, int] = {}
-                    for o in (_obj(det, i) for i in range(len(det))):
-                        counts[o["class"]] = counts.get(o["class"], 0) + 1
-                    found = ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "nothing"
-                    print(f"{frame.feed} frame {frame.index}: {found} ({ms:.0f} ms)", flush=True)
+                _emit(args.json, frame, det, ms)
                 if out is not None:
                     scene = annotate(frame.image, det)
                     if single_image:
                         _write_image(out, scene)
                     else:
                         if video is None:
-                            video = _VideoOut(out, 10.0)
+                            video = _VideoOut(out, _fps_of(frames, 10.0))
                         video.write(scene)
-        ok = True
-    finally:
-        if video is not None:
-            video.close(ok)
-        detector.close()
+            ok = True
+        finally:
+            if video is not None:
+                video.close(ok)
+            detector.close()
     if n == 0:
         raise SourceError(args.source, "gave no frames", "check that it is a readable image, video or live stream")
     if out is not None and not args.json:
         print(f"wrote {out}", file=sys.stderr)
-    _ = cv2  # imported above so a broken cv2 fails before the model loads
     return 0
+
+
+def _emit(as_json: bool, frame: Any, det: Any, ms: float) -> None:
+    objects = [_obj(det, i) for i in range(len(det))]
+    if as_json:
+        line = {
+            "type": "detection",
+            "feed": frame.feed,
+            "frame": frame.index,
+            "capture_t_utc": frame.capture_t_utc.isoformat(),
+            "objects": objects,
+        }
+        print(json.dumps(line), flush=True)
+        return
+    counts: dict[str, int] = {}
+    for o in objects:
+        counts[o["class"]] = counts.get(o["class"], 0) + 1
+    found = ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "nothing"
+    print(f"{frame.feed} frame {frame.index}: {found} ({ms:.0f} ms)", flush=True)
+
+
+def _fps_of(frames: Any, default: float) -> float:
+    fps = getattr(getattr(frames, "source", None), "native_fps", None)
+    return float(fps) if fps else default
 
 
 def _write_image(path: Path, img: np.ndarray) -> None:

@@ -1,0 +1,147 @@
+"""``lookout detect``: JSON lines, annotated output, tracking over a clip, one-line errors."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from lookout.cli import main
+from lookout.models import packaged_pose_weights
+from vision.detect._ultralytics import export_onnx
+
+ASSETS = Path(next(iter(importlib.util.find_spec("ultralytics").submodule_search_locations))) / "assets"
+BUS = ASSETS / "bus.jpg"
+
+
+def _lines(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def _classes(obj_list: list[dict], name: str) -> list[dict]:
+    return [o for o in obj_list if o["class"] == name]
+
+
+def test_done_when_bus_jpg_json_finds_the_bus_and_people_with_keypoints():
+    """The issue's acceptance check, as a user runs it (a real process, stdout must be pure JSON)."""
+    exe = Path(sys.executable).with_name("lookout")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "lookout.cli"]
+    proc = subprocess.run([*cmd, "detect", str(BUS), "--json"], capture_output=True, text=True, timeout=180,
+                          env={**os.environ, "LOOKOUT_CONFIG": ""})
+    assert proc.returncode == 0, proc.stderr
+    (frame,) = _lines(proc.stdout)
+    assert frame["type"] == "detection" and frame["feed"] and frame["frame"] == 0 and frame["capture_t_utc"]
+    assert len(_classes(frame["objects"], "bus")) >= 1
+    people = _classes(frame["objects"], "person")
+    assert len(people) >= 3
+    for p in people:
+        assert len(p["keypoints"]) == 17 and all(len(k) == 3 for k in p["keypoints"])
+        x1, y1, x2, y2 = p["xyxy"]
+        assert 0 <= x1 < x2 <= 810 and 0 <= y1 < y2 <= 1080
+    assert all(o["keypoints"] is None for o in _classes(frame["objects"], "bus"))
+
+
+def test_image_out_writes_an_annotated_image(tmp_path, capsys):
+    out = tmp_path / "bus-annotated.png"
+    assert main(["detect", str(BUS), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "person" in printed and "bus" in printed
+    img = cv2.imread(str(out))
+    assert img is not None and img.shape == cv2.imread(str(BUS)).shape
+    assert not np.array_equal(img, cv2.imread(str(BUS)))
+    assert not list(tmp_path.glob(".*partial*"))
+
+
+def _clip(path: Path, frames: int = 16) -> Path:
+    img = cv2.imread(str(ASSETS / "zidane.jpg"))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (960, 480))
+    for i in range(frames):
+        writer.write(np.ascontiguousarray(img[i * 4 : i * 4 + 480, i * 8 : i * 8 + 960]))
+    writer.release()
+    return path
+
+
+def test_video_json_tracks_and_writes_annotated_video(tmp_path, capsys):
+    clip = _clip(tmp_path / "pan.mp4")
+    out = tmp_path / "annotated.mp4"
+    rc = main(["detect", str(clip), "--json", "--out", str(out), "--max-frames", "12", "--feed", "gate"])
+    assert rc == 0
+    frames = _lines(capsys.readouterr().out)
+    assert [f["frame"] for f in frames] == list(range(12))
+    assert {f["feed"] for f in frames} == {"gate"}
+    ids = [sorted(o["tracker_id"] for o in _classes(f["objects"], "person")) for f in frames]
+    assert all(len(i) == 2 for i in ids[1:]), ids
+    assert len({tuple(i) for i in ids[1:]}) == 1, ids  # the same two ids all along
+    cap = cv2.VideoCapture(str(out))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 12
+    assert int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)) == 960
+    cap.release()
+
+
+@pytest.fixture(scope="module")
+def user_onnx(tmp_path_factory) -> Path:
+    """Stand-in 'user weights': the pose model exported to ONNX, outside the cache."""
+    cache = Path(os.environ["LOOKOUT_DATA"]) / "models"
+    dst = tmp_path_factory.mktemp("weights") / "user-model.onnx"
+    shutil.copy2(export_onnx(packaged_pose_weights(), "pose", 320, cache), dst)
+    return dst
+
+
+def test_user_weights_drop_in_through_the_config_file(tmp_path, capsys, user_onnx):
+    cfg = tmp_path / "lookout.toml"
+    cfg.write_text(
+        f'[detectors]\nvehicle_weights = "{user_onnx}"\ntracker = "botsort"\n'
+        '[detectors.vehicles]\ntype = "yolo-detect"\ntask = "pose"\nclasses = ["person"]\n'
+        "[detectors.people]\nimgsz = 256\n"
+    )
+    assert main(["detect", str(BUS), "--config", str(cfg), "--json"]) == 0
+    (frame,) = _lines(capsys.readouterr().out)
+    # people from the pose detector plus the same people again from the "user" model
+    assert len(_classes(frame["objects"], "person")) >= 6
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        ("missing_source", "no such file"),
+        ("dead_url", "cannot open"),
+        ("missing_weights", "does not exist"),
+        ("garbage_weights", "cannot be loaded"),
+        ("relative_weights", "absolute path"),
+        ("image_out_as_video", "--out must be an image"),
+        ("bad_config_type", "does not match any of the expected tags"),
+    ],
+)
+def test_errors_are_one_line_and_exit_1(tmp_path, capsys, setup, message):
+    source, extra = str(BUS), []
+    cfg = tmp_path / "lookout.toml"
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_bytes(b"\x00not a checkpoint")
+    configs = {
+        "missing_weights": f'[detectors]\npose_weights = "{tmp_path / "nope.pt"}"\n',
+        "garbage_weights": f'[detectors]\npose_weights = "{garbage}"\n[detectors.people]\nbackend = "torch"\n',
+        "relative_weights": '[detectors]\nvehicle_weights = "yolo11n.pt"\n',
+        "bad_config_type": '[detectors.vehicles]\ntype = "yolo"\n',
+    }
+    if setup == "missing_source":
+        source = str(tmp_path / "nope.mp4")
+    elif setup == "dead_url":
+        source = "rtsp://127.0.0.1:9/none"
+    elif setup == "image_out_as_video":
+        extra = ["--out", str(tmp_path / "x.mp4")]
+    if setup in configs:
+        cfg.write_text(configs[setup])
+        extra += ["--config", str(cfg)]
+    assert main(["detect", source, "--json", *extra]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("lookout detect: error:") and message in err[0], captured.err
