@@ -39,6 +39,7 @@ class VehiclePeer:
         self.missions = MissionProtocol(copter)
         self.param_queue: list[tuple[Conn, int]] = []
         self.next_heartbeat = 0.0
+        self._after_ack: list = []
 
     # ---- outgoing ----------------------------------------------------------------------
     def broadcast(self, msg) -> None:
@@ -94,7 +95,7 @@ class VehiclePeer:
         for msgid, interval in conn.intervals.items():
             if t < conn.next_due.get(msgid, 0.0) or wall_now - conn.last_wall.get(msgid, 0.0) < MIN_WALL_INTERVAL_S:
                 continue
-            conn.next_due[msgid] = max(conn.next_due.get(msgid, 0.0) + interval, t)
+            conn.next_due[msgid] = t + interval - 1e-6
             conn.last_wall[msgid] = wall_now
             msg = telemetry.build(msgid, self.c, (0, 0))
             if msg is not None:
@@ -113,6 +114,9 @@ class VehiclePeer:
 
     def ack(self, conn: Conn, command: int, result: int, target: tuple[int, int]) -> None:
         conn.send(M.MAVLink_command_ack_message(command, result, 0, 0, target[0], target[1]))
+        for msg in self._after_ack:
+            conn.send(msg)
+        self._after_ack.clear()
 
     # ---- incoming ----------------------------------------------------------------------
     def handle(self, conn: Conn, msg, wall_now: float) -> None:
@@ -153,6 +157,7 @@ class VehiclePeer:
             for msgid in ids:
                 if msg.start_stop and msg.req_message_rate > 0:
                     conn.intervals[msgid] = 1.0 / msg.req_message_rate
+                    conn.next_due[msgid] = c.t
                 else:
                     conn.intervals.pop(msgid, None)
         elif kind == "PARAM_REQUEST_LIST":
@@ -287,7 +292,7 @@ class VehiclePeer:
                 conn.intervals.pop(msgid, None)
             else:
                 conn.intervals[msgid] = 1.0 if us == 0 else us / 1e6
-                conn.next_due[msgid] = 0.0
+                conn.next_due[msgid] = c.t
             return ok_r
         if cmd in (M.MAV_CMD_REQUEST_MESSAGE, M.MAV_CMD_REQUEST_AUTOPILOT_CAPABILITIES, M.MAV_CMD_GET_HOME_POSITION):
             msgid = {
@@ -297,7 +302,7 @@ class VehiclePeer:
             msg = telemetry.build(msgid, c, (0, 0))
             if msg is None:
                 return fail_r
-            conn.send(msg)
+            self._after_ack.append(msg)  # ArduPilot acks first, then sends the message
             return ok_r
         if cmd == M.MAV_CMD_PREFLIGHT_CALIBRATION:
             c.text(SEV_INFO, "Calibration successful")

@@ -283,7 +283,6 @@ def build(msgid: int, c: Copter, target: tuple[int, int]) -> M.MAVLink_message |
             | M.MAV_PROTOCOL_CAPABILITY_MAVLINK2
             | M.MAV_PROTOCOL_CAPABILITY_MISSION_FENCE
             | M.MAV_PROTOCOL_CAPABILITY_MISSION_RALLY
-            | M.MAV_PROTOCOL_CAPABILITY_FLIGHT_INFORMATION
         )
         version = (4 << 24) | (5 << 16) | (7 << 8) | 255  # 4.5.7 official
         return M.MAVLink_autopilot_version_message(
