@@ -239,6 +239,15 @@ class Link:
         host, p = port.getsockname()[:2]
         return host, p
 
+    def wait_update(self, sysid: int, version: int, timeout_s: float) -> int:
+        """Block until ``sysid``'s snapshot version differs from ``version`` (or timeout); return the version."""
+        def changed() -> bool:
+            return self._hub.versions().get(sysid, 0) != version or self._stop.is_set()
+
+        with self._changed:
+            self._changed.wait_for(changed, timeout_s)
+        return self._hub.versions().get(sysid, 0)
+
     def statustexts_since(self, sysid: int, t_mono: float) -> list[str]:
         """STATUSTEXTs from ``sysid`` received at or after ``t_mono`` (oldest first)."""
         return [text for t, text in list(self._texts.get(sysid, ())) if t >= t_mono]

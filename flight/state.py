@@ -34,6 +34,7 @@ _COPTERS = {mavlink.MAV_TYPE_QUADROTOR, mavlink.MAV_TYPE_HEXAROTOR, mavlink.MAV_
 # ArduPilot EKF_STATUS_REPORT flags needed to fly a mission (attitude, horiz vel, abs horiz + vert pos).
 _EKF_NEEDED = 1 | 2 | 16 | 8
 _EKF_UNINITIALIZED = 1024
+_EKF_CONST_POS_MODE = 128
 _PX4_EST_NEEDED = 1 | 2 | 16 | 8  # ESTIMATOR_STATUS flags, same bit layout for these
 _PREARM_BIT = 0x10000000  # MAV_SYS_STATUS_PREARM_CHECK
 
@@ -132,7 +133,7 @@ def _gps_raw_int(s: VehicleState, m: Any) -> VehicleState:
 
 
 def _ekf_status_report(s: VehicleState, m: Any) -> VehicleState:
-    ok = (m.flags & _EKF_NEEDED) == _EKF_NEEDED and not (m.flags & _EKF_UNINITIALIZED)
+    ok = (m.flags & _EKF_NEEDED) == _EKF_NEEDED and not (m.flags & (_EKF_UNINITIALIZED | _EKF_CONST_POS_MODE))
     return replace(s, ekf_ok=ok)
 
 
