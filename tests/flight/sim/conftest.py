@@ -10,10 +10,10 @@ import pytest
 
 os.environ.setdefault("MAVLINK20", "1")
 
-from pymavlink import mavutil  # noqa: E402
-from pymavlink.dialects.v20 import ardupilotmega as M  # noqa: E402
+from pymavlink import mavutil
+from pymavlink.dialects.v20 import ardupilotmega as M
 
-from flight.sim import SimFleet  # noqa: E402
+from flight.sim import SimFleet
 
 HOME = (52.2297, 21.0122, 100.0)
 LOCATION_CMDS = {16, 17, 18, 19, 20, 21, 22, 195, 201, 5000, 5001, 5002, 5003, 5004, 5100}
