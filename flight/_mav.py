@@ -28,8 +28,10 @@ def enum_name(enum: str, value: int) -> str:
     if entry is None:
         return str(value)
     name = entry.name
-    prefix = enum + "_"
-    return name[len(prefix):] if name.startswith(prefix) else name
+    for prefix in (enum + "_", enum.rsplit("_", 1)[0] + "_"):  # MAV_MISSION_RESULT -> MAV_MISSION_
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return name
 
 
 def command_name(command: int) -> str:

@@ -1,0 +1,145 @@
+"""``lookout bench flight``: 700-item mission upload + download against the embedded simulator.
+
+Real path: ``flight.upload_mission`` / ``flight.download_mission`` over a ``flight.Link`` (reader
+thread, waiters, resend-on-timeout; download pipelined ``--window`` requests at a time).
+Naive baseline, same vehicle, same items, same run: a bare pymavlink connection doing a
+one-item-at-a-time send-wait loop (``recv_match(blocking=True)`` for each request/item), the
+pattern of most example scripts. 700 wire items = 699 mission items + ArduPilot's seq-0 home
+(the simulator's MAX_ITEMS, like a small ArduPilot board). Prints p50/p95, the ratio naive/real,
+the core count, and the simulator's CPU use for 10 vehicles when ``benchmarks.sim_cpu`` exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import statistics
+import time
+from pathlib import Path
+
+from flight import Link, download_mission, upload_mission
+from flight._mav import mavutil
+from flight.mission_transfer import item_message
+from flight.sim import SimFleet
+from missions.types import Home, Mission, MissionItem
+
+HOME = (52.2297, 21.0122, 100.0)
+
+
+def make_mission(wire_items: int) -> Mission:
+    items = tuple(MissionItem(command=16, lat_deg=round(HOME[0] + (i % 40) * 2e-5, 7),
+                              lon_deg=round(HOME[1] + (i // 40) * 3e-5, 7), alt_m=20.0 + i % 10)
+                  for i in range(wire_items - 1))  # fmt: skip
+    return Mission(items=items, home=Home(*HOME))
+
+
+def _recv(conn, types: list[str], timeout_s: float = 5.0):  # type: ignore[no-untyped-def]
+    m = conn.recv_match(type=types, blocking=True, timeout=timeout_s)
+    if m is None:
+        raise RuntimeError(f"naive loop: no {types} within {timeout_s} s")
+    return m
+
+
+def naive_upload(conn, sysid: int, wire: list[MissionItem]) -> None:  # type: ignore[no-untyped-def]
+    conn.mav.mission_count_send(sysid, 1, len(wire), 0)
+    for _ in range(len(wire)):
+        req = _recv(conn, ["MISSION_REQUEST_INT", "MISSION_REQUEST"])
+        conn.mav.send(item_message(sysid, 1, req.seq, wire[req.seq], 0))
+    ack = _recv(conn, ["MISSION_ACK"])
+    if ack.type != 0:
+        raise RuntimeError(f"naive upload rejected: {ack.type}")
+
+
+def naive_download(conn, sysid: int) -> int:  # type: ignore[no-untyped-def]
+    conn.mav.mission_request_list_send(sysid, 1, 0)
+    count = _recv(conn, ["MISSION_COUNT"]).count
+    for seq in range(count):
+        conn.mav.mission_request_int_send(sysid, 1, seq, 0)
+        _recv(conn, ["MISSION_ITEM_INT"])
+    conn.mav.mission_ack_send(sysid, 1, 0, 0)
+    return count
+
+
+def _pct(xs: list[float], q: float) -> float:
+    s = sorted(xs)
+    return s[min(len(s) - 1, round(q * (len(s) - 1)))]
+
+
+def _line(name: str, xs: list[float]) -> str:
+    return f"  {name:<22} p50 {statistics.median(xs):7.3f} s   p95 {_pct(xs, 0.95):7.3f} s   (n={len(xs)})"
+
+
+def main(argv: list[str], data_dir: Path) -> int:
+    ap = argparse.ArgumentParser(prog="lookout bench flight", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    ap.add_argument("--items", type=int, default=700, help="wire items incl. home (700; the sim holds at most 700)")
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--window", type=int, default=8, help="download requests in flight (8)")
+    ap.add_argument("--cpu-seconds", type=float, default=5.0, help="sim CPU measurement length; 0 = skip")
+    args = ap.parse_args(argv)
+    mission = make_mission(args.items)
+    wire = [MissionItem(command=16, frame=0, lat_deg=HOME[0], lon_deg=HOME[1], alt_m=HOME[2]), *mission.items]
+    real_up: list[float] = []
+    real_down: list[float] = []
+    naive_up: list[float] = []
+    naive_down: list[float] = []
+    with SimFleet.start(vehicles=1, home=HOME, speedup=1.0, listen="tcp:127.0.0.1:0") as fleet:
+        url = fleet.vehicles[0].url
+        for rep in range(args.repeats + 1):  # repetition 0 is the warm-up
+            with Link.open(url, wait_heartbeat_s=10.0, request_telemetry=False) as link:
+                t0 = time.perf_counter()
+                upload_mission(link, mission)
+                t1 = time.perf_counter()
+                back = download_mission(link, window=args.window)
+                t2 = time.perf_counter()
+            if back.items != mission.items:
+                print("ERROR: downloaded mission differs from the uploaded one")
+                return 1
+            conn = mavutil.mavlink_connection(url, source_system=255, source_component=190)
+            try:
+                _recv(conn, ["HEARTBEAT"])
+                t3 = time.perf_counter()
+                naive_upload(conn, 1, wire)
+                t4 = time.perf_counter()
+                n = naive_download(conn, 1)
+                t5 = time.perf_counter()
+            finally:
+                conn.close()
+            if n != len(wire):
+                print(f"ERROR: naive download got {n} items, expected {len(wire)}")
+                return 1
+            if rep:
+                real_up.append(t1 - t0)
+                real_down.append(t2 - t1)
+                naive_up.append(t4 - t3)
+                naive_down.append(t5 - t4)
+    cores = os.cpu_count()
+    print(f"flight mission transfer: {len(wire)} wire items ({len(mission.items)} + home), embedded sim over TCP, "
+          f"{cores} cores")  # fmt: skip
+    print(_line("upload (flight)", real_up))
+    print(_line("upload (naive loop)", naive_up))
+    print(_line("download (flight)", real_down))
+    print(_line("download (naive loop)", naive_down))
+    up_ratio = statistics.median(naive_up) / statistics.median(real_up)
+    down_ratio = statistics.median(naive_down) / statistics.median(real_down)
+    print(f"  ratio naive/flight: upload {up_ratio:.2f}x, download {down_ratio:.2f}x "
+          f"(window {args.window}); goal upload < 2 s: {'met' if statistics.median(real_up) < 2 else 'MISSED'}")
+    _sim_cpu(args.cpu_seconds)
+    return 0
+
+
+def _sim_cpu(seconds: float) -> None:
+    if seconds <= 0:
+        return
+    try:
+        mod = importlib.import_module("benchmarks.sim_cpu")
+    except ModuleNotFoundError:
+        print("  sim CPU: benchmarks/sim_cpu.py not present (sim helper), skipped")
+        return
+    result = mod.measure_sim_cpu(10, seconds, 1.0)
+    print(f"  sim CPU, 10 vehicles at speedup 1 for {seconds:g} s: {result}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main([], Path(".")))
