@@ -132,7 +132,7 @@ class FakeVehicle:
         self.mav.gps_raw_int_send(ms * 1000, self.gps_fix, lat, lon, 100000, 80, 100, 0, 0, 12 if self.gps_fix else 0)
         prearm = 0x10000000 if self.gps_fix >= 3 else 0
         self.mav.sys_status_send(0x10000000, 0x10000000, prearm, 500, 12400, 1500, 76, 0, 0, 0, 0, 0, 0)
-        self.mav.ekf_status_report_send(0x1FF if self.gps_fix >= 3 else 0x407, 0.1, 0.1, 0.1, 0.1, 0.1)
+        self.mav.ekf_status_report_send(0x17F if self.gps_fix >= 3 else 0x407, 0.1, 0.1, 0.1, 0.1, 0.1)
         self.mav.home_position_send(lat, lon, 100000, 0, 0, 0, [1, 0, 0, 0], 0, 0, 0)
         self.mav.extended_sys_state_send(0, 2 if self.armed and self.alt_rel_m > 0 else 1)
         self.mav.attitude_send(ms, 0.01, -0.02, 1.5, 0, 0, 0)
