@@ -75,9 +75,16 @@ class DetectorsConfig(_Strict):
 
     @model_validator(mode="before")
     @classmethod
-    def _vehicle_weights_pick_plugin(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("vehicle_weights") and "vehicles" not in data:
-            return {**data, "vehicles": {"type": "yolo-detect"}}
+    def _default_vehicle_type(cls, data: Any) -> Any:
+        """``vehicles.type`` may be left out: ``yolo-detect`` if ``vehicle_weights`` is set, else SSD."""
+        if not isinstance(data, dict):
+            return data
+        default = "yolo-detect" if data.get("vehicle_weights") else "ssd-mobilenet"
+        vehicles = data.get("vehicles")
+        if vehicles is None and "vehicles" not in data:
+            return {**data, "vehicles": {"type": default}}
+        if isinstance(vehicles, dict) and "type" not in vehicles:
+            return {**data, "vehicles": {**vehicles, "type": default}}
         return data
 
     @model_validator(mode="after")
