@@ -27,7 +27,7 @@ NAMES = {
     22: "TAKEOFF", 177: "DO_JUMP", 178: "DO_CHANGE_SPEED", 195: "DO_SET_ROI_LOCATION", 197: "DO_SET_ROI_NONE",
     201: "DO_SET_ROI", 205: "DO_MOUNT_CONTROL", 206: "DO_SET_CAM_TRIGG_DIST",
 }
-MAX_STEPS = 200_000
+MAX_STEPS = 100_000
 
 
 def label(i: int, it: MissionItem) -> str:
@@ -76,6 +76,8 @@ def estimate_flight(mission: Mission, v: VehicleProfile) -> FlightEstimate:
         it = items[i]
         c = it.command
         if c == mavcmd.DO_JUMP:
+            if it.param2 < 0:  # repeat forever
+                return FlightEstimate(math.inf, math.inf, math.inf, math.inf, finite=False)
             left = jumps.setdefault(i, int(it.param2))
             if left != 0:
                 jumps[i] = left - 1 if left > 0 else left

@@ -90,12 +90,42 @@ def improve(tour: list[int], dist: np.ndarray, max_rounds: int = 100) -> list[in
     return tour
 
 
-def solve(xy: np.ndarray) -> list[int]:
-    """Closed tour from index 0: nearest neighbour + 2-opt/Or-opt local search."""
-    if len(xy) <= 3:
-        return list(range(len(xy)))
+def _rotate_to_zero(tour: list[int]) -> list[int]:
+    k = tour.index(0)
+    return tour[k:] + tour[:k]
+
+
+def double_bridge(tour: list[int], rng: np.random.Generator) -> list[int]:
+    """The classic 4-opt 'kick' used by iterated local search (keeps tour[0])."""
+    n = len(tour)
+    a, b, c = sorted(rng.choice(np.arange(1, n), size=3, replace=False).tolist())
+    return tour[:a] + tour[b:c] + tour[a:b] + tour[c:]
+
+
+def solve(xy: np.ndarray, starts: int = 4, kicks: int = 6, seed: int = 0) -> list[int]:
+    """Closed tour from index 0: nearest neighbour from a few start nodes + 2-opt/Or-opt local search, then
+    ``kicks`` rounds of iterated local search (double-bridge kick, re-optimise, keep if shorter).
+    Deterministic for a given ``seed``."""
+    n = len(xy)
+    if n <= 3:
+        return list(range(n))
     dist = distance_matrix(np.asarray(xy, dtype=float))
-    return improve(nearest_neighbour(dist), dist)
+    firsts = sorted({0, *np.linspace(0, n - 1, starts).astype(int).tolist()})[:starts]
+    best: list[int] | None = None
+    for s in firsts:
+        t = _rotate_to_zero(improve(nearest_neighbour(dist, s), dist))
+        if best is None or tour_length(t, dist) < tour_length(best, dist):
+            best = t
+    assert best is not None
+    if n >= 8:
+        rng = np.random.default_rng(seed)
+        best_len = tour_length(best, dist)
+        for _ in range(kicks):
+            t = improve(double_bridge(best, rng), dist)
+            length = tour_length(t, dist)
+            if length < best_len - 1e-9:
+                best, best_len = t, length
+    return best
 
 
 def multistart(xy: np.ndarray, starts: int, seed: int = 0) -> list[int]:
