@@ -10,6 +10,8 @@ import random
 import socket
 import time
 
+import pytest
+
 from flight import Link
 from flight._mav import mavlink
 
@@ -66,6 +68,7 @@ def _mutate(rng: random.Random, frame: bytes) -> bytes:
     return bytes(b)
 
 
+@pytest.mark.slow
 def test_hundred_thousand_bad_frames_do_not_break_the_link() -> None:
     rng = random.Random(20261123)
     templates = _templates()
