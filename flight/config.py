@@ -32,3 +32,14 @@ class SimConfig(_Strict):
         (52.2297, 21.0122, 100.0), description="home of vehicle 0: lat_deg, lon_deg, alt_amsl_m"
     )
     speedup: float = Field(1.0, gt=0, le=100, description="simulation speed multiplier")
+    listen: str = Field(
+        "tcp:127.0.0.1:5760", description="TCP server of vehicle 0 (vehicle i: port + 10*i), like ArduPilot SITL"
+    )
+    out: str | None = Field(None, description="instead of listen: send UDP to udp:HOST:PORT (vehicle i: port + 10*i)")
+    spacing_m: float = Field(5.0, ge=0, le=1000, description="vehicle i starts i * spacing_m east of home")
+    params: dict[str, float] = Field(
+        default_factory=dict, description="ArduCopter parameter overrides for every vehicle, e.g. FS_GCS_ENABLE = 1"
+    )
+    signing_key: str | None = Field(
+        None, description="MAVLink2 signing key of the simulated vehicles: 64 hex chars, or 'env:VAR'"
+    )

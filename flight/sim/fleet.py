@@ -128,7 +128,7 @@ class SimFleet:
                     p = Params(overrides)
                 except KeyError as exc:
                     raise SimConfigError(
-                        "parameter", str(exc), "use an ArduCopter name from flight/sim/params.py"
+                        "parameter", exc.args[0], "use an ArduCopter name from flight/sim/params.py"
                     ) from None
                 lat, lon = offset_deg(home[0], home[1], 0.0, i * spacing_m)
                 copter = Copter(i + 1, (lat, lon, home[2]), p)

@@ -97,7 +97,7 @@ class Params:
         self._types = {name: t for name, (_v, t) in DEFAULTS.items()}
         for name, value in (overrides or {}).items():
             if not self.set(name, value):
-                raise KeyError(f"unknown sim parameter {name!r}")
+                raise KeyError(name)
 
     def __len__(self) -> int:
         return len(self._names)
