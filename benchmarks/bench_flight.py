@@ -12,16 +12,19 @@ the core count, and the simulator's CPU use for 10 vehicles when ``benchmarks.si
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import statistics
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from flight import Link, download_mission, upload_mission
 from flight._mav import mavutil
 from flight.mission_transfer import item_message
-from flight.sim import SimFleet
 from missions.types import Home, Mission, MissionItem
 
 HOME = (52.2297, 21.0122, 100.0)
@@ -61,6 +64,35 @@ def naive_download(conn, sysid: int) -> int:  # type: ignore[no-untyped-def]
     return count
 
 
+_SIM_CHILD = """
+import sys
+from flight.sim import SimFleet
+with SimFleet.start(vehicles=1, home=(52.2297, 21.0122, 100.0), speedup=1.0, listen="tcp:127.0.0.1:0") as f:
+    print(f.vehicles[0].url, flush=True)
+    sys.stdin.read()
+"""
+
+
+@contextlib.contextmanager
+def _sim_process() -> Iterator[str]:
+    """The simulator in its own process, like a real vehicle (not competing for our GIL)."""
+    proc = subprocess.Popen([sys.executable, "-c", _SIM_CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)  # fmt: skip
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        url = proc.stdout.readline().strip()
+        if not url.startswith("tcp:"):
+            raise RuntimeError(f"simulator did not start (said {url!r})")
+        yield url
+    finally:
+        if proc.stdin is not None:
+            proc.stdin.close()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def _pct(xs: list[float], q: float) -> float:
     s = sorted(xs)
     return s[min(len(s) - 1, round(q * (len(s) - 1)))]
@@ -84,8 +116,7 @@ def main(argv: list[str], data_dir: Path) -> int:
     real_down: list[float] = []
     naive_up: list[float] = []
     naive_down: list[float] = []
-    with SimFleet.start(vehicles=1, home=HOME, speedup=1.0, listen="tcp:127.0.0.1:0") as fleet:
-        url = fleet.vehicles[0].url
+    with _sim_process() as url:
         for rep in range(args.repeats + 1):  # repetition 0 is the warm-up
             with Link.open(url, wait_heartbeat_s=10.0, request_telemetry=False) as link:
                 t0 = time.perf_counter()
