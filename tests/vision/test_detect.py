@@ -221,3 +221,21 @@ def test_input_checks(ssd, images, expectation):
         out = ssd.detect(images)
         assert len(out) == len(images)
         assert all(len(d) == 0 for d in out)
+
+
+def test_imgsz_per_image_exports_each_size_once(pose, bus, model_cache):
+    small, large, default = pose.detect([bus, bus, bus], imgsz=[320, 640, None])
+    assert onnx_cache_path(packaged_pose_weights(), 640, model_cache).is_file()
+    assert pose._models.sizes == (320, 640)
+    assert len(large) >= len(small) >= 3  # the larger input finds at least as many people
+    assert len(default) == len(small)
+    again = pose.detect([bus], imgsz=640)[0]
+    assert np.allclose(again.xyxy, large.xyxy) and pose._models.sizes == (320, 640)
+    with pytest.raises(ValueError, match="imgsz values"):
+        pose.detect([bus], imgsz=[320, 640])
+
+
+def test_fixed_size_user_onnx_ignores_other_sizes(user_onnx, bus):
+    det = UltralyticsDetector(user_onnx, task="pose", classes=(PERSON,))
+    assert len(det.detect([bus], imgsz=640)[0]) >= 3  # served at the file's own 320
+    assert det._models.sizes == (320,)

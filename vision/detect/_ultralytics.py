@@ -17,6 +17,7 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -114,11 +115,14 @@ class LoadedModel:
     torch_threads: int = 2
     _predicted: bool = False
 
-    def predict(self, images: list[np.ndarray], conf: float) -> list[Any]:
+    fixed_size: bool = False  # a user-supplied .onnx: its input size cannot change
+
+    def predict(self, images: list[np.ndarray], conf: float, imgsz: int | None = None) -> list[Any]:
+        size = self.imgsz if imgsz is None or self.fixed_size else imgsz
         out: list[Any] = []
         # One image per call: exported ONNX has a fixed batch of 1, and on CPU batching gains little.
         for img in images:
-            out.extend(self.model.predict(img, imgsz=self.imgsz, conf=conf, device="cpu", verbose=False))
+            out.extend(self.model.predict(img, imgsz=size, conf=conf, device="cpu", verbose=False))
             if not self._predicted:
                 self._predicted = True
                 if self.backend == "torch":
@@ -126,6 +130,68 @@ class LoadedModel:
 
                     torch.set_num_threads(self.torch_threads)
         return out
+
+
+Sizes = int | Sequence[int | None] | None
+
+
+class ModelsBySize:
+    """One model per inference size, loaded on first use (an exported ONNX has a fixed input size).
+
+    The default size loads at once, so bad weights fail when the detector is built. A torch model
+    serves every size; a user-supplied .onnx serves only its own (other requests use it, logged once).
+    """
+
+    MAX_SIZES = 4
+
+    def __init__(self, weights: Path | None, task: str, imgsz: int, cache_dir: Path | None,
+                 backend: Backend, torch_threads: int) -> None:
+        self._args = (weights, task, cache_dir, backend, torch_threads)
+        self.default = load_model(weights, task, imgsz, cache_dir, backend, torch_threads)
+        self._by_size: dict[int, LoadedModel] = {self.default.imgsz: self.default}
+        self._warned = False
+
+    def get(self, imgsz: int | None) -> LoadedModel:
+        if imgsz is None:
+            return self.default
+        known = self._by_size.get(imgsz)
+        if known is not None:
+            return known
+        if self.default.fixed_size or self.default.backend == "torch":
+            if self.default.fixed_size and not self._warned:
+                self._warned = True
+                log.warning("%s has a fixed input size %d; imgsz %d requested, using %d",
+                            self.default.path.name, self.default.imgsz, imgsz, self.default.imgsz)
+            return self.default
+        if len(self._by_size) >= self.MAX_SIZES:
+            raise WeightsError(self.default.path, f"already runs at {len(self._by_size)} sizes",
+                               f"use at most {self.MAX_SIZES} different imgsz values per worker")
+        weights, task, cache_dir, backend, threads = self._args
+        model = load_model(weights, task, imgsz, cache_dir, backend, threads)
+        self._by_size[imgsz] = model
+        return model
+
+    def predict(self, images: list[np.ndarray], conf: float, imgsz: Sizes = None) -> list[Any]:
+        """Results in image order; ``imgsz`` one size for all, or one (or None = default) per image."""
+        if imgsz is None or isinstance(imgsz, int):
+            return self.get(imgsz).predict(images, conf, imgsz)
+        sizes = list(imgsz)
+        if len(sizes) != len(images):
+            raise ValueError(f"{len(images)} images but {len(sizes)} imgsz values")
+        out: list[Any] = [None] * len(images)
+        for size in dict.fromkeys(sizes):
+            idx = [i for i, s in enumerate(sizes) if s == size]
+            for i, r in zip(idx, self.get(size).predict([images[i] for i in idx], conf, size), strict=True):
+                out[i] = r
+        return out
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        return tuple(self._by_size)
+
+    def close(self) -> None:
+        for m in self._by_size.values():
+            m.model = None
 
 
 def load_model(
@@ -145,7 +211,8 @@ def load_model(
         file_task = meta.get("task", task)
         if file_task != task:
             raise WeightsError(path, f"is a {file_task} model, not {task}", f"use {task} weights here")
-        return LoadedModel(YOLO(str(path), task=task), "onnx", path, onnx_imgsz(meta, imgsz), task, torch_threads)
+        size = onnx_imgsz(meta, imgsz)
+        return LoadedModel(YOLO(str(path), task=task), "onnx", path, size, task, torch_threads, fixed_size=True)
 
     if backend in ("auto", "onnx"):
         if cache_dir is None:

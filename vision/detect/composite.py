@@ -90,16 +90,18 @@ class CompositeDetector(Detector):
         images: list[np.ndarray],
         feeds: Sequence[str] | None = None,
         t_mono: Sequence[float] | None = None,
+        imgsz: int | Sequence[int | None] | None = None,
     ) -> list[Detections]:
         """Detect in each image. ``feeds`` names each image's feed (the vehicle cache key; default
-        one shared key, so a new scene is caught by the scene-change test); ``t_mono`` their times."""
+        one shared key, so a new scene is caught by the scene-change test); ``t_mono`` their times;
+        ``imgsz`` the people detector's inference size, one for all or one per image (per-feed size)."""
         check_images(images, self.name)
         n = len(images)
         feeds = list(feeds) if feeds is not None else ["default"] * n
         times = list(t_mono) if t_mono is not None else [self._clock()] * n
         if len(feeds) != n or len(times) != n:
             raise ValueError(f"{n} images but {len(feeds)} feeds and {len(times)} times")
-        people = self.people.detect(images)
+        people = self.people.detect(images) if imgsz is None else self.people.detect(images, imgsz=imgsz)  # type: ignore[call-arg]
         if self.vehicles is None:
             return [with_keypoints(p) for p in people]
         todo: list[int] = []  # images the vehicle detector runs on

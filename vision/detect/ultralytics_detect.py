@@ -13,7 +13,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from vision.detect._ultralytics import Backend, load_model, names_to_coco, result_to_detections
+from vision.detect._ultralytics import Backend, ModelsBySize, Sizes, names_to_coco, result_to_detections
 from vision.detect.base import CLASS_IDS, Detector, DetectorConfigBase, Weights, check_images, class_filter
 from vision.detect.errors import WeightsError
 from vision.types import VEHICLE_CLASSES, Detections
@@ -44,7 +44,8 @@ class UltralyticsDetector(Detector):
         task: str = "detect",
         torch_threads: int = 2,
     ) -> None:
-        self._loaded = load_model(weights, task, imgsz, cache_dir, backend, torch_threads)
+        self._models = ModelsBySize(weights, task, imgsz, cache_dir, backend, torch_threads)
+        self._loaded = self._models.default
         self._class_map = names_to_coco(getattr(self._loaded.model, "names", None) or {}, CLASS_IDS)
         self._keep = tuple(c for c in classes if c in self._class_map.values())
         if not self._keep:
@@ -80,10 +81,12 @@ class UltralyticsDetector(Detector):
     def classes(self) -> tuple[int, ...]:
         return self._keep
 
-    def detect(self, images: list[np.ndarray]) -> list[Detections]:
+    def detect(self, images: list[np.ndarray], imgsz: Sizes = None) -> list[Detections]:
+        """``imgsz``: one inference size for all images or one per image (None = the configured size);
+        each new size is exported/loaded once."""
         check_images(images, self.name)
-        results = self._loaded.predict(list(images), self._conf)
+        results = self._models.predict(list(images), self._conf, imgsz)
         return [result_to_detections(r, self._class_map, self._keep, keypoints=False) for r in results]
 
     def close(self) -> None:
-        self._loaded.model = None
+        self._models.close()

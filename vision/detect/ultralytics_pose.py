@@ -12,7 +12,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from vision.detect._ultralytics import Backend, load_model, names_to_coco, result_to_detections
+from vision.detect._ultralytics import Backend, ModelsBySize, Sizes, names_to_coco, result_to_detections
 from vision.detect.base import CLASS_IDS, Detector, DetectorConfigBase, Weights, check_images, class_filter
 from vision.detect.errors import WeightsError
 from vision.types import PERSON, Detections
@@ -40,7 +40,8 @@ class UltralyticsPoseDetector(Detector):
         backend: Backend = "auto",
         torch_threads: int = 2,
     ) -> None:
-        self._loaded = load_model(weights, "pose", imgsz, cache_dir, backend, torch_threads)
+        self._models = ModelsBySize(weights, "pose", imgsz, cache_dir, backend, torch_threads)
+        self._loaded = self._models.default
         names = getattr(self._loaded.model, "names", None) or {0: "person"}
         self._class_map = names_to_coco(names, CLASS_IDS)
         if PERSON not in self._class_map.values():
@@ -79,10 +80,12 @@ class UltralyticsPoseDetector(Detector):
     def classes(self) -> tuple[int, ...]:
         return self._keep
 
-    def detect(self, images: list[np.ndarray]) -> list[Detections]:
+    def detect(self, images: list[np.ndarray], imgsz: Sizes = None) -> list[Detections]:
+        """``imgsz``: one inference size for all images or one per image (None = the configured size);
+        each new size is exported/loaded once."""
         check_images(images, self.name)
-        results = self._loaded.predict(list(images), self._conf)
+        results = self._models.predict(list(images), self._conf, imgsz)
         return [result_to_detections(r, self._class_map, self._keep, keypoints=True) for r in results]
 
     def close(self) -> None:
-        self._loaded.model = None
+        self._models.close()
