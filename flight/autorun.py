@@ -98,7 +98,7 @@ def fly_mission(link: Link, plan: Plan, *, sysid: int | None = None,
     sid = st.sysid
     if st.armed:
         raise FlightAborted("arm", f"vehicle {sid} is already armed (mode {st.mode}); land and disarm it first")
-    upload_plan(link, plan, sysid=sid, progress=lambda d, t: report("upload", d, t))
+    upload_plan(link, plan, sysid=sid, progress=lambda d, t: report("upload", d, t), cancel=cancel)
     report("ready", text="waiting for GPS 3D fix and EKF")
     ready_s = min(ready_timeout_s, stop.left("ready"))
     ready = link.wait_state(lambda s: s.gps_fix >= 3 and s.ekf_ok, sysid=sid, timeout_s=ready_s) is not None
