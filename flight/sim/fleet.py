@@ -271,6 +271,11 @@ class SimFleet:
     _speedup_changed = False
     _closed = False
 
+    @property
+    def thread_native_id(self) -> int | None:
+        """OS thread id of the scheduler thread (benchmarks read its CPU time from /proc)."""
+        return self._thread.native_id
+
     def set_speedup(self, speedup: float) -> None:
         if not 0 < speedup <= 1000:
             raise SimConfigError("speedup", speedup, "use a number > 0 and <= 1000")
