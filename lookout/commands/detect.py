@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Run the detectors and the tracker on SOURCE (image, image dir/glob, video file, "
         "rtsp/http/udp URL or device index) and print the results.",
     )
-    p.add_argument("source", metavar="SOURCE")
+    p.add_argument("source", metavar="SOURCE", help="image, video, URL, device index, or a [cameras.NAME] name")
     p.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help="lookout.toml (also before 'detect')")
     p.add_argument("--json", action="store_true", help="one JSON object per analysed frame on stdout")
     p.add_argument("--out", metavar="FILE", help="write an annotated video (.mp4/.avi/.mkv) or, for one image, image")
@@ -93,11 +93,11 @@ class _Frames:
 
 
 @contextmanager
-def _frames(source: str, feed: str | None, max_frames: int | None) -> Iterator[_Frames]:
+def _frames(source: str, feed: str | None, max_frames: int | None, **options: Any) -> Iterator[_Frames]:
     """Frames of ``source`` via ``vision.feeds`` (lossless for files, newest-first for live streams)."""
     from vision.feeds import open_source
 
-    with open_source(source, feed) as src:
+    with open_source(source, feed, **options) as src:
         yield _Frames(src, max_frames)
 
 
@@ -161,10 +161,16 @@ class _VideoOut:
 def run(args: argparse.Namespace, ctx: Context) -> int:
     from vision.detect.errors import OutputError, SourceError
 
+    cameras = ctx.config.cameras
+    source, feed, imgsz, options = args.source, args.feed, args.imgsz, {}
+    if source in cameras and not Path(source).exists():  # a configured camera by name
+        cam = cameras[source]
+        source, feed, imgsz = cam.url, feed or args.source, imgsz or cam.imgsz
+        options = {"open_timeout_s": getattr(cam, "open_timeout_s", 5.0)}
     if args.max_frames is not None and args.max_frames < 1:
         raise SourceError(args.source, f"--max-frames {args.max_frames} is not positive", "give N >= 1")
-    suffix = Path(args.source).suffix.lower()
-    single_image = suffix in (*IMAGE_OUT_SUFFIXES, ".tif", ".tiff") and "*" not in args.source
+    suffix = Path(source).suffix.lower()
+    single_image = suffix in (*IMAGE_OUT_SUFFIXES, ".tif", ".tiff") and "*" not in source
     out = Path(args.out).expanduser() if args.out else None
     if out is not None and single_image and out.suffix.lower() not in IMAGE_OUT_SUFFIXES:
         raise OutputError(out, "SOURCE is an image, so --out must be an image", "use .jpg or .png")
@@ -181,8 +187,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     ok = False
     n = 0
     # Open the source first: a missing file or dead URL fails before any model loads.
-    with _frames(args.source, args.feed, args.max_frames) as frames:
-        detector = build_detector(ctx, args.imgsz)
+    with _frames(source, feed, args.max_frames, **options) as frames:
+        detector = build_detector(ctx, imgsz)
         tracker = None if kind == "none" or single_image else Tracker(kind)
         history = TrackHistory(cfg.track_history, cfg.track_expire_s)
         try:
@@ -210,7 +216,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                 video.close(ok)
             detector.close()
     if n == 0:
-        raise SourceError(args.source, "gave no frames", "check that it is a readable image, video or live stream")
+        raise SourceError(source, "gave no frames", "check that it is a readable image, video or live stream")
     if out is not None and not args.json:
         print(f"wrote {out}", file=sys.stderr)
     return 0

@@ -145,3 +145,16 @@ def test_errors_are_one_line_and_exit_1(tmp_path, capsys, setup, message):
     assert captured.out == ""
     err = captured.err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("lookout detect: error:") and message in err[0], captured.err
+
+
+def test_source_can_be_a_configured_camera_name(tmp_path, capsys):
+    cfg = tmp_path / "lookout.toml"
+    cfg.write_text(f'[cameras.lobby]\nurl = "{BUS}"\nimgsz = 320\n')
+    assert main(["--config", str(cfg), "detect", "lobby", "--json", "--tracker", "none"]) == 0
+    (frame,) = _lines(capsys.readouterr().out)
+    assert frame["feed"] == "lobby" and len(_classes(frame["objects"], "person")) >= 3
+
+
+def test_max_frames_must_be_positive(capsys):
+    assert main(["detect", str(BUS), "--max-frames", "0"]) == 1
+    assert "--max-frames 0 is not positive" in capsys.readouterr().err
