@@ -120,6 +120,7 @@ class Scheduler:
         keep_frames: bool = False,
         on_result: Callable[[Result], None] | None = None,
         pin_workers: bool = False,
+        threads_per_worker: int | None = None,
     ) -> None:
         self.workers_n = max(1, workers or os.cpu_count() or 1)
         self.batch_max = max(1, batch_max)
@@ -131,6 +132,8 @@ class Scheduler:
         self._detector = detector
         self._tracker = tracker
         self._pin = pin_workers
+        cores = os.cpu_count() or 1
+        self.threads_per_worker = threads_per_worker or max(1, cores // self.workers_n)
         self._lock = threading.RLock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -188,7 +191,8 @@ class Scheduler:
         for wid in range(self.workers_n):
             ring = FrameRing(slots, self.max_side_px)
             core = wid % (os.cpu_count() or 1) if self._pin else None
-            self._workers.append(start_worker(ctx, wid, self._detector, self._tracker, ring, self._outbox, core))
+            self._workers.append(start_worker(ctx, wid, self._detector, self._tracker, ring, self._outbox, core,
+                                              self.threads_per_worker))
         self._stop.clear()
         t = threading.Thread(target=self._collect, name="vision-results", daemon=True)
         t.start()

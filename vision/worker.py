@@ -47,6 +47,7 @@ def worker_main(
     inbox: Any,
     outbox: Any,
     pin_core: int | None,
+    threads: int = 1,
 ) -> None:
     """Entry point of a worker process (spawned)."""
     if pin_core is not None and hasattr(os, "sched_setaffinity"):
@@ -59,7 +60,9 @@ def worker_main(
     try:
         import cv2
 
-        cv2.setNumThreads(1)  # one worker per core: no thread pools fighting over it
+        cv2.setNumThreads(threads)  # one worker per core: no thread pools fighting over it
+        os.environ["OMP_NUM_THREADS"] = str(threads)
+        limit_onnxruntime_threads(threads)
         ring = FrameRing.attach(ring_name, slots, max_side_px)
         detector = detector_factory()
         detector.detect([np.zeros((max_side_px // 2, max_side_px // 2, 3), np.uint8)])  # warm up
@@ -102,6 +105,30 @@ def worker_main(
         ring.close()
 
 
+def limit_onnxruntime_threads(threads: int) -> None:
+    """Make ONNX Runtime sessions created in this process without explicit options use ``threads``
+    intra-op threads and no spin-waiting (its default is one spinning thread per core in EVERY process,
+    so N workers would fight over N cores; Ultralytics gives no way to pass session options)."""
+    try:
+        import onnxruntime
+    except ImportError:
+        return
+    original = onnxruntime.InferenceSession.__init__
+    if getattr(original, "_lookout_limited", False):
+        return
+
+    def init(self, path_or_bytes, sess_options=None, *args, **kwargs):
+        if sess_options is None:
+            sess_options = onnxruntime.SessionOptions()
+            sess_options.intra_op_num_threads = threads
+            sess_options.inter_op_num_threads = 1
+            sess_options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        original(self, path_or_bytes, sess_options, *args, **kwargs)
+
+    init._lookout_limited = True  # type: ignore[attr-defined]
+    onnxruntime.InferenceSession.__init__ = init  # this worker process only
+
+
 @dataclass
 class WorkerHandle:
     """The scheduler's side of one worker: its process, inbox, ring and free slots."""
@@ -125,12 +152,14 @@ def start_worker(
     ring: Any,
     outbox: Any,
     pin_core: int | None,
+    threads: int = 1,
 ) -> WorkerHandle:
     inbox = ctx.Queue()
     proc = ctx.Process(
         target=worker_main,
         name=f"lookout-vision-{wid}",
-        args=(wid, detector_factory, tracker_factory, ring.name, ring.slots, ring.max_side_px, inbox, outbox, pin_core),
+        args=(wid, detector_factory, tracker_factory, ring.name, ring.slots, ring.max_side_px, inbox, outbox, pin_core,
+              threads),
         daemon=True,
     )
     proc.start()
