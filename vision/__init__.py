@@ -18,3 +18,24 @@ __all__ = [
     "build_composite",
     "build_detector",
 ]
+
+# Frame sources, motion gating, scheduler (issue 7b). They need cv2, so they load on first use (PEP 562).
+_LAZY = {
+    **dict.fromkeys(
+        ("FeedHealth", "FileSource", "FrameSource", "Gap", "ImageSource", "IteratorSource", "SourceNotFound",
+         "SourceUnavailable", "StreamSource", "open_camera", "open_source"),
+        "vision.feeds",
+    ),
+    **dict.fromkeys(("MotionGate",), "vision.motion"),
+    **dict.fromkeys(("FeedStats", "FrameMeta", "Result", "Scheduler", "SchedulerError"), "vision.scheduler"),
+}
+__all__ += list(_LAZY)
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'vision' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

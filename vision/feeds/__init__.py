@@ -4,7 +4,7 @@ from vision.feeds.base import FeedHealth, FrameSource, Gap
 from vision.feeds.capture import FileSource, StreamSource, mask_url
 from vision.feeds.errors import SourceNotFound, SourceUnavailable
 from vision.feeds.images import ImageSource, IteratorSource
-from vision.feeds.open import open_source
+from vision.feeds.open import open_camera, open_source
 
 __all__ = [
     "FeedHealth",
@@ -17,5 +17,6 @@ __all__ = [
     "SourceUnavailable",
     "StreamSource",
     "mask_url",
+    "open_camera",
     "open_source",
 ]

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from vision.config import CameraConfig
 from vision.feeds.base import FrameSource
 from vision.feeds.capture import FileSource, StreamSource, mask_url
 from vision.feeds.errors import SourceNotFound
@@ -74,6 +75,14 @@ def open_source(
     if path.suffix.lower() in IMAGE_SUFFIXES:
         return ImageSource(feed, [path], loop=loop, **common)
     return FileSource(feed, str(path), loop=loop, pace=pace, **cv_opts, **common)
+
+
+def open_camera(name: str, camera: CameraConfig) -> FrameSource:
+    """The source for a ``[cameras.NAME]`` config entry (not started; the scheduler starts it)."""
+    return open_source(
+        camera.url, name, loop=camera.loop, pace=camera.pace, open_timeout_s=camera.open_timeout_s,
+        read_timeout_s=camera.read_timeout_s, backoff_max_s=camera.reconnect_max_s,
+    )
 
 
 def _default_name(source: str | int | Path) -> str:
