@@ -20,6 +20,7 @@ from missions.formats.qgc_plan import parse_json
 from missions.types import Home, Mission, MissionItem, Plan
 
 ROLES = ("mission", "fence", "rally")
+MARKER = "lookout"  # GeoJSON foreign member marking a plan document (so an empty plan reads back)
 
 
 def _has_position(it: MissionItem) -> bool:
@@ -63,11 +64,13 @@ def to_document(plan: Plan) -> dict[str, Any]:
         )
     for role, items in (("mission", plan.mission.items), ("fence", plan.fence), ("rally", plan.rally)):
         feats.extend(_feature(it, role, i) for i, it in enumerate(items))
-    return {"type": "FeatureCollection", "features": feats}
+    return {"type": "FeatureCollection", MARKER: {"format": "plan", "version": 1}, "features": feats}
 
 
 def is_plan_document(doc: Any) -> bool:
     feats = doc.get("features") if isinstance(doc, dict) else None
+    if isinstance(doc, dict) and isinstance(doc.get(MARKER), dict):
+        return True
     return isinstance(feats, list) and any(
         isinstance(f, dict)
         and isinstance(f.get("properties"), dict)
@@ -135,7 +138,7 @@ def from_document(path: Path, doc: Any) -> Plan:
         elif role in ROLES:
             seq = props.get("seq", len(groups[role]))
             groups[role].append((seq if isinstance(seq, int) else len(groups[role]), _item(path, place, f)))
-    if not any(groups.values()) and home is None:
+    if not any(groups.values()) and home is None and not isinstance(doc.get(MARKER), dict):
         raise MissionFileError(
             path,
             "features",

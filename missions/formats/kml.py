@@ -20,6 +20,7 @@ from missions.formats.common import read_text, write_text_atomic
 from missions.types import Home, Mission, MissionItem, Plan
 
 KML_NS = "http://www.opengis.net/kml/2.2"
+MARKER = '<ExtendedData><Data name="lookout"><value>plan</value></Data></ExtendedData>'
 ITEM_KEYS = ("command", "frame", "param1", "param2", "param3", "param4", "lat", "lon", "alt", "autocontinue")
 
 
@@ -60,7 +61,7 @@ def _parse_coords(path: Path, place: str, el: ET.Element | None) -> tuple[tuple[
     return tuple(out)
 
 
-def read_geometries(path: Path) -> list[KmlGeometry]:
+def read_geometries(path: Path, allow_empty: bool = False) -> list[KmlGeometry]:
     text = read_text(path)
     try:
         root = ET.fromstring(text)
@@ -100,7 +101,7 @@ def read_geometries(path: Path) -> list[KmlGeometry]:
                 found = True
         if not found:
             raise MissionFileError(path, place, "no Point, LineString or Polygon with <coordinates>")
-    if not out:
+    if not out and not allow_empty:
         raise MissionFileError(path, "document", "no Placemark with coordinates found")
     return out
 
@@ -120,7 +121,11 @@ def _item_from_data(path: Path, place: str, d: dict[str, str]) -> MissionItem:
 
 
 def load(path: Path) -> Plan:
-    geoms = read_geometries(path)
+    geoms = read_geometries(path, allow_empty=True)
+    if not geoms:
+        if MARKER in read_text(path):
+            return Plan()
+        raise MissionFileError(path, "document", "no Placemark with coordinates found")
     exact = [g for g in geoms if dict(g.data).get("role")]
     if exact:
         groups: dict[str, list[MissionItem]] = {"mission": [], "fence": [], "rally": []}
@@ -174,7 +179,8 @@ def _placemark(name: str, role: str, it: MissionItem | None, lon: float, lat: fl
 
 
 def dumps(plan: Plan) -> str:
-    parts = [f'<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="{KML_NS}"><Document><name>Lookout mission</name>']
+    head = f'<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="{KML_NS}">'
+    parts = [f"{head}<Document><name>Lookout mission</name>{MARKER}"]
     nav = [
         it
         for it in plan.mission.items

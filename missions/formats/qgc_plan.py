@@ -8,6 +8,7 @@ Complex items (``survey``, ``CorridorScan``) are read as the items QGC generated
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from missions.types import Home, Mission, MissionItem, Plan
 FIRMWARE_ARDUPILOT = 3
 VEHICLE_QUADROTOR = 2
 TRANSECT_COMPLEX_TYPES = ("survey", "CorridorScan")
+HOME_UNSET_KEY = "lookoutHomeUnset"  # extra key (QGC ignores unknown keys): plannedHomePosition is a stand-in
 
 
 def parse_json(path: Path, text: str) -> Any:
@@ -156,7 +158,9 @@ def load(path: Path) -> Plan:
     items = _mission_items(path, mission.get("items", []))
     home = None
     hp = mission.get("plannedHomePosition")
-    if hp is not None:
+    if isinstance(hp, dict):  # mission version 1: {"coordinate": [lat, lon, alt], ...}
+        hp = hp.get("coordinate")
+    if hp is not None and not mission.get(HOME_UNSET_KEY, False):
         lat, lon, alt = _latlon(path, "mission.plannedHomePosition", hp, 3)
         home = Home(lat, lon, alt)
     return Plan(Mission(tuple(items), home), _fence(path, doc.get("geoFence")), _rally(path, doc.get("rallyPoints")))
@@ -190,6 +194,11 @@ def to_document(plan: Plan, cruise_speed_m_s: float = 15.0, hover_speed_m_s: flo
     }
     if home is not None:
         mission["plannedHomePosition"] = [home.lat_deg, home.lon_deg, home.alt_amsl_m]
+    else:  # QGC requires the key: put it at the first located item and remember it was not set
+        first = next((it for it in plan.mission.items if math.isfinite(it.lat_deg) and math.isfinite(it.lon_deg)
+                      and (it.lat_deg, it.lon_deg) != (0.0, 0.0)), None)
+        mission["plannedHomePosition"] = [first.lat_deg, first.lon_deg, 0.0] if first else [0.0, 0.0, 0.0]
+        mission[HOME_UNSET_KEY] = True
     for it in plan.rally:
         if it.command != mavcmd.NAV_RALLY_POINT:
             raise MissionError(

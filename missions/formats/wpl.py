@@ -2,7 +2,7 @@
 
 Header ``QGC WPL 110``, then one tab-separated row per item:
 ``INDEX CURRENT FRAME COMMAND P1 P2 P3 P4 LAT LON ALT AUTOCONTINUE``. Row 0 is the home position
-(becomes ``Mission.home``; all-zero means "no home"). Floats are written with ``repr`` so they read
+(becomes ``Mission.home``; lat = lon = alt = 0 means "no home"). Floats are written with ``repr`` so they read
 back bit-exact. The format has no fence or rally: those are dropped on save (a warning is logged).
 """
 
@@ -52,7 +52,7 @@ def load(path: Path) -> Plan:
             raise MissionFileError(path, place, f"index {idx} out of sequence, expected {expected}")
         expected += 1
         if idx == 0:
-            if not (p[4] == 0.0 and p[5] == 0.0):
+            if not (p[4] == 0.0 and p[5] == 0.0 and p[6] == 0.0):
                 home = Home(p[4], p[5], p[6])
             continue
         items.append(MissionItem(command, frame, p[0], p[1], p[2], p[3], p[4], p[5], p[6], auto != 0))
