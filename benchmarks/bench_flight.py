@@ -93,6 +93,34 @@ def _sim_process() -> Iterator[str]:
             proc.kill()
 
 
+def _real_once(url: str, mission: Mission, window: int) -> tuple[float, float]:
+    with Link.open(url, wait_heartbeat_s=10.0, request_telemetry=False) as link:
+        t0 = time.perf_counter()
+        upload_mission(link, mission)
+        t1 = time.perf_counter()
+        back = download_mission(link, window=window)
+        t2 = time.perf_counter()
+    if back.items != mission.items:
+        raise RuntimeError("downloaded mission differs from the uploaded one")
+    return t1 - t0, t2 - t1
+
+
+def _naive_once(url: str, wire: list[MissionItem]) -> tuple[float, float]:
+    conn = mavutil.mavlink_connection(url, source_system=255, source_component=190)
+    try:
+        _recv(conn, ["HEARTBEAT"])
+        t0 = time.perf_counter()
+        naive_upload(conn, 1, wire)
+        t1 = time.perf_counter()
+        n = naive_download(conn, 1)
+        t2 = time.perf_counter()
+    finally:
+        conn.close()
+    if n != len(wire):
+        raise RuntimeError(f"naive download got {n} items, expected {len(wire)}")
+    return t1 - t0, t2 - t1
+
+
 def _pct(xs: list[float], q: float) -> float:
     s = sorted(xs)
     return s[min(len(s) - 1, round(q * (len(s) - 1)))]
@@ -117,34 +145,17 @@ def main(argv: list[str], data_dir: Path) -> int:
     naive_up: list[float] = []
     naive_down: list[float] = []
     with _sim_process() as url:
-        for rep in range(args.repeats + 1):  # repetition 0 is the warm-up
-            with Link.open(url, wait_heartbeat_s=10.0, request_telemetry=False) as link:
-                t0 = time.perf_counter()
-                upload_mission(link, mission)
-                t1 = time.perf_counter()
-                back = download_mission(link, window=args.window)
-                t2 = time.perf_counter()
-            if back.items != mission.items:
-                print("ERROR: downloaded mission differs from the uploaded one")
-                return 1
-            conn = mavutil.mavlink_connection(url, source_system=255, source_component=190)
-            try:
-                _recv(conn, ["HEARTBEAT"])
-                t3 = time.perf_counter()
-                naive_upload(conn, 1, wire)
-                t4 = time.perf_counter()
-                n = naive_download(conn, 1)
-                t5 = time.perf_counter()
-            finally:
-                conn.close()
-            if n != len(wire):
-                print(f"ERROR: naive download got {n} items, expected {len(wire)}")
-                return 1
-            if rep:
-                real_up.append(t1 - t0)
-                real_down.append(t2 - t1)
-                naive_up.append(t4 - t3)
-                naive_down.append(t5 - t4)
+        for rep in range(args.repeats + 1):  # repetition 0 is the warm-up; order alternates against drift
+            for path in (("real", "naive") if rep % 2 == 0 else ("naive", "real")):
+                if path == "real":
+                    up, down = _real_once(url, mission, args.window)
+                    ups, downs = real_up, real_down
+                else:
+                    up, down = _naive_once(url, wire)
+                    ups, downs = naive_up, naive_down
+                if rep:
+                    ups.append(up)
+                    downs.append(down)
     cores = os.cpu_count()
     print(f"flight mission transfer: {len(wire)} wire items ({len(mission.items)} + home), embedded sim over TCP, "
           f"{cores} cores")  # fmt: skip
@@ -169,7 +180,11 @@ def _sim_cpu(seconds: float) -> None:
         print("  sim CPU: benchmarks/sim_cpu.py not present (sim helper), skipped")
         return
     result = mod.measure_sim_cpu(10, seconds, 1.0)
-    print(f"  sim CPU, 10 vehicles at speedup 1 for {seconds:g} s: {result}")
+    if isinstance(result, dict):
+        text = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in result.items())
+    else:
+        text = str(result)
+    print(f"  sim CPU, 10 vehicles at speedup 1 for {seconds:g} s: {text}")
 
 
 if __name__ == "__main__":  # pragma: no cover
