@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,6 +69,8 @@ def test_single_actions(sim: SimVehicle, capsys) -> None:
     assert main(fly(sim, "status")) == 0
     status = capsys.readouterr().out
     assert "vehicle 1/1  ardupilot copter" in status and "position 52.22" in status
+    tlogs = list((Path(os.environ["LOOKOUT_DATA"]) / "tlogs").glob("*.tlog"))
+    assert tlogs and max(p.stat().st_size for p in tlogs) > 0  # every CLI link is recorded
     for action in (["mode", "guided"], ["arm"], ["takeoff", "15"]):
         assert main(fly(sim, *action)) == 0, capsys.readouterr().err
     sim.wait(lambda t: t.alt_rel_m > 14.0, timeout_s=20)

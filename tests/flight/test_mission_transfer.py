@@ -111,3 +111,17 @@ def test_non_global_frames_round_trip(vehicle: FakeVehicle, link: Link) -> None:
              MissionItem(command=16, frame=1, lat_deg=12.3456, lon_deg=-7.5, alt_m=-3.0))
     upload_mission(link, Mission(items=items, home=HOME))
     assert download_mission(link).items == items
+
+
+def test_px4_has_no_home_item_on_the_wire() -> None:
+    px4 = FakeVehicle(autopilot=mavlink.MAV_AUTOPILOT_PX4)
+    try:
+        with Link.open(px4.url, wait_heartbeat_s=5.0) as link:
+            assert link.state().autopilot == "px4"
+            mission = patrol(5)
+            upload_mission(link, mission)
+            assert len(px4.missions[0]) == 5 and px4.missions[0][0].command == 22
+            back = download_mission(link)
+            assert back.items == mission.items and back.home is None
+    finally:
+        px4.close()
