@@ -9,4 +9,21 @@ from flight.sim.errors import SimConfigError, SimError
 from flight.sim.fleet import SimFleet, SimVehicle
 from flight.sim.types import COPTER_MODES, SimFrame, VehicleTruth
 
-__all__ = ["COPTER_MODES", "SimConfigError", "SimError", "SimFleet", "SimFrame", "SimVehicle", "VehicleTruth"]
+__all__ = [
+    "COPTER_MODES",
+    "SimCamera",
+    "SimConfigError",
+    "SimError",
+    "SimFleet",
+    "SimFrame",
+    "SimVehicle",
+    "VehicleTruth",
+]
+
+
+def __getattr__(name: str) -> object:
+    if name == "SimCamera":  # lazy: the camera pulls in OpenCV, the fleet alone does not need it
+        from flight.sim.camera import SimCamera
+
+        return SimCamera
+    raise AttributeError(f"module 'flight.sim' has no attribute {name!r}")
