@@ -30,6 +30,7 @@ def _classes(obj_list: list[dict], name: str) -> list[dict]:
     return [o for o in obj_list if o["class"] == name]
 
 
+@pytest.mark.slow
 def test_done_when_bus_jpg_json_finds_the_bus_and_people_with_keypoints():
     """The issue's acceptance check, as a user runs it (a real process, stdout must be pure JSON)."""
     exe = Path(sys.executable).with_name("lookout")
@@ -100,7 +101,6 @@ def test_user_weights_drop_in_through_the_config_file(tmp_path, capsys, user_onn
     cfg.write_text(
         f'[detectors]\nvehicle_weights = "{user_onnx}"\ntracker = "botsort"\n'
         '[detectors.vehicles]\ntype = "yolo-detect"\ntask = "pose"\nclasses = ["person"]\n'
-        "[detectors.people]\nimgsz = 256\n"
     )
     assert main(["detect", str(BUS), "--config", str(cfg), "--json"]) == 0
     (frame,) = _lines(capsys.readouterr().out)

@@ -89,6 +89,7 @@ def test_second_build_reuses_the_cached_export(pose, model_cache):
     again.close()
 
 
+@pytest.mark.slow
 def test_pose_torch_fallback_backend(bus):
     det = UltralyticsPoseDetector(packaged_pose_weights(), imgsz=320, backend="torch")
     assert det.backend == "torch"
@@ -223,6 +224,7 @@ def test_input_checks(ssd, images, expectation):
         assert all(len(d) == 0 for d in out)
 
 
+@pytest.mark.slow
 def test_imgsz_per_image_exports_each_size_once(pose, bus, model_cache):
     small, large, default = pose.detect([bus, bus, bus], imgsz=[320, 640, None])
     assert onnx_cache_path(packaged_pose_weights(), 640, model_cache).is_file()

@@ -57,6 +57,7 @@ def pose() -> UltralyticsPoseDetector:
     [("bus.jpg", (640, 480), 2), ("zidane.jpg", (480, 960), 2)],  # people in view all along
 )
 @pytest.mark.parametrize("kind", ["bytetrack", "botsort"])
+@pytest.mark.slow
 def test_ids_are_stable_on_a_real_panning_clip(tmp_path, pose, image, size, people, kind):
     frames = read_clip(make_clip(tmp_path / "pan.mp4", ASSETS / image, size=size))
     assert len(frames) == 24
