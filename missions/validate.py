@@ -190,7 +190,14 @@ def check_plan(plan: Plan, limits: MissionsConfig | None = None, vehicle: Vehicl
                 if g.contains(Point(p)):
                     out.append(f"{label(i, items[i])} is inside no-fly zone {k + 1}")
         seq = [(-1, (0.0, 0.0)), *pts] if home is not None else pts
-        for (i, a), (j, b) in itertools.pairwise(seq):
+        legs = list(itertools.pairwise(seq))
+        for i, it in enumerate(items):  # the leg a DO_JUMP flies back to its target
+            if it.command == mavcmd.DO_JUMP and it.param2 != 0:
+                before = [q for q in pts if q[0] < i]
+                after = [q for q in pts if q[0] >= int(it.param1) - 1]
+                if before and after:
+                    legs.append((before[-1], after[0]))
+        for (i, a), (j, b) in legs:
             if a == b:
                 continue
             leg = LineString([a, b])

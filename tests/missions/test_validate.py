@@ -37,6 +37,8 @@ def test_each_rule() -> None:
         (Plan(mission(wp(100, 100)), fence_items([square(500), square(50, False, 100, 100)])), "no-fly zone"),
         (Plan(mission(wp(-200, 0), wp(200, 0)), fence_items([square(50, False)])), "crosses no-fly zone 1"),
         (Plan(mission(wp(100, 0)), fence_items([], [FenceCircle(47.0, 8.0, 50.0)])), "outside the geofence"),
+        (Plan(mission(wp(-200, 0), wp(-200, 100), wp(200, 100), wp(200, 0), MissionItem(mavcmd.DO_JUMP, 2, 2.0, 1.0)),
+              fence_items([square(50, False)])), "leg 5 -> 2 crosses no-fly zone 1"),
         (Plan(mission(wp(100, 0, alt=300.0))), "above the limit 120 m"),
         (Plan(mission(wp(6000, 0))), "from home, limit 5000 m"),
         (Plan(Mission((wp(10, 0), MissionItem(20, 2)))), "starts with TAKEOFF"),
