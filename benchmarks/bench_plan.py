@@ -111,6 +111,13 @@ def bench_coverage(runs: int) -> bool:
     print(f"  speed ratio naive/real (p50): {_pct(naive, 50) / _pct(real, 50):.1f}x;"
           f" path time home->last lane: real {real_t / 60:.1f} min, naive {naive_t / 60:.1f} min"
           f" ({len(real_pts)} vs {len(naive_pts)} waypoints)")
+    strip = affinity.rotate(Polygon([(0, 0), (4000, 0), (4000, 500), (0, 500)]), 35, origin=(0, 0))
+    strip_ll = to_lonlat(frame, strip)
+    best = plan_coverage(strip_ll, opts)
+    fixed = plan_coverage(strip_ll, PlanOptions(alt_m=opts.alt_m, home=opts.home, sweep_angle_deg=0.0))
+    print(f"  angle choice on a 2 km² strip at 35 deg: chosen {best.summary.sweep_angle_deg:.0f} deg -> "
+          f"{best.summary.flight_time_s / 60:.1f} min, {len(best.mission)} items; fixed 0 deg -> "
+          f"{fixed.summary.flight_time_s / 60:.1f} min, {len(fixed.mission)} items")
     ok = _pct(real, 50) < 100.0
     print(f"  target p50 < 100 ms: {'PASS' if ok else 'FAIL'}")
     return ok
