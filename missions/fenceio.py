@@ -53,7 +53,10 @@ def load_fence(path: Path | str) -> tuple[MissionItem, ...]:
         for g in read_geometries(path):
             if g.kind == "Polygon":
                 excl = any(w in g.name.lower() for w in _NOFLY)
-                polys.append(FencePolygon(tuple((c[1], c[0]) for c in g.coords[:-1] if g.coords), not excl))
+                poly = shapely.Polygon([(c[0], c[1]) for c in g.coords]) if len(g.coords) >= 3 else None
+                if poly is None:
+                    raise MissionFileError(path, g.place, "a fence polygon needs at least 3 points")
+                polys.append(FencePolygon(_polygon(path, g.place, poly), not excl))
     else:
         doc = parse_json(path, read_text(path))
         if is_plan_document(doc):

@@ -70,3 +70,19 @@ def test_fence_file_without_polygons(tmp_path: Path) -> None:
     f.write_text('{"type": "FeatureCollection", "features": []}')
     with pytest.raises(MissionFileError, match="no fence polygons"):
         load_fence(f)
+
+
+def test_fence_from_kml_names_nofly_and_rejects_bowtie(tmp_path: Path) -> None:
+    kml = ('<kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
+           "<Placemark><name>Ops area</name><Polygon><outerBoundaryIs><LinearRing><coordinates>"
+           "13.0,52.0 13.1,52.0 13.1,52.1 13.0,52.1 13.0,52.0</coordinates></LinearRing></outerBoundaryIs></Polygon>"
+           "</Placemark><Placemark><name>No-fly hospital</name><Polygon><outerBoundaryIs><LinearRing><coordinates>"
+           "13.01,52.01 13.02,52.01 13.02,52.02 13.01,52.01</coordinates></LinearRing></outerBoundaryIs></Polygon>"
+           "</Placemark></Document></kml>")
+    f = tmp_path / "fence.kml"
+    f.write_text(kml)
+    cmds = [it.command for it in load_fence(f)]
+    assert cmds == [mavcmd.NAV_FENCE_POLYGON_VERTEX_INCLUSION] * 4 + [mavcmd.NAV_FENCE_POLYGON_VERTEX_EXCLUSION] * 3
+    f.write_text(kml.replace("13.1,52.0 13.1,52.1 13.0,52.1", "13.1,52.1 13.1,52.0 13.0,52.1"))
+    with pytest.raises(MissionFileError, match=r"Placemark 1 'Ops area'.*Self-intersection"):
+        load_fence(f)
