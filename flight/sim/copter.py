@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import math
 
-from flight.sim import geo
+from flight.sim import geo, safety
 from flight.sim.auto import MissionRunner, Nav
-from flight.sim.fence import breach_of
 from flight.sim.items import Item
 from flight.sim.params import Params
+from flight.sim.snapshot import truth_of
 from flight.sim.types import COPTER_MODES, VehicleTruth
 
 G = 9.80665
@@ -127,26 +127,11 @@ class Copter:
         return alt + (self.home[2] if self.home else self.origin[2]) - self.origin[2]
 
     # ---- commands ------------------------------------------------------------------------
-    def prearm_failure(self) -> str | None:
-        if not self.params["ARMING_CHECK"]:
-            return None
-        if self.gps_fix < 3:
-            return "PreArm: GPS: No 3D fix"
-        if not self.ekf_ok:
-            return "PreArm: EKF3 still initialising"
-        if self.params["BATT_ARM_VOLT"] > 0 and self.voltage < self.params["BATT_ARM_VOLT"]:
-            return f"PreArm: Battery 1 below minimum arming voltage ({self.voltage:.2f}V)"
-        if self.batt_fs_done or self._battery_low():
-            return "PreArm: Battery 1 low voltage failsafe"
-        if self.params["FENCE_ENABLE"] and breach_of(self, ignore_alt=True):
-            return "PreArm: Fence: vehicle outside fence"
-        return None
-
     def arm(self, force: bool = False) -> tuple[bool, str | None]:
         if self.armed:
             return True, None
         if not force:
-            failure = self.prearm_failure()
+            failure = safety.prearm_failure(self)
             if failure:
                 return False, failure
             if self.mode not in ARMABLE and not (self.mode == "AUTO" and int(self.params["AUTO_OPTIONS"]) & 1):
@@ -191,6 +176,7 @@ class Copter:
                 return False, why
         self.mode = name
         self.yaw_target = None
+        self.speed_override_m_s = None  # like wp_nav init: each mode starts at WPNAV_SPEED
         if name in ("LOITER", "BRAKE", "GUIDED"):
             self.nav = Nav.hold(*self.stopping_point())
         elif name == "RTL":
@@ -259,7 +245,7 @@ class Copter:
             self.text(SEV_INFO, "EKF3 IMU0 is using GPS")
             if self.home is None:
                 self.set_home_here()
-        self._failsafes(wall_now)
+        safety.check_failsafes(self, wall_now)
         if self.armed and not self.landed:
             if self.mode == "AUTO":
                 self.runner.update(dt)
@@ -399,101 +385,9 @@ class Copter:
             self.current_a = 14.0 + 0.06 * sp * sp + 6.0 * max(self.vu, 0.0)
         self.consumed_mah += self.current_a * dt / 3.6
 
-    def _battery_low(self) -> bool:
-        low_v, low_mah = self.params["BATT_LOW_VOLT"], self.params["BATT_LOW_MAH"]
-        remaining = self.params["BATT_CAPACITY"] - self.consumed_mah
-        return (low_v > 0 and self.voltage < low_v) or (low_mah > 0 and remaining < low_mah)
-
-    def _failsafes(self, wall_now: float) -> None:
-        if not self.armed:
-            return
-        if not self.batt_fs_done and self._battery_low():
-            self.batt_fs_done = True
-            self.text(SEV_CRITICAL, f"Battery 1 is low {self.voltage:.2f}V used {self.consumed_mah:.0f} mAh")
-            act = int(self.params["BATT_FS_LOW_ACT"])
-            self._failsafe_action("Battery", {1: "LAND", 2: "RTL", 3: "RTL", 4: "RTL"}.get(act))
-        fs_gcs = int(self.params["FS_GCS_ENABLE"])
-        if fs_gcs and self.gcs_seen and not self.landed:
-            lost = wall_now - self.gcs_last_wall > self.params["FS_GCS_TIMEOUT"]
-            if lost and not self.gcs_failsafe:
-                self.gcs_failsafe = True
-                self.text(SEV_CRITICAL, "GCS Failsafe")
-                if not (fs_gcs == 2 and self.mode == "AUTO"):
-                    self._failsafe_action("GCS", "LAND" if fs_gcs in (5, 7) else "RTL")
-            elif not lost and self.gcs_failsafe:
-                self.gcs_failsafe = False
-                self.text(SEV_INFO, "GCS Failsafe Cleared")
-        if self.params["FENCE_ENABLE"] and not self.landed and self.home is not None:
-            breach = breach_of(self)
-            if breach and not self.fence_breached:
-                self.text(SEV_CRITICAL, f"Fence Breached: {breach}")
-                act = int(self.params["FENCE_ACTION"])
-                self._failsafe_action("Fence", {1: "RTL", 2: "LAND", 3: "RTL", 4: "BRAKE", 5: "RTL"}.get(act))
-            self.fence_breached = 1 if breach else 0
-
-    def _failsafe_action(self, what: str, mode: str | None) -> None:
-        self.failsafe = what
-        if mode is None or self.mode in (mode, "LAND"):
-            return
-        if self.landed:
-            self.disarm(reason=f"{what} failsafe: disarming")
-            return
-        if mode == "RTL" and not self.ekf_ok:
-            mode = "LAND"
-        ok, _ = self.set_mode(mode)
-        if not ok:
-            self.set_mode("LAND")
-        self.text(SEV_WARNING, f"{what} failsafe: {self.mode}")
-
     # ---- snapshots -----------------------------------------------------------------------
     def truth(self) -> VehicleTruth:
-        lat, lon = self.latlon
-        home = self.home or (lat, lon, self.origin[2])
-        return VehicleTruth(
-            sysid=self.sysid,
-            t_sim_s=self.t,
-            lat_deg=lat,
-            lon_deg=lon,
-            alt_amsl_m=self.alt_amsl,
-            alt_rel_m=self.alt_rel,
-            vn_m_s=self.vn,
-            ve_m_s=self.ve,
-            vd_m_s=-self.vu,
-            groundspeed_m_s=math.hypot(self.vn, self.ve),
-            heading_deg=self.yaw,
-            roll_deg=self.roll,
-            pitch_deg=self.pitch,
-            yaw_deg=self.yaw,
-            mode=self.mode,
-            custom_mode=COPTER_MODES[self.mode],
-            armed=self.armed,
-            landed=self.landed,
-            home_lat_deg=home[0],
-            home_lon_deg=home[1],
-            home_alt_amsl_m=home[2],
-            battery_pct=self.battery_pct,
-            battery_voltage_v=self.voltage,
-            battery_consumed_mah=self.consumed_mah,
-            gps_fix=self.gps_fix,
-            satellites=10 if self.gps_fix >= 3 else (4 if self.gps_fix else 0),
-            ekf_ok=self.ekf_ok,
-            mission_current=self.runner.current,
-            mission_count=len(self.missions[0]),
-            fence_count=len(self.missions[1]),
-            rally_count=len(self.missions[2]),
-            gimbal_pitch_deg=self.camera_pitch(),
-            gimbal_yaw_deg=self.camera_yaw(),
-            roi=None
-            if self.roi is None
-            else (
-                *geo.offset_deg(self.origin[0], self.origin[1], self.roi[0], self.roi[1]),
-                self.origin[2] + self.roi[2],
-            ),
-            camera_triggers=self.camera_triggers,
-            failsafe=self.failsafe,
-            gcs_seen=self.gcs_seen,
-            distance_flown_m=self.distance_m,
-        )
+        return truth_of(self)
 
     def camera_pitch(self) -> float:
         """Camera pitch in the world frame (-90 = down); follows the ROI when one is set."""

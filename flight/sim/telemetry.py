@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
+from flight.sim import safety
 from flight.sim.types import COPTER_MODES
 
 if TYPE_CHECKING:
@@ -164,7 +165,7 @@ def build(msgid: int, c: Copter, target: tuple[int, int]) -> M.MAVLink_message |
     if msgid == M.MAVLINK_MSG_ID_SYS_STATUS:
         fence = _FENCE_BIT if c.params["FENCE_ENABLE"] else 0
         health = _SENSORS if c.gps_fix >= 3 else _SENSORS & ~M.MAV_SYS_STATUS_SENSOR_GPS
-        if c.prearm_failure():
+        if safety.prearm_failure(c):
             health &= ~M.MAV_SYS_STATUS_PREARM_CHECK
         if c.fence_breached:
             health &= ~_FENCE_BIT
