@@ -76,9 +76,15 @@ class FakeVehicle:
         self._srv.bind(("127.0.0.1", 0))
         self._srv.listen(1)
         self.url = f"tcp:127.0.0.1:{self._srv.getsockname()[1]}"
+        self._drop = False
+        self.accepts = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name="fake-vehicle")
         self._thread.start()
+
+    def drop_client(self) -> None:
+        """Hang up on the GCS (like a radio/TCP drop); the server keeps listening."""
+        self._drop = True
 
     def close(self) -> None:
         self._stop.set()
@@ -90,12 +96,17 @@ class FakeVehicle:
         conn: socket.socket | None = None
         next_tick = 0.0
         while not self._stop.is_set():
+            if self._drop and conn is not None:
+                self._drop = False
+                conn.close()
+                conn = self.out.sock = None
             socks = [self._srv] + ([conn] if conn else [])
             readable, _, _ = select.select(socks, [], [], 0.02)
             if self._srv in readable:
                 if conn is not None:
                     conn.close()
                 conn, _ = self._srv.accept()
+                self.accepts += 1
                 conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 self.out.sock = conn
             if conn is not None and conn in readable:

@@ -102,3 +102,13 @@ def test_tlog_is_readable_by_pymavlink(vehicle: FakeVehicle, tmp_path) -> None:
         types.add((m.get_type(), m.get_srcSystem()))
     assert ("HEARTBEAT", 1) in types and ("GLOBAL_POSITION_INT", 1) in types
     assert ("HEARTBEAT", 255) in types and ("COMMAND_LONG", 255) in types  # outgoing recorded too
+
+
+def test_tcp_drop_reconnects_by_itself(vehicle: FakeVehicle) -> None:
+    with Link.open(vehicle.url, wait_heartbeat_s=5.0) as link:
+        assert link.wait_state(lambda s: s.link_ok, timeout_s=5.0)
+        vehicle.drop_client()
+        assert link.wait_state(lambda s: vehicle.accepts == 2, timeout_s=10.0) is not None
+        before = link.state().heartbeat_count
+        assert link.wait_state(lambda s: s.link_ok and s.heartbeat_count > before + 2, timeout_s=10.0) is not None
+        assert link.alive  # a reset may count one reader error; it never escapes
