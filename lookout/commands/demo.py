@@ -1,13 +1,45 @@
-"""``lookout demo``: console + embedded drones + sample feeds, fully offline (not built yet)."""
+"""``lookout demo``: the console with embedded simulated drones and sample video, fully offline."""
 
 from __future__ import annotations
 
 import argparse
+import logging
+from pathlib import Path
 
-from lookout.commands import add_not_built
+from lookout.context import Context
+
+log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    add_not_built(
-        sub, "demo", "Console + embedded drones + sample feeds, fully offline", "needs the console (open issue)"
+    p = sub.add_parser(
+        "demo",
+        help="console + embedded simulated drones flying patrols + sample video feeds, fully offline",
+        description="Start simulated copters (two fly patrol plans, the rest wait for you), a street camera "
+        "and the drone camera through the real detection pipeline, and open the console.",
     )
+    p.add_argument("--vehicles", type=int, default=None, metavar="N", help="simulated copters (default: [sim])")
+    p.add_argument("--speedup", type=float, default=None, metavar="X", help="simulation speed (default: [sim])")
+    p.add_argument("--no-video", action="store_true", help="skip the video wall (no models are loaded)")
+    p.add_argument("--quit-after", type=float, metavar="S", help="close the console after S seconds")
+    p.add_argument("--screenshot", metavar="PNG", help="with --quit-after: save the window to PNG first")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    from console.app import run as run_console
+    from lookout.demo import start_demo
+
+    cfg = ctx.config
+    vehicles = args.vehicles or cfg.sim.vehicles
+    speedup = args.speedup or cfg.sim.speedup
+    demo = start_demo(cfg, ctx.data_dir, vehicles=vehicles, speedup=speedup, video=not args.no_video)
+    ctx.audit().append("demo", "demo.start", "", vehicles=vehicles, speedup=speedup)
+    try:
+        return run_console(
+            demo.services,
+            quit_after_s=args.quit_after,
+            screenshot=Path(args.screenshot) if args.screenshot else None,
+        )
+    finally:
+        demo.close()

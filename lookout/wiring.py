@@ -1,0 +1,199 @@
+"""Composition: turn a ``LookoutConfig`` into running objects for the console and the CLI.
+
+This is the only module that joins packages: ``flight`` links become the console's fleet source and
+flight actions; ``vision`` sources run through the scheduler and come out annotated for the video
+wall; the simulator's camera frames become ``vision.types.Frame`` with a ``CameraPose`` (so vision
+never imports flight).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from console.services import FeedFrame
+from flight import Fleet, Link, commands
+from flight.errors import NoVehicle
+from flight.mission_transfer import download_mission
+from flight.types import VehicleState
+from lookout.config import LookoutConfig
+from lookout.models import packaged_pose_weights, packaged_ssd_graph, resolve_weights
+from missions import load_plan
+from vision.types import CameraPose, Frame
+
+log = logging.getLogger(__name__)
+
+_NAV_WITH_POSITION = {16, 17, 18, 19, 21, 22, 82}  # waypoint, loiters, land, takeoff, spline
+
+
+# ---- detectors ---------------------------------------------------------------------------------
+def detector_factory(cfg: LookoutConfig, data_dir: Path, imgsz: int | None = None) -> Callable[[], Any]:
+    """A picklable zero-argument factory of the configured detector (weights resolved here, once)."""
+    from vision.detect.composite import build_composite
+    from vision.detect.ssd_mobilenet import SsdDetectorConfig
+
+    det = cfg.detectors
+    pose = resolve_weights(det.pose_weights, "detectors.pose_weights") or packaged_pose_weights()
+    vehicles: Any = None
+    if isinstance(det.active_vehicles, SsdDetectorConfig):
+        graph = packaged_ssd_graph()
+        vehicles = (graph.graph_pb, graph.config_pbtxt)
+    elif det.active_vehicles is not None:
+        vehicles = resolve_weights(det.vehicle_weights, "detectors.vehicle_weights")
+    return functools.partial(build_composite, det, pose, vehicles, cache_dir=data_dir / "models", imgsz=imgsz)
+
+
+def tracker_factory(kind: str) -> Callable[[], Any] | None:
+    from vision.track import Tracker
+
+    return None if kind == "none" else functools.partial(Tracker, kind)
+
+
+# ---- fleet -------------------------------------------------------------------------------------
+class FleetView:
+    """``console.services.FleetSource`` over a ``flight.Fleet`` (vehicles keyed by sysid)."""
+
+    def __init__(self, fleet: Fleet) -> None:
+        self.fleet = fleet
+
+    def snapshot(self) -> Mapping[int, VehicleState]:
+        return {st.sysid: st for st in self.fleet.states().values()}
+
+    def link(self, sysid: int) -> Link:
+        for (name, sid), _ in self.fleet.states().items():
+            if sid == sysid:
+                return self.fleet.links[name]
+        raise NoVehicle(f"vehicle {sysid} is not heard on any link; check the link and the vehicle's SYSID_THISMAV")
+
+
+class FleetActions:
+    """``console.services.FlightActions`` over ``flight.commands`` and ``flight.autorun``."""
+
+    def __init__(self, view: FleetView) -> None:
+        self.view = view
+
+    def arm(self, sysid: int) -> None:
+        commands.arm(self.view.link(sysid), sysid)
+
+    def disarm(self, sysid: int) -> None:
+        commands.disarm(self.view.link(sysid), sysid)
+
+    def set_mode(self, sysid: int, mode: str) -> None:
+        commands.set_mode(self.view.link(sysid), mode, sysid)
+
+    def takeoff(self, sysid: int, alt_rel_m: float) -> None:
+        link = self.view.link(sysid)
+        if link.state(sysid).mode != "GUIDED":
+            commands.set_mode(link, "GUIDED", sysid)
+        if not link.state(sysid).armed:
+            commands.arm(link, sysid)
+        commands.takeoff(link, alt_rel_m, sysid)
+
+    def goto(self, sysid: int, lat_deg: float, lon_deg: float, alt_rel_m: float) -> None:
+        link = self.view.link(sysid)
+        if link.state(sysid).mode != "GUIDED":
+            commands.set_mode(link, "GUIDED", sysid)
+        commands.goto(link, lat_deg, lon_deg, alt_rel_m, sysid)
+
+    def rtl(self, sysid: int) -> None:
+        commands.rtl(self.view.link(sysid), sysid)
+
+    def land(self, sysid: int) -> None:
+        commands.land(self.view.link(sysid), sysid)
+
+    def fly_plan(self, sysid: int, path: Path, progress: Callable[[str], None]) -> None:
+        from flight.autorun import fly_mission
+
+        plan = load_plan(path)
+        fly_mission(self.view.link(sysid), plan, sysid=sysid, progress=lambda p: progress(f"#{sysid} {p}"))
+
+    def mission_path(self, sysid: int) -> Sequence[tuple[float, float]]:
+        mission = download_mission(self.view.link(sysid), sysid=sysid)
+        return [(i.lat_deg, i.lon_deg) for i in mission.items if i.command in _NAV_WITH_POSITION and i.lat_deg]
+
+
+# ---- video -------------------------------------------------------------------------------------
+@dataclass
+class AnnotatedFeed:
+    """``console.services.VideoFeed``: the newest annotated frame of one vision feed."""
+
+    name: str
+    _latest: FeedFrame | None = None
+    _t_mono: float = 0.0
+    _times: list[float] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def publish(self, image: np.ndarray, n_people: int, n_vehicles: int) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._times = [t for t in self._times if now - t < 5.0] + [now]
+            fps = (len(self._times) - 1) / max(1e-3, self._times[-1] - self._times[0]) if len(self._times) > 1 else 0
+            caption = f"{fps:.1f} fps · {n_people} people · {n_vehicles} vehicles"
+            self._latest, self._t_mono = FeedFrame(image, caption), now
+
+    def latest(self) -> FeedFrame | None:
+        with self._lock:
+            if self._latest is None:
+                return None
+            return FeedFrame(self._latest.image, self._latest.caption, time.monotonic() - self._t_mono)
+
+
+class VisionWall:
+    """Runs ``vision.scheduler.Scheduler`` over sources and annotates each result for the console."""
+
+    def __init__(self, cfg: LookoutConfig, data_dir: Path, workers: int = 1) -> None:
+        from vision.scheduler import Scheduler
+
+        self.feeds: dict[str, AnnotatedFeed] = {}
+        self.scheduler = Scheduler(
+            detector_factory(cfg, data_dir),
+            tracker=tracker_factory(cfg.detectors.tracker),
+            workers=workers,
+            keep_frames=True,
+            on_result=self._on_result,
+        )
+
+    def add(self, source: Any, fps: float) -> AnnotatedFeed:
+        feed = self.feeds[source.name] = AnnotatedFeed(source.name)
+        self.scheduler.add_feed(source, fps=fps)
+        return feed
+
+    def start(self) -> None:
+        self.scheduler.start()
+
+    def _on_result(self, result: Any) -> None:
+        from vision.annotate import annotate
+        from vision.types import PERSON, VEHICLE_CLASSES
+
+        feed = self.feeds.get(result.feed)
+        if feed is None or result.frame is None:
+            return
+        det = result.detections
+        image = annotate(result.frame.image.copy(), det)
+        feed.publish(image, int(np.sum(det.class_id == PERSON)), int(np.isin(det.class_id, VEHICLE_CLASSES).sum()))
+
+    def stop(self) -> None:
+        self.scheduler.stop()
+
+
+def sim_frames(camera: Any, feed: str) -> Iterator[tuple[np.ndarray, datetime, CameraPose]]:
+    """The simulator's camera as (image, capture time, pose) for ``vision.feeds.IteratorSource``."""
+    for sf in camera.frames():
+        pose = CameraPose(
+            lat_deg=sf.lat_deg, lon_deg=sf.lon_deg, alt_amsl_m=sf.alt_amsl_m, alt_agl_m=sf.alt_agl_m,
+            roll_deg=sf.roll_deg, pitch_deg=sf.pitch_deg, yaw_deg=sf.yaw_deg, hfov_deg=sf.hfov_deg,
+        )  # fmt: skip
+        yield sf.image, sf.capture_t_utc, pose
+
+
+def to_frame(image: np.ndarray, t_utc: datetime | None, pose: CameraPose | None, feed: str, index: int) -> Frame:
+    return Frame(image=image, capture_t_utc=t_utc or datetime.now(UTC), feed=feed, index=index, pose=pose)
