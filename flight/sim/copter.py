@@ -27,6 +27,14 @@ SEV_CRITICAL, SEV_WARNING, SEV_NOTICE, SEV_INFO = 2, 4, 5, 6
 FORCE_MAGIC = 21196
 
 
+def _valid_latlon(lat: float, lon: float) -> bool:
+    return math.isfinite(lat) and math.isfinite(lon) and abs(lat) <= 90 and abs(lon) <= 180
+
+
+def valid_speed(speed: float) -> bool:
+    return math.isfinite(speed) and 0 < speed <= 50
+
+
 class Copter:
     """State and behaviour of one simulated ArduCopter."""
 
@@ -161,6 +169,8 @@ class Copter:
         self.set_home(lat, lon, self.alt_amsl)
 
     def set_home(self, lat: float, lon: float, alt_amsl: float) -> None:
+        if not _valid_latlon(lat, lon) or not math.isfinite(alt_amsl):
+            return
         self.home = (lat, lon, alt_amsl)
         self.home_ne = self.ne_of(lat, lon)
         self.changed.add("home")
@@ -198,6 +208,8 @@ class Copter:
         return self.n + self.vn * k, self.e + self.ve * k, max(self.u, 0.0)
 
     def takeoff(self, alt_rel: float) -> tuple[bool, str | None]:
+        if not math.isfinite(alt_rel) or not 0 < alt_rel < 10_000:
+            return False, None
         if self.mode not in ("GUIDED",) or not self.armed:
             return False, None
         if not self.landed:
@@ -208,26 +220,31 @@ class Copter:
         return True, None
 
     def goto(self, lat: float, lon: float, alt: float, frame: int = 3) -> bool:
-        if self.mode != "GUIDED" or not self.armed or self.landed:
+        if self.mode != "GUIDED" or not self.armed or self.landed or not _valid_latlon(lat, lon):
             return False
         n, e = self.ne_of(lat, lon)
-        self.nav = Nav.goto(n, e, self.u_of(alt, frame))
+        self.nav = Nav.goto(n, e, self.u_of(alt, frame) if math.isfinite(alt) else self.u)
         return True
 
     def set_velocity(self, vn: float, ve: float, vd: float) -> bool:
         if self.mode != "GUIDED" or not self.armed or self.landed:
             return False
+        if not all(math.isfinite(x) and abs(x) < 100 for x in (vn, ve, vd)):
+            return False
         self.nav = Nav.velocity(vn, ve, -vd, self.t + 3.0)
         return True
 
     def set_roi(self, lat: float | None, lon: float | None = None, alt_rel: float = 0.0) -> None:
-        if lat is None or (lat == 0 and lon == 0):
+        if lat is None or (lat == 0 and lon == 0) or not _valid_latlon(lat, lon or 0.0):
             self.roi = None
             return
+        alt_rel = alt_rel if math.isfinite(alt_rel) else 0.0
         n, e = self.ne_of(lat, lon or 0.0)
         self.roi = (n, e, self.u_of(alt_rel, 3))
 
     def set_gimbal(self, pitch: float, yaw: float, earth_frame: bool = False) -> None:
+        pitch = pitch if math.isfinite(pitch) else self.gimbal_pitch
+        yaw = yaw if math.isfinite(yaw) else self.gimbal_yaw
         self.gimbal_pitch = max(-90.0, min(20.0, pitch))
         self.gimbal_yaw = geo.wrap_180(yaw)
         self.gimbal_yaw_earth = earth_frame

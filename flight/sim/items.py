@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
@@ -55,19 +56,25 @@ class Item:
         return self.command in _LOCATION_CMDS
 
 
+def _num(x: float) -> float:
+    return x if math.isfinite(x) else 0.0  # NaN params mean "default" in MAVLink
+
+
 def item_from_msg(msg: object) -> Item:
     """Build an Item from MISSION_ITEM or MISSION_ITEM_INT."""
     command = int(msg.command)  # type: ignore[attr-defined]
     x, y = float(msg.x), float(msg.y)  # type: ignore[attr-defined]
     if msg.get_type() == "MISSION_ITEM_INT" and command in _LOCATION_CMDS:  # type: ignore[attr-defined]
         x, y = x / 1e7, y / 1e7
+    elif command not in _LOCATION_CMDS:
+        x, y = _num(x), _num(y)
     return Item(
         command,
         int(msg.frame),  # type: ignore[attr-defined]
-        float(msg.param1),  # type: ignore[attr-defined]
-        float(msg.param2),  # type: ignore[attr-defined]
-        float(msg.param3),  # type: ignore[attr-defined]
-        float(msg.param4),  # type: ignore[attr-defined]
+        _num(float(msg.param1)),  # type: ignore[attr-defined]
+        _num(float(msg.param2)),  # type: ignore[attr-defined]
+        _num(float(msg.param3)),  # type: ignore[attr-defined]
+        _num(float(msg.param4)),  # type: ignore[attr-defined]
         x,
         y,
         float(msg.z),  # type: ignore[attr-defined]

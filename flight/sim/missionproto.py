@@ -10,6 +10,7 @@ same kind. For the mission type, seq 0 is always the current home (ArduPilot con
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -140,6 +141,14 @@ class MissionProtocol:
         conn.send(M.MAVLink_mission_ack_message(*up.target, result, up.mission_type))
 
     def _validate(self, mtype: int, items: list[Item]) -> int:
+        for it in items:
+            if it.is_location:
+                if not math.isfinite(it.x) or abs(it.x) > 90:
+                    return M.MAV_MISSION_INVALID_PARAM5_X
+                if not math.isfinite(it.y) or abs(it.y) > 180:
+                    return M.MAV_MISSION_INVALID_PARAM6_Y
+            if not math.isfinite(it.z):
+                return M.MAV_MISSION_INVALID_PARAM7
         if mtype == M.MAV_MISSION_TYPE_FENCE:
             for it in items:
                 if it.command not in (

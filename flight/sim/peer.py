@@ -16,7 +16,7 @@ from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 from flight.sim import telemetry
 from flight.sim.auto import Nav
-from flight.sim.copter import FORCE_MAGIC, SEV_INFO
+from flight.sim.copter import FORCE_MAGIC, SEV_INFO, valid_speed
 from flight.sim.missionproto import MissionProtocol
 from flight.sim.types import MODE_NAMES, SUPPORTED_MODES
 
@@ -136,12 +136,19 @@ class VehiclePeer:
             return
         if kind.startswith("MISSION_") and self.missions.handle(conn, msg, src, wall_now):
             return
-        if kind == "COMMAND_LONG":
-            p = (msg.param1, msg.param2, msg.param3, msg.param4, msg.param5, msg.param6, msg.param7)
-            self.ack(conn, msg.command, self.command(conn, msg.command, p, M.MAV_FRAME_GLOBAL_RELATIVE_ALT), src)
-        elif kind == "COMMAND_INT":
-            p = (msg.param1, msg.param2, msg.param3, msg.param4, msg.x / 1e7, msg.y / 1e7, msg.z)
-            self.ack(conn, msg.command, self.command(conn, msg.command, p, msg.frame), src)
+        if kind in ("COMMAND_LONG", "COMMAND_INT"):
+            if kind == "COMMAND_LONG":
+                p = (msg.param1, msg.param2, msg.param3, msg.param4, msg.param5, msg.param6, msg.param7)
+                frame = M.MAV_FRAME_GLOBAL_RELATIVE_ALT
+            else:
+                p = (msg.param1, msg.param2, msg.param3, msg.param4, msg.x / 1e7, msg.y / 1e7, msg.z)
+                frame = msg.frame
+            try:
+                result = self.command(conn, msg.command, p, frame)
+            except (ValueError, OverflowError):  # NaN/inf where a number was needed
+                self._after_ack.clear()
+                result = M.MAV_RESULT_DENIED
+            self.ack(conn, msg.command, result, src)
         elif kind == "SET_MODE":
             name = MODE_NAMES.get(msg.custom_mode)
             if name in SUPPORTED_MODES:
@@ -232,7 +239,7 @@ class VehiclePeer:
         if cmd == M.MAV_CMD_NAV_LAND:
             return ok_r if c.set_mode("LAND")[0] else fail_r
         if cmd == M.MAV_CMD_DO_CHANGE_SPEED:
-            if p[1] <= 0:
+            if not valid_speed(p[1]):
                 return fail_r
             c.speed_override_m_s = p[1]
             return ok_r
@@ -273,7 +280,7 @@ class VehiclePeer:
             wants_guided = int(p[1]) & M.MAV_DO_REPOSITION_FLAGS_CHANGE_MODE and c.mode != "GUIDED"
             if wants_guided and not c.set_mode("GUIDED")[0]:
                 return fail_r
-            if p[0] > 0:
+            if valid_speed(p[0]):
                 c.speed_override_m_s = p[0]
             return ok_r if c.goto(p[4], p[5], p[6], frame) else fail_r
         if cmd == M.MAV_CMD_DO_SET_HOME:
