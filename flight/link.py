@@ -267,8 +267,8 @@ class Link:
         with self._send_lock:
             try:
                 self._conn.mav.send(msg)
-            except OSError as exc:
-                raise LinkError(self.url, f"send failed: {exc}") from exc
+            except (OSError, AttributeError) as exc:  # AttributeError: pymavlink mid-reconnect (port is None)
+                raise LinkError(self.url, f"send failed: {exc!r} (reconnecting?)") from exc
             self._counts["sent"] += 1
             if self._tlog is not None:
                 self._tlog.write(msg.get_msgbuf())
@@ -313,7 +313,13 @@ class Link:
                         round(p[4] * 1e7), round(p[5] * 1e7), p[6])  # fmt: skip
                 else:
                     msg = mavlink.MAVLink_command_long_message(sysid, target, command, min(attempt, 255), *p)
-                self.send(msg)
+                try:
+                    self.send(msg)
+                except LinkError:
+                    if attempt == retries:
+                        raise
+                    self._stop.wait(timeout_s)  # transient (reconnecting): counts as an unanswered attempt
+                    continue
                 deadline = time.monotonic() + timeout_s
                 while (remaining := deadline - time.monotonic()) > 0:
                     ack = w.get(remaining)
@@ -403,13 +409,17 @@ class Link:
         next_flush = next_hb
         while not self._stop.wait(_SERVICE_PERIOD_S):
             now = time.monotonic()
-            if now >= next_hb:
-                next_hb = now + 1.0
-                self._send_heartbeat()
-            self._watchdog(now)
-            if self._tlog is not None and now >= next_flush:
-                next_flush = now + 1.0
-                self._tlog.flush()
+            try:
+                if now >= next_hb:
+                    next_hb = now + 1.0
+                    self._send_heartbeat()
+                self._watchdog(now)
+                if self._tlog is not None and now >= next_flush:
+                    next_flush = now + 1.0
+                    self._tlog.flush()
+            except Exception:  # the watchdog must outlive anything pymavlink throws at it
+                self._counts["reader_errors"] += 1
+                log.exception("%s: service loop error; continuing", self.url)
 
     def _send_heartbeat(self) -> None:
         try:

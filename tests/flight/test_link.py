@@ -108,7 +108,7 @@ def test_tcp_drop_reconnects_by_itself(vehicle: FakeVehicle) -> None:
     with Link.open(vehicle.url, wait_heartbeat_s=5.0) as link:
         assert link.wait_state(lambda s: s.link_ok, timeout_s=5.0)
         vehicle.drop_client()
-        assert link.wait_state(lambda s: vehicle.accepts == 2, timeout_s=10.0) is not None
+        assert link.wait_state(lambda s: vehicle.accepts >= 2, timeout_s=10.0) is not None
         before = link.state().heartbeat_count
         assert link.wait_state(lambda s: s.link_ok and s.heartbeat_count > before + 2, timeout_s=10.0) is not None
         assert link.alive  # a reset may count one reader error; it never escapes
