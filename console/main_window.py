@@ -94,11 +94,13 @@ class MainWindow(QMainWindow):
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addWidget(self.table)
         lay.addWidget(self._controls())
-        self._dock("Fleet", fleet_box, Qt.DockWidgetArea.BottomDockWidgetArea)
+        fleet_dock = self._dock("Fleet", fleet_box, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.resizeDocks([fleet_dock], [190], Qt.Orientation.Vertical)
         self.wall: VideoWall | None = None
         if services.feeds:
             self.wall = VideoWall(services.feeds)
-            self._dock("Video wall", self.wall, Qt.DockWidgetArea.RightDockWidgetArea)
+            wall_dock = self._dock("Video wall", self.wall, Qt.DockWidgetArea.RightDockWidgetArea)
+            self.resizeDocks([wall_dock], [560], Qt.Orientation.Horizontal)
 
         self.selected: int | None = None
         self._missions_drawn: set[int] = set()
@@ -112,11 +114,12 @@ class MainWindow(QMainWindow):
         self.addAction(quit_action)
 
     # ---- layout -----------------------------------------------------------------------------
-    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(title)
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
+        return dock
 
     def _controls(self) -> QWidget:
         box = QWidget()

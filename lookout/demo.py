@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import cv2
-import numpy as np
 import shapely
 
 from console.services import ConsoleServices, MapImage
@@ -111,6 +110,7 @@ class Demo:
 
 def start_demo(cfg: LookoutConfig, data_dir: Path, *, vehicles: int, speedup: float, video: bool = True) -> Demo:
     from flight.sim import SimFleet
+    from flight.sim.aerial import generate_aerial
 
     lat, lon, alt = cfg.sim.home
     sim = SimFleet.start(vehicles=vehicles, home=(lat, lon, alt), speedup=speedup, listen="tcp:127.0.0.1:0")
@@ -131,10 +131,11 @@ def start_demo(cfg: LookoutConfig, data_dir: Path, *, vehicles: int, speedup: fl
                                      name=f"patrol-{sysid}", daemon=True)  # fmt: skip
                 t.start()
                 demo.threads.append(t)
+        aerial = generate_aerial(lat, lon)
         if video:
-            demo.wall = _video(cfg, data_dir, sim)
+            demo.wall = _video(cfg, data_dir, sim, aerial)
             services.feeds = list(demo.wall.feeds.values())
-        services.map_image = _map_image(sim)
+        services.map_image = _map_image(aerial)
         services.map_center = (lat, lon)
     except BaseException:
         demo.close()
@@ -155,31 +156,25 @@ def _patrol(link: Link, sysid: int, plan: Plan, stop: threading.Event) -> None:
         stop.wait(20.0)
 
 
-def _video(cfg: LookoutConfig, data_dir: Path, sim: Any) -> VisionWall:
+def _video(cfg: LookoutConfig, data_dir: Path, sim: Any, aerial: Any) -> VisionWall:
+    from flight.sim.camera import SimCamera
     from vision.feeds import IteratorSource
 
     wall = VisionWall(cfg, data_dir, workers=1)
     wall.add(IteratorSource("Street camera: Main St", street_camera()), fps=4.0)
-    camera_cls = _sim_camera_class()
-    if camera_cls is not None and sim.vehicles:
-        cam = camera_cls(sim.vehicles[0], width=640, height=360, hfov_deg=70.0, fps=5.0)
+    if sim.vehicles:
+        cam = SimCamera(sim.vehicles[0], width=640, height=360, hfov_deg=70.0, fps=5.0, aerial=aerial)
         wall.add(IteratorSource("Drone #1 gimbal camera", lambda: sim_frames(cam, "drone1")), fps=3.0)
     wall.start()
     return wall
 
 
-def _sim_camera_class() -> Any:
-    try:
-        from flight.sim.camera import SimCamera
-    except ImportError:
-        return None
-    return SimCamera
-
-
-def _map_image(sim: Any) -> MapImage | None:
-    try:
-        from flight.sim.camera import aerial_map
-    except ImportError:
-        return None
-    img, north, south, east, west = aerial_map(sim)
-    return MapImage(np.ascontiguousarray(img), north, south, east, west)
+def _map_image(aerial: Any) -> MapImage:
+    """The simulator's aerial picture as the map background (north-up, centred on home)."""
+    h_m, w_m = aerial.size_m
+    dlat = h_m / 2 / 111_320.0
+    dlon = w_m / 2 / (111_320.0 * math.cos(math.radians(aerial.center_lat)))
+    return MapImage(
+        aerial.image, aerial.center_lat + dlat, aerial.center_lat - dlat, aerial.center_lon + dlon,
+        aerial.center_lon - dlon,
+    )  # fmt: skip

@@ -28,7 +28,7 @@ from flight.types import VehicleState
 from lookout.config import LookoutConfig
 from lookout.models import packaged_pose_weights, packaged_ssd_graph, resolve_weights
 from missions import load_plan
-from vision.types import CameraPose, Frame
+from vision.types import CameraPose
 
 log = logging.getLogger(__name__)
 
@@ -192,8 +192,6 @@ def sim_frames(camera: Any, feed: str) -> Iterator[tuple[np.ndarray, datetime, C
             lat_deg=sf.lat_deg, lon_deg=sf.lon_deg, alt_amsl_m=sf.alt_amsl_m, alt_agl_m=sf.alt_agl_m,
             roll_deg=sf.roll_deg, pitch_deg=sf.pitch_deg, yaw_deg=sf.yaw_deg, hfov_deg=sf.hfov_deg,
         )  # fmt: skip
-        yield sf.image, sf.capture_t_utc, pose
+        t = sf.capture_t_utc
+        yield sf.image, t if isinstance(t, datetime) else datetime.fromtimestamp(t, UTC), pose
 
-
-def to_frame(image: np.ndarray, t_utc: datetime | None, pose: CameraPose | None, feed: str, index: int) -> Frame:
-    return Frame(image=image, capture_t_utc=t_utc or datetime.now(UTC), feed=feed, index=index, pose=pose)
