@@ -74,6 +74,7 @@ class Copter:
         self.gcs_seen = False
         self.gcs_last_wall = 0.0
         self.gcs_failsafe = False
+        self.ekf_failsafe = False
         self.texts: list[tuple[int, str]] = []
         self.reached: list[int] = []
         self.changed: set[str] = set()  # "home", "mission_current", "camera"

@@ -120,6 +120,7 @@ class SimFleet:
         self._next_link_id = 1
         self.sim_time = 0.0
         self.ticks = 0
+        self.step_errors = 0
         self.vehicles: list[SimVehicle] = []
         try:
             for i in range(vehicles):
@@ -255,7 +256,9 @@ class SimFleet:
                         try:
                             v.copter.step(self.dt, now)
                         except Exception:  # a sim bug in one copter must not freeze the others
-                            log.exception("sysid %d: physics step failed", v.sysid)
+                            self.step_errors += 1
+                            if self.step_errors <= 3:
+                                log.exception("sysid %d: physics step failed", v.sysid)
                 self.sim_time += steps * self.dt
                 for v in self.vehicles:
                     v.peer.tick(now)

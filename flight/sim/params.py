@@ -7,6 +7,8 @@ that look for them (QGC, MAVProxy, dronekit) find a believable vehicle.
 
 from __future__ import annotations
 
+import math
+
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 _I8 = mavlink.MAV_PARAM_TYPE_INT8
@@ -109,7 +111,7 @@ class Params:
         return name in self._values
 
     def set(self, name: str, value: float) -> bool:
-        if name not in self._values:
+        if name not in self._values or not math.isfinite(value) or abs(value) > 1e9:
             return False
         if self._types[name] != _F:
             value = float(round(value))

@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from flight.sim.copter import Copter
 
 SEV_CRITICAL, SEV_WARNING, SEV_INFO = 2, 4, 6
+NEEDS_POSITION = frozenset({"GUIDED", "AUTO", "LOITER", "RTL", "BRAKE"})
 
 
 def prearm_failure(c: Copter) -> str | None:
@@ -53,6 +54,14 @@ def check_failsafes(c: Copter, wall_now: float) -> None:
         elif not lost and c.gcs_failsafe:
             c.gcs_failsafe = False
             c.text(SEV_INFO, "GCS Failsafe Cleared")
+    if not c.landed and not c.ekf_ok and not c.ekf_failsafe and c.mode in NEEDS_POSITION:
+        c.ekf_failsafe = True
+        c.text(SEV_CRITICAL, "EKF Failsafe: changed to LAND" if c.params["FS_EKF_ACTION"] != 2 else "EKF Failsafe")
+        c.failsafe = "EKF"
+        c.set_mode("ALT_HOLD" if c.params["FS_EKF_ACTION"] == 2 else "LAND")
+    elif c.ekf_failsafe and c.ekf_ok:
+        c.ekf_failsafe = False
+        c.text(SEV_INFO, "EKF Failsafe Cleared")
     if c.params["FENCE_ENABLE"] and not c.landed and c.home is not None:
         breach = breach_of(c)
         if breach and not c.fence_breached:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -129,6 +130,16 @@ class Client:
             out.append(item)
         self.m.mav.mission_ack_send(self.target, 1, M.MAV_MISSION_ACCEPTED, mission_type)
         return out
+
+
+@pytest.fixture(autouse=True)
+def _restore_root_logging() -> Iterator[None]:
+    """``lookout.cli.main`` and dronekit (basicConfig) attach root handlers to pytest's captured
+    streams; later log lines from still-running threads would hit closed files."""
+    before = list(logging.root.handlers), logging.root.level
+    yield
+    logging.root.handlers[:] = before[0]
+    logging.root.setLevel(before[1])
 
 
 @pytest.fixture

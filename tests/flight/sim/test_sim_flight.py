@@ -273,3 +273,15 @@ def test_gimbal_commands_and_mount_status(fleet_factory, client_factory):
     t = v.truth()
     assert t.roi is not None and abs((t.gimbal_yaw_deg + 180) % 360 - 180) < 1.0  # ROI due north
     assert t.gimbal_pitch_deg == pytest.approx(0, abs=1)  # on the ground, looking at a ground point 100 m away
+
+
+def test_gps_loss_in_flight_triggers_ekf_failsafe_land(fleet_factory, client_factory):
+    fleet = fleet_factory(speedup=60)
+    v = fleet.vehicles[0]
+    cl = client_factory(v.url)
+    _airborne(fleet, cl, 20)
+    v.set_gps_fix(0)
+    assert cl.wait_text("EKF Failsafe", 10)
+    assert v.wait(lambda t: t.mode == "LAND", 5).failsafe == "EKF"
+    assert v.wait(lambda t: not t.armed, 60).landed
+    assert cl.set_mode("GUIDED") == M.MAV_RESULT_FAILED  # still no position

@@ -81,3 +81,13 @@ def test_reconnect_and_two_clients_get_their_own_streams(fleet_factory, client_f
     assert a.recv("GLOBAL_POSITION_INT", 5) is not None
     assert b.recv("GLOBAL_POSITION_INT", 1.0) is None  # b did not ask
     assert len(v.peer.conns) == 2
+
+
+def test_param_set_with_nan_is_ignored(fleet_factory, client_factory):
+    fleet = fleet_factory(speedup=20)
+    v = fleet.vehicles[0]
+    cl = client_factory(v.url)
+    cl.m.mav.param_set_send(1, 1, b"BATT_FS_LOW_ACT", NAN, M.MAV_PARAM_TYPE_INT8)
+    assert cl.wait_text("Param not found", 5)  # ArduPilot-style refusal; value unchanged
+    assert v.param("BATT_FS_LOW_ACT") == 2
+    assert fleet.step_errors == 0
