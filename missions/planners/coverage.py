@@ -15,7 +15,7 @@ import math
 import numpy as np
 import shapely
 from shapely import affinity
-from shapely.geometry import MultiLineString, Polygon, box
+from shapely.geometry import LineString, MultiLineString, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from missions.errors import PlanningError
@@ -170,6 +170,54 @@ def coverage_path(
     return [(ca * x - sa * y, sa * x + ca * y) for x, y in pts]
 
 
+def route_transits(
+    pts: list[tuple[float, float]], allowed: BaseGeometry, via: BaseGeometry
+) -> list[tuple[float, float]]:
+    """Keep every transit (lane end -> next lane start) inside ``allowed``: a straight leg when it fits, else
+    the shortest path over the vertices of ``via`` (a polygon inside ``allowed``), by Dijkstra on the
+    visibility graph. Lanes (pairs pts[2i], pts[2i+1]) are unchanged."""
+    shapely.prepare(allowed)
+    nodes: list[tuple[float, float]] | None = None
+    out: list[tuple[float, float]] = []
+    for k, p in enumerate(pts):
+        if k > 0 and k % 2 == 0 and not allowed.covers(LineString([out[-1], p])):
+            if nodes is None:
+                rings = [via.exterior, *via.interiors] if via.geom_type == "Polygon" else []
+                nodes = [c for r in rings for c in list(r.coords)[:-1]]
+            out.extend(_visibility_path(out[-1], p, nodes, allowed))
+        out.append(p)
+    return out
+
+
+def _visibility_path(a: tuple[float, float], b: tuple[float, float], nodes: list[tuple[float, float]],
+                     allowed: BaseGeometry) -> list[tuple[float, float]]:
+    """Intermediate vertices of the shortest a -> b path whose legs stay in ``allowed`` ([] if none exists)."""
+    pts = [a, b, *nodes]
+    n = len(pts)
+    best = [math.inf] * n
+    prev = [-1] * n
+    best[0] = 0.0
+    done = [False] * n
+    for _ in range(n):
+        u = min((i for i in range(n) if not done[i]), key=lambda i: best[i], default=-1)
+        if u < 0 or best[u] == math.inf or u == 1:
+            break
+        done[u] = True
+        for v in range(n):
+            if done[v] or v == u:
+                continue
+            d = best[u] + math.dist(pts[u], pts[v])
+            if d < best[v] and allowed.covers(LineString([pts[u], pts[v]])):
+                best[v], prev[v] = d, u
+    if prev[1] < 0:
+        return []
+    path, v = [], prev[1]
+    while v > 0:
+        path.append(pts[v])
+        v = prev[v]
+    return path[::-1]
+
+
 def coverage_body(b: MissionBuilder, poly: Polygon, opts: PlanOptions) -> BodyStats:
     """Append a lawnmower over ``poly`` (ENU) to ``b``, entering at the corner nearest the current position."""
     if poly.geom_type != "Polygon" or poly.area < 1.0:
@@ -180,9 +228,13 @@ def coverage_body(b: MissionBuilder, poly: Polygon, opts: PlanOptions) -> BodySt
     angle = (math.radians(opts.sweep_angle_deg) if opts.sweep_angle_deg is not None
              else best_angle(poly, spacing, opts.turn_penalty_s * opts.speed_m_s))
     pts = coverage_path(poly, spacing, angle, b.path[-1])
+    # transits between lanes stay within half a footprint of the area (around holes and notches)
+    # (+0.5 m: lane ends may sit exactly half a footprint out, and buffers approximate arcs by chords)
+    allowed = poly.buffer(width / 2 + 0.5, quad_segs=16)
+    flown = route_transits(pts, allowed, poly.buffer(width / 4).simplify(width / 20))
     b.gimbal(-90.0)
     b.trigger_distance(trigger)
-    for e, n in pts:
+    for e, n in flown:
         b.waypoint(e, n)
     b.trigger_distance(0.0)
     lanes = MultiLineString([pts[i:i + 2] for i in range(0, len(pts) - 1, 2)])

@@ -10,7 +10,7 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely import affinity
-from shapely.geometry import MultiLineString, Point, Polygon, box
+from shapely.geometry import LineString, Point, Polygon, box
 
 from missions import Plan, fence_items, mavcmd
 from missions.fence import FencePolygon
@@ -62,8 +62,8 @@ def test_random_polygons_no_gap_items_inside(radii, hole, lat, lon, overlap, ang
     hframe = LocalFrame(*home)
     area = shapely.transform(to_lonlat(frame, poly), lambda xy: np.column_stack(hframe.to_enu(xy[:, 1], xy[:, 0])))
     pts = enu_items(res, hframe)
-    assert len(pts) >= 2 and len(pts) % 2 == 0
-    lanes = MultiLineString([pts[i:i + 2] for i in range(0, len(pts), 2)])
+    assert len(pts) >= 2
+    lanes = LineString(pts)  # lanes + transits (the camera triggers on both)
     # 1) no gap: every point of the area is within half a footprint of a lane
     minx, miny, maxx, maxy = area.bounds
     gx, gy = np.meshgrid(np.linspace(minx, maxx, 60), np.linspace(miny, maxy, 60))
@@ -71,9 +71,10 @@ def test_random_polygons_no_gap_items_inside(radii, hole, lat, lon, overlap, ang
     inside = samples[shapely.contains(area, samples)]
     dist = shapely.distance(lanes, inside)
     assert float(dist.max()) <= width / 2 + 0.05
-    # 2) every waypoint within the area buffered by half a footprint
-    buffered = area.buffer(width / 2 + 0.05)
+    # 2) every waypoint, and every leg between them, within the area buffered by half a footprint
+    buffered = area.buffer(width / 2 + 1.0, quad_segs=16)  # 1 m: arcs are chords, lane ends sit at W/2
     assert all(buffered.covers(Point(p)) for p in pts)
+    assert buffered.covers(lanes)
     # 3) ... and inside a fence around area + home: check_plan finds no fence problem
     hull = shapely.union_all([area, Point(0, 0).buffer(5)]).convex_hull.buffer(width / 2 + 1)
     ring = [hframe.point_to_geo(x, y) for x, y in list(hull.exterior.coords)[:-1]]
@@ -115,3 +116,13 @@ def test_items_sequence_and_camera() -> None:
     target = res.mission.items[int(jump.param1) - 1]  # seq counts home as 0
     assert target.command in (mavcmd.DO_MOUNT_CONTROL, mavcmd.DO_SET_CAM_TRIGG_DIST)
     assert res.summary.cycles == 3 and res.summary.photos > 0
+
+
+def test_transit_between_cells_stays_inside_a_u_shape() -> None:
+    frame = LocalFrame(45.0, 7.0)
+    u = Polygon([(0, 0), (1000, 0), (1000, 1000), (800, 1000), (800, 200), (200, 200), (200, 1000), (0, 1000)])
+    res = plan_coverage(to_lonlat(frame, u), PlanOptions(alt_m=ALT, home=(45.0, 7.0), sweep_angle_deg=0.0))
+    width, _ = PlanOptions().camera.footprint_m(ALT)
+    pts = enu_items(res, LocalFrame(45.0, 7.0))
+    assert u.buffer(width / 2 + 1.0, quad_segs=16).covers(LineString(pts))
+    assert not u.buffer(width / 2).covers(LineString([(100, 900), (900, 900)]))  # the shortcut it must avoid
