@@ -108,6 +108,7 @@ class MissionRunner:
         self.c = copter
         self.current = 0
         self.finished = False
+        self.paused = False
         self.jumps: dict[int, int] = {}
         self.phase = ""
         self.timer = 0.0
@@ -135,6 +136,15 @@ class MissionRunner:
             return False, "Auto: Missing Takeoff Cmd"
         return True, None
 
+    def pause(self) -> None:
+        """MAV_CMD_DO_PAUSE_CONTINUE(0): brake and hold, keeping the current item."""
+        self.paused = True
+        self.c.nav = Nav.hold(*self.c.stopping_point())
+
+    def resume(self) -> None:
+        if self.paused and not self.finished and 1 <= self.current < len(self.items):
+            self.begin(self.current)
+
     def start(self, seq: int) -> None:
         if self.finished or seq < 1 or seq >= len(self.items):
             seq, self.jumps, self.finished = 1, {}, False
@@ -154,6 +164,7 @@ class MissionRunner:
     def begin(self, seq: int) -> None:
         """Make ``seq`` current: run DO commands until a NAV command starts."""
         c = self.c
+        self.paused = False
         for _ in range(1000):  # a DO_JUMP loop without NAV commands must not hang the sim
             if seq >= len(self.items):
                 self._complete()
@@ -215,7 +226,7 @@ class MissionRunner:
         return max(1.0, r)
 
     def update(self, dt: float) -> None:
-        if self.finished or not 1 <= self.current < len(self.items):
+        if self.paused or self.finished or not 1 <= self.current < len(self.items):
             return
         c = self.c
         item = self.items[self.current]

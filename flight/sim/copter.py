@@ -70,6 +70,7 @@ class Copter:
         self.camera_triggers = 0
         self.failsafe = ""
         self.batt_fs_done = False
+        self.batt_crit_done = False
         self.fence_breached = 0
         self.gcs_seen = False
         self.gcs_last_wall = 0.0
@@ -147,7 +148,7 @@ class Copter:
                 return False, "Arm: Mode not armable"
         self.armed = True
         self.armed_landed_s = 0.0
-        self.batt_fs_done = False
+        self.batt_fs_done = self.batt_crit_done = False
         if self.gps_fix >= 3:
             self.set_home_here()
         self.text(SEV_INFO, "Arming motors")

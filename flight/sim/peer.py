@@ -274,6 +274,23 @@ class VehiclePeer:
             if why:
                 c.text(4, why)
             return ok_r if ok else fail_r
+        if cmd == M.MAV_CMD_DO_PAUSE_CONTINUE:
+            if c.mode not in ("AUTO", "GUIDED") or not c.armed or c.landed:
+                return fail_r
+            if c.mode == "GUIDED":
+                if p[0] < 0.5:
+                    c.nav = Nav.hold(*c.stopping_point())
+                return ok_r
+            if p[0] < 0.5:
+                c.runner.pause()
+            else:
+                c.runner.resume()
+            return ok_r
+        if cmd == M.MAV_CMD_DO_FENCE_ENABLE:
+            if round(p[0]) not in (0, 1, 2):
+                return fail_r
+            c.params.set("FENCE_ENABLE", 1 if round(p[0]) == 1 else 0)
+            return ok_r
         if cmd == M.MAV_CMD_DO_SET_MISSION_CURRENT:
             return ok_r if c.runner.set_current(int(p[0])) else fail_r
         if cmd == M.MAV_CMD_DO_REPOSITION:

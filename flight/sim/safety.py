@@ -35,6 +35,12 @@ def battery_low(c: Copter) -> bool:
     return (low_v > 0 and c.voltage < low_v) or (low_mah > 0 and remaining < low_mah)
 
 
+def battery_critical(c: Copter) -> bool:
+    crt_v, crt_mah = c.params["BATT_CRT_VOLT"], c.params["BATT_CRT_MAH"]
+    remaining = c.params["BATT_CAPACITY"] - c.consumed_mah
+    return (crt_v > 0 and c.voltage < crt_v) or (crt_mah > 0 and remaining < crt_mah)
+
+
 def check_failsafes(c: Copter, wall_now: float) -> None:
     if not c.armed:
         return
@@ -42,6 +48,11 @@ def check_failsafes(c: Copter, wall_now: float) -> None:
         c.batt_fs_done = True
         c.text(SEV_CRITICAL, f"Battery 1 is low {c.voltage:.2f}V used {c.consumed_mah:.0f} mAh")
         act = int(c.params["BATT_FS_LOW_ACT"])
+        failsafe_action(c, "Battery", {1: "LAND", 2: "RTL", 3: "RTL", 4: "RTL"}.get(act))
+    if not c.batt_crit_done and battery_critical(c):
+        c.batt_crit_done = c.batt_fs_done = True
+        c.text(SEV_CRITICAL, f"Battery 1 is critical {c.voltage:.2f}V used {c.consumed_mah:.0f} mAh")
+        act = int(c.params["BATT_FS_CRT_ACT"])
         failsafe_action(c, "Battery", {1: "LAND", 2: "RTL", 3: "RTL", 4: "RTL"}.get(act))
     fs_gcs = int(c.params["FS_GCS_ENABLE"])
     if fs_gcs and c.gcs_seen and not c.landed:

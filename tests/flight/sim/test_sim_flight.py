@@ -285,3 +285,38 @@ def test_gps_loss_in_flight_triggers_ekf_failsafe_land(fleet_factory, client_fac
     assert v.wait(lambda t: t.mode == "LAND", 5).failsafe == "EKF"
     assert v.wait(lambda t: not t.armed, 60).landed
     assert cl.set_mode("GUIDED") == M.MAV_RESULT_FAILED  # still no position
+
+
+def test_pause_continue_in_auto_and_fence_enable_command(fleet_factory, client_factory):
+    fleet = fleet_factory(speedup=60)
+    v = fleet.vehicles[0]
+    cl = client_factory(v.url)
+    v.wait(lambda t: t.ekf_ok, 20)
+    far = offset_deg(HOME[0], HOME[1], 400, 0)
+    items = [(16, 0, 0, 0, 0, 0, HOME[0], HOME[1], 0), (22, REL, 0, 0, 0, 0, 0, 0, 20),
+             (16, REL, 0, 0, 0, 0, *far, 20), (21, REL, 0, 0, 0, 0, 0, 0, 0)]  # fmt: skip
+    assert cl.upload(items) == M.MAV_MISSION_ACCEPTED
+    cl.set_mode("GUIDED")
+    cl.command(M.MAV_CMD_COMPONENT_ARM_DISARM, 1)
+    assert cl.command(M.MAV_CMD_MISSION_START) == M.MAV_RESULT_ACCEPTED
+    v.wait(lambda t: t.mission_current == 2 and t.groundspeed_m_s > 9, 30)
+    assert cl.command(M.MAV_CMD_DO_PAUSE_CONTINUE, 0) == M.MAV_RESULT_ACCEPTED
+    held = v.wait(lambda t: t.groundspeed_m_s < 0.05, 30)
+    later = v.wait(lambda t: t.t_sim_s > held.t_sim_s + 5, 30)
+    assert _dist_m(later, held.lat_deg, held.lon_deg) < 0.3 and later.mission_current == 2
+    assert cl.command(M.MAV_CMD_DO_PAUSE_CONTINUE, 1) == M.MAV_RESULT_ACCEPTED
+    v.wait(lambda t: t.mission_current == 3, 60)
+    assert cl.command(M.MAV_CMD_DO_FENCE_ENABLE, 1) == M.MAV_RESULT_ACCEPTED
+    assert v.param("FENCE_ENABLE") == 1
+    assert cl.command(M.MAV_CMD_DO_FENCE_ENABLE, 7) == M.MAV_RESULT_FAILED
+
+
+def test_critical_battery_lands_in_place(fleet_factory, client_factory):
+    fleet = fleet_factory(speedup=60)
+    v = fleet.vehicles[0]
+    cl = client_factory(v.url)
+    start = _airborne(fleet, cl, 20)
+    v.set_battery_pct(5)
+    assert cl.wait_text("Battery 1 is critical", 10)
+    t = v.wait(lambda t: not t.armed, 60)
+    assert t.mode == "LAND" and _dist_m(t, start.lat_deg, start.lon_deg) < 1.0
