@@ -199,6 +199,25 @@ class MapView(QGraphicsView):
         items = self._vehicles.get(sysid)
         return None if items is None else QPointF(self.mapFromScene(items.icon.pos()))
 
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        """A scale bar (bottom left), in viewport pixels."""
+        painter.save()
+        painter.resetTransform()
+        m_per_px = 1.0 / max(self.transform().m11(), 1e-9)
+        center_lat = from_scene(self.mapToScene(self.viewport().rect().center()))[0]
+        ground_m_per_px = m_per_px * math.cos(math.radians(center_lat))  # Mercator stretch
+        target = 120 * ground_m_per_px
+        nice = max(
+            v for v in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000) if v <= max(target, 1)
+        )
+        px = nice / ground_m_per_px
+        x0, y0 = 14, self.viewport().height() - 18
+        painter.setPen(QPen(QColor("white"), 3))
+        painter.drawLine(int(x0), int(y0), int(x0 + px), int(y0))
+        painter.setFont(QFont("DejaVu Sans", 9, QFont.Weight.Bold))
+        painter.drawText(int(x0), int(y0 - 6), f"{nice:g} m" if nice < 1000 else f"{nice / 1000:g} km")
+        painter.restore()
+
     # ---- interaction ------------------------------------------------------------------------
     def wheelEvent(self, event: QWheelEvent) -> None:
         factor = 1.25 if event.angleDelta().y() > 0 else 0.8

@@ -53,6 +53,10 @@ class VideoFeed(Protocol):
         """Newest frame, or None if nothing arrived yet. Must not block."""
         ...
 
+    def status(self) -> str:
+        """One line on the source's health for the tile when there is no fresh video. Must not block."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class MapImage:

@@ -22,6 +22,7 @@ class VideoTile(QWidget):
         self._image: QImage | None = None
         self._caption = "waiting for video…"
         self._stale = True
+        self._status = ""
         self.setMinimumSize(240, 150)
 
     @property
@@ -31,7 +32,13 @@ class VideoTile(QWidget):
     def poll(self) -> None:
         frame = self.feed.latest()
         if frame is None:
+            status = self.feed.status()
+            if status != self._status:
+                self._status = status
+                self.update()
             return
+        if frame.age_s > STALE_S:
+            self._status = self.feed.status()
         self._image = bgr_to_qimage(frame.image)
         self._caption = frame.caption
         self._stale = frame.age_s > STALE_S
@@ -54,6 +61,11 @@ class VideoTile(QWidget):
             p.setPen(QColor("#ff5252"))
             p.setFont(QFont("DejaVu Sans", 14, QFont.Weight.Bold))
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "NO SIGNAL" if self._image is None else "STALE")
+            if self._status:
+                p.setFont(QFont("DejaVu Sans", 9))
+                p.setPen(QColor("#ffcdd2"))
+                below = self.rect().adjusted(8, self.height() // 2 + 14, -8, 0)
+                p.drawText(below, Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap, self._status)
         p.end()
 
 

@@ -127,6 +127,7 @@ class AnnotatedFeed:
     """``console.services.VideoFeed``: the newest annotated frame of one vision feed."""
 
     name: str
+    source: Any = None  # vision.feeds.FrameSource, for its health
     _latest: FeedFrame | None = None
     _t_mono: float = 0.0
     _times: list[float] = field(default_factory=list)
@@ -146,11 +147,22 @@ class AnnotatedFeed:
                 return None
             return FeedFrame(self._latest.image, self._latest.caption, time.monotonic() - self._t_mono)
 
+    def status(self) -> str:
+        if self.source is None:
+            return ""
+        h = self.source.health()
+        if h.connected:
+            return f"connected, {h.fps_in:.1f} fps in, waiting for analysis"
+        if h.ended:
+            return "source ended"
+        why = f": {h.last_error}" if h.last_error else ""
+        return f"{h.url} unreachable, retrying (attempt {h.reconnects + 1}){why}"
+
 
 class VisionWall:
     """Runs ``vision.scheduler.Scheduler`` over sources and annotates each result for the console."""
 
-    def __init__(self, cfg: LookoutConfig, data_dir: Path, workers: int = 1) -> None:
+    def __init__(self, cfg: LookoutConfig, data_dir: Path, workers: int | None = 1) -> None:
         from vision.scheduler import Scheduler
 
         self.feeds: dict[str, AnnotatedFeed] = {}
@@ -162,10 +174,21 @@ class VisionWall:
             on_result=self._on_result,
         )
 
-    def add(self, source: Any, fps: float) -> AnnotatedFeed:
-        feed = self.feeds[source.name] = AnnotatedFeed(source.name)
-        self.scheduler.add_feed(source, fps=fps)
+    def add(self, source: Any, fps: float, motion: Any = None) -> AnnotatedFeed:
+        feed = self.feeds[source.name] = AnnotatedFeed(source.name, source)
+        self.scheduler.add_feed(source, fps=fps, motion=motion)
         return feed
+
+    def add_cameras(self, cameras: Mapping[str, Any]) -> None:
+        """Every enabled ``[cameras.NAME]`` as a feed (a dead URL keeps retrying; its tile says so)."""
+        from vision.feeds import open_source
+
+        for name, cam in cameras.items():
+            if not cam.enabled:
+                continue
+            src = open_source(cam.url, name, loop=cam.loop, pace=cam.pace, open_timeout_s=cam.open_timeout_s,
+                              read_timeout_s=cam.read_timeout_s, backoff_max_s=cam.reconnect_max_s)  # fmt: skip
+            self.add(src, cam.fps, cam.motion)
 
     def start(self) -> None:
         self.scheduler.start()

@@ -93,6 +93,9 @@ class Feed:
     def latest(self) -> FeedFrame | None:
         return self.frame
 
+    def status(self) -> str:
+        return "rtsp://cam/1 unreachable, retrying (attempt 3)"
+
 
 def test_fleet_model_is_a_valid_qt_model(qtmodeltester) -> None:  # type: ignore[no-untyped-def]
     model = FleetModel()
