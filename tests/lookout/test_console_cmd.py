@@ -1,0 +1,32 @@
+"""``lookout console`` over a configured link to a simulated copter in this process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lookout.cli import main
+
+pytestmark = pytest.mark.gui
+
+
+def test_console_without_links_or_cameras_says_what_to_configure(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    cfg = tmp_path / "lookout.toml"
+    cfg.write_text("")
+    assert main(["--config", str(cfg), "console"]) == 1
+    err = capsys.readouterr().err
+    assert "[links.NAME]" in err and "lookout demo" in err
+
+
+def test_console_shows_a_configured_vehicle_and_saves_a_screenshot(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from flight.sim import SimFleet
+
+    with SimFleet.start(vehicles=1, speedup=5.0, listen="tcp:127.0.0.1:0") as sim:
+        cfg = tmp_path / "lookout.toml"
+        cfg.write_text(f'[links.patrol1]\nurl = "{sim.vehicles[0].url}"\n')
+        shot = tmp_path / "console.png"
+        rc = main(["--config", str(cfg), "--data-dir", str(tmp_path / "data"), "console",
+                   "--quit-after", "4", "--screenshot", str(shot)])  # fmt: skip
+    assert rc == 0
+    assert shot.is_file() and shot.stat().st_size > 10_000
