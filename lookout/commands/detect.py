@@ -175,7 +175,6 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if out is not None and single_image and out.suffix.lower() not in IMAGE_OUT_SUFFIXES:
         raise OutputError(out, "SOURCE is an image, so --out must be an image", "use .jpg or .png")
     _ = ctx.data_dir  # sets the offline Ultralytics environment before anything imports it
-    _quiet_ultralytics()
 
     from vision.annotate import annotate
     from vision.history import TrackHistory
@@ -188,6 +187,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     n = 0
     # Open the source first: a missing file or dead URL fails before any model loads.
     with _frames(source, feed, args.max_frames, **options) as frames:
+        _quiet_ultralytics()
         detector = build_detector(ctx, imgsz)
         tracker = None if kind == "none" or single_image else Tracker(kind)
         history = TrackHistory(cfg.track_history, cfg.track_expire_s)
