@@ -9,13 +9,24 @@ import logging
 import signal
 from pathlib import Path
 
-from console.qtenv import sanitize_qt_env
+from console.errors import ConsoleError
+from console.qtenv import has_display, sanitize_qt_env
 from console.services import ConsoleServices
 
 log = logging.getLogger(__name__)
 
 
+def check_display(quit_after_s: float | None) -> None:
+    """An interactive console needs a screen; scripted runs (``quit_after_s``) may run offscreen."""
+    if quit_after_s is None and not has_display():
+        raise ConsoleError(
+            "no display (DISPLAY is not set): run it in a desktop session, or headless with "
+            "`xvfb-run -a lookout demo --quit-after 60 --screenshot demo.png`"
+        )
+
+
 def run(services: ConsoleServices, *, quit_after_s: float | None = None, screenshot: Path | None = None) -> int:
+    check_display(quit_after_s)
     sanitize_qt_env()
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication

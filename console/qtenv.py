@@ -15,6 +15,14 @@ import os
 _CV2_QT_VARS = ("QT_QPA_PLATFORM_PLUGIN_PATH", "QT_QPA_FONTDIR")
 
 
+def has_display(environ: dict[str, str] | None = None) -> bool:
+    """True when a window can be seen: X11/Wayland, or a Qt platform chosen explicitly by the user."""
+    env = os.environ if environ is None else environ
+    return bool(
+        env.get("DISPLAY") or env.get("WAYLAND_DISPLAY") or env.get("QT_QPA_PLATFORM", "") not in ("", "offscreen")
+    )
+
+
 def sanitize_qt_env(environ: dict[str, str] | None = None) -> list[str]:
     """Remove cv2's Qt 5 plugin/font paths; return the names removed."""
     env = os.environ if environ is None else environ

@@ -23,6 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    from console.app import check_display
     from console.app import run as run_console
     from flight import Fleet
     from lookout.wiring import FleetActions, FleetView, VisionWall
@@ -30,11 +31,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     cfg = ctx.config
     if not cfg.links and not cfg.cameras:
         print(
-            "lookout console: nothing configured: add [links.NAME] url = \"udp:0.0.0.0:14550\" and/or "
-            "[cameras.NAME] url = \"rtsp://...\" to your lookout.toml (or try `lookout demo`)",
+            'lookout console: nothing configured: add [links.NAME] url = "udp:0.0.0.0:14550" and/or '
+            '[cameras.NAME] url = "rtsp://..." to your lookout.toml (or try `lookout demo`)',
             file=sys.stderr,
         )
         return 1
+    check_display(args.quit_after)
     fleet = Fleet.from_config(cfg.links, ctx.data_dir / "tlogs")
     view = FleetView(fleet)
     services = ConsoleServices(fleet=view, actions=FleetActions(view), tiles_dir=cfg.map.tiles_dir,

@@ -27,9 +27,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    from console.app import check_display
     from console.app import run as run_console
     from lookout.demo import start_demo
 
+    check_display(args.quit_after)
     cfg = ctx.config
     vehicles = args.vehicles or cfg.sim.vehicles
     speedup = args.speedup or cfg.sim.speedup

@@ -55,3 +55,19 @@ def test_qt_bindings_keep_none_refcount_balanced(qtbot) -> None:  # type: ignore
         item.setVisible(True)
         item.setPos(QPointF(1.0, 2.0))
     assert sys.getrefcount(None) - before > -100
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, False),
+        ({"QT_QPA_PLATFORM": "offscreen"}, False),
+        ({"DISPLAY": ":0"}, True),
+        ({"WAYLAND_DISPLAY": "wayland-0"}, True),
+        ({"QT_QPA_PLATFORM": "vnc"}, True),
+    ],
+)
+def test_has_display(env: dict[str, str], expected: bool) -> None:
+    from console.qtenv import has_display
+
+    assert has_display(env) is expected

@@ -30,3 +30,12 @@ def test_console_shows_a_configured_vehicle_and_saves_a_screenshot(qtbot, tmp_pa
                    "--quit-after", "4", "--screenshot", str(shot)])  # fmt: skip
     assert rc == 0
     assert shot.is_file() and shot.stat().st_size > 10_000
+
+
+def test_demo_without_a_display_is_one_clear_error(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    assert main(["demo"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "no display" in err and "xvfb-run" in err and len(err.splitlines()) == 1
