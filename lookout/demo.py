@@ -108,7 +108,15 @@ class Demo:
         self.sim.stop()
 
 
-def start_demo(cfg: LookoutConfig, data_dir: Path, *, vehicles: int, speedup: float, video: bool = True) -> Demo:
+def start_demo(
+    cfg: LookoutConfig,
+    data_dir: Path,
+    *,
+    vehicles: int,
+    speedup: float,
+    video: bool = True,
+    audit: Callable[..., Any] | None = None,
+) -> Demo:
     from flight.sim import SimFleet
     from flight.sim.aerial import generate_aerial
 
@@ -121,7 +129,7 @@ def start_demo(cfg: LookoutConfig, data_dir: Path, *, vehicles: int, speedup: fl
         sim.stop()
         raise
     view = FleetView(fleet)
-    services = ConsoleServices(fleet=view, actions=FleetActions(view), title="Lookout demo (simulated fleet)")
+    services = ConsoleServices(fleet=view, actions=FleetActions(view, audit), title="Lookout demo (simulated fleet)")
     demo = Demo(sim, fleet, services)
     services.on_close.append(demo.close)
     try:

@@ -9,6 +9,7 @@ never imports flight).
 from __future__ import annotations
 
 import functools
+import getpass
 import logging
 import threading
 import time
@@ -75,46 +76,73 @@ class FleetView:
         raise NoVehicle(f"vehicle {sysid} is not heard on any link; check the link and the vehicle's SYSID_THISMAV")
 
 
-class FleetActions:
-    """``console.services.FlightActions`` over ``flight.commands`` and ``flight.autorun``."""
+AuditFn = Callable[..., Any]  # lookout.audit.AuditLog.append(actor, action, subject, **detail)
 
-    def __init__(self, view: FleetView) -> None:
+
+class FleetActions:
+    """``console.services.FlightActions`` over ``flight.commands`` and ``flight.autorun``.
+
+    Every command is written to the audit log (``audit``), with its outcome, before it returns or raises.
+    """
+
+    def __init__(self, view: FleetView, audit: AuditFn | None = None, actor: str | None = None) -> None:
         self.view = view
+        self._audit = audit
+        self._actor = actor or f"console:{getpass.getuser()}"
+
+    def _do(self, action: str, sysid: int, fn: Callable[[Link], object], **detail: Any) -> None:
+        outcome = "ok"
+        try:
+            fn(self.view.link(sysid))
+        except Exception as exc:
+            outcome = f"failed: {exc}"
+            raise
+        finally:
+            if self._audit is not None:
+                self._audit(self._actor, f"flight.{action}", f"vehicle {sysid}", outcome=outcome, **detail)
 
     def arm(self, sysid: int) -> None:
-        commands.arm(self.view.link(sysid), sysid)
+        self._do("arm", sysid, lambda link: commands.arm(link, sysid))
 
     def disarm(self, sysid: int) -> None:
-        commands.disarm(self.view.link(sysid), sysid)
+        self._do("disarm", sysid, lambda link: commands.disarm(link, sysid))
 
     def set_mode(self, sysid: int, mode: str) -> None:
-        commands.set_mode(self.view.link(sysid), mode, sysid)
+        self._do("mode", sysid, lambda link: commands.set_mode(link, mode, sysid), mode=mode)
 
     def takeoff(self, sysid: int, alt_rel_m: float) -> None:
-        link = self.view.link(sysid)
-        if link.state(sysid).mode != "GUIDED":
-            commands.set_mode(link, "GUIDED", sysid)
-        if not link.state(sysid).armed:
-            commands.arm(link, sysid)
-        commands.takeoff(link, alt_rel_m, sysid)
+        def go(link: Link) -> None:
+            if link.state(sysid).mode != "GUIDED":
+                commands.set_mode(link, "GUIDED", sysid)
+            if not link.state(sysid).armed:
+                commands.arm(link, sysid)
+            commands.takeoff(link, alt_rel_m, sysid)
+
+        self._do("takeoff", sysid, go, alt_rel_m=alt_rel_m)
 
     def goto(self, sysid: int, lat_deg: float, lon_deg: float, alt_rel_m: float) -> None:
-        link = self.view.link(sysid)
-        if link.state(sysid).mode != "GUIDED":
-            commands.set_mode(link, "GUIDED", sysid)
-        commands.goto(link, lat_deg, lon_deg, alt_rel_m, sysid)
+        def go(link: Link) -> None:
+            if link.state(sysid).mode != "GUIDED":
+                commands.set_mode(link, "GUIDED", sysid)
+            commands.goto(link, lat_deg, lon_deg, alt_rel_m, sysid)
+
+        self._do("goto", sysid, go, lat_deg=lat_deg, lon_deg=lon_deg, alt_rel_m=alt_rel_m)
 
     def rtl(self, sysid: int) -> None:
-        commands.rtl(self.view.link(sysid), sysid)
+        self._do("rtl", sysid, lambda link: commands.rtl(link, sysid))
 
     def land(self, sysid: int) -> None:
-        commands.land(self.view.link(sysid), sysid)
+        self._do("land", sysid, lambda link: commands.land(link, sysid))
 
     def fly_plan(self, sysid: int, path: Path, progress: Callable[[str], None]) -> None:
         from flight.autorun import fly_mission
 
         plan = load_plan(path)
-        fly_mission(self.view.link(sysid), plan, sysid=sysid, progress=lambda p: progress(f"#{sysid} {p}"))
+
+        def fly(link: Link) -> None:
+            fly_mission(link, plan, sysid=sysid, progress=lambda p: progress(f"#{sysid} {p}"))
+
+        self._do("fly_plan", sysid, fly, plan=str(path), items=len(plan.mission.items))
 
     def mission_path(self, sysid: int) -> Sequence[tuple[float, float]]:
         mission = download_mission(self.view.link(sysid), sysid=sysid)
@@ -217,4 +245,3 @@ def sim_frames(camera: Any, feed: str) -> Iterator[tuple[np.ndarray, datetime, C
         )  # fmt: skip
         t = sf.capture_t_utc
         yield sf.image, t if isinstance(t, datetime) else datetime.fromtimestamp(t, UTC), pose
-

@@ -39,7 +39,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     check_display(args.quit_after)
     fleet = Fleet.from_config(cfg.links, ctx.data_dir / "tlogs")
     view = FleetView(fleet)
-    services = ConsoleServices(fleet=view, actions=FleetActions(view), tiles_dir=cfg.map.tiles_dir,
+    services = ConsoleServices(fleet=view, actions=FleetActions(view, ctx.audit().append), tiles_dir=cfg.map.tiles_dir,
                                map_center=cfg.map.center, title="Lookout")  # fmt: skip
     wall: VisionWall | None = None
     try:

@@ -35,7 +35,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     cfg = ctx.config
     vehicles = args.vehicles or cfg.sim.vehicles
     speedup = args.speedup or cfg.sim.speedup
-    demo = start_demo(cfg, ctx.data_dir, vehicles=vehicles, speedup=speedup, video=not args.no_video)
+    demo = start_demo(
+        cfg, ctx.data_dir, vehicles=vehicles, speedup=speedup, video=not args.no_video, audit=ctx.audit().append
+    )
     ctx.audit().append("demo", "demo.start", "", vehicles=vehicles, speedup=speedup)
     try:
         return run_console(

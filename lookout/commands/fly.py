@@ -24,8 +24,12 @@ ACTIONS = ("status", "arm", "disarm", "mode", "takeoff", "goto", "rtl", "land", 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("fly", help="fly a vehicle over MAVLink: status, arm, mode, takeoff, goto, upload, run ...",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    p.add_argument("--connect", required=True, metavar="URL",
-                   help="pymavlink URL: tcp:127.0.0.1:5760, udp:0.0.0.0:14550, udpout:HOST:PORT, /dev/ttyUSB0,57600")
+    p.add_argument(
+        "--connect",
+        required=True,
+        metavar="URL",
+        help="pymavlink URL: tcp:127.0.0.1:5760, udp:0.0.0.0:14550, udpout:HOST:PORT, /dev/ttyUSB0,57600",
+    )
     p.add_argument("--sysid", type=int, default=None, metavar="N", help="vehicle system id (default: first heard)")
     p.add_argument("--wait", type=float, default=10.0, metavar="S", help="seconds to wait for a heartbeat (10)")
     p.add_argument("--signing-key", default=None, metavar="KEY", help="MAVLink2 signing key: 64 hex chars or env:VAR")
@@ -46,8 +50,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     acts.add_parser("download", help="download mission/fence/rally to a file").add_argument("file", type=Path)
     r = acts.add_parser("run", help="check, upload, arm, take off, AUTO, wait for landing")
     r.add_argument("file", type=Path, help=".plan, .waypoints, .geojson or .kml")
-    r.add_argument("--ready-timeout", type=float, default=30.0, metavar="S",
-                   help="wait this long for GPS/EKF before asking the vehicle to arm (30)")
+    r.add_argument(
+        "--ready-timeout",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="wait this long for GPS/EKF before asking the vehicle to arm (30)",
+    )
     r.add_argument("--timeout", type=float, default=3600.0, metavar="S", help="give up after this long (3600)")
     p.set_defaults(func=run)
 
@@ -184,8 +193,11 @@ def _run(link: Link, sid: int, args: argparse.Namespace) -> int:
 
     final = fly_mission(link, plan, sysid=sid, progress=show, ready_timeout_s=args.ready_timeout,
                         flight_timeout_s=args.timeout)  # fmt: skip
-    print(f"done: vehicle {sid} landed and disarmed at {final.lat_deg:.6f}, {final.lon_deg:.6f}"
-          if final.lat_deg is not None else f"done: vehicle {sid} landed and disarmed")
+    print(
+        f"done: vehicle {sid} landed and disarmed at {final.lat_deg:.6f}, {final.lon_deg:.6f}"
+        if final.lat_deg is not None
+        else f"done: vehicle {sid} landed and disarmed"
+    )
     return 0
 
 

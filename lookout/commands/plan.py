@@ -1,8 +1,8 @@
 """``lookout plan``: plan patrol missions from places, check plans before upload, convert formats.
 
-    lookout plan KIND INPUT.geojson [options] -o OUT   # KIND: coverage|perimeter|shoreline|route|points
-    lookout plan check FILE [--fence F]                # exit 1 and list every violation
-    lookout plan convert IN OUT                        # .plan <-> .waypoints <-> .geojson <-> .kml
+lookout plan KIND INPUT.geojson [options] -o OUT   # KIND: coverage|perimeter|shoreline|route|points
+lookout plan check FILE [--fence F]                # exit 1 and list every violation
+lookout plan convert IN OUT                        # .plan <-> .waypoints <-> .geojson <-> .kml
 """
 
 from __future__ import annotations
@@ -72,8 +72,11 @@ def _kind_parser(sub: argparse._SubParsersAction, kind: str) -> None:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("plan", help="plan, check and convert patrol missions",
-                       description="Plan patrol missions from places, check plans, convert plan files.")
+    p = sub.add_parser(
+        "plan",
+        help="plan, check and convert patrol missions",
+        description="Plan patrol missions from places, check plans, convert plan files.",
+    )
     p.set_defaults(needs_data_dir=False)
     acts = p.add_subparsers(dest="action", metavar="ACTION")
     acts.required = True
@@ -98,14 +101,27 @@ def run_kind(args: argparse.Namespace, ctx: Context) -> int:
     camera = Camera(
         hfov_deg=None if args.sensor_mm and args.focal_mm and args.hfov is None else (args.hfov or cfg.camera.hfov_deg),
         vfov_deg=args.vfov if args.vfov is not None else cfg.camera.vfov_deg,
-        sensor_w_mm=args.sensor_mm, focal_mm=args.focal_mm,
+        sensor_w_mm=args.sensor_mm,
+        focal_mm=args.focal_mm,
     )
     opts = PlanOptions(
-        alt_m=args.alt, speed_m_s=args.speed or vehicle.cruise_speed_m_s, home=args.home, camera=camera,
-        side_overlap=args.overlap, front_overlap=args.front_overlap, sweep_angle_deg=args.angle, inset_m=args.inset,
-        standoff_m=args.standoff, corridor_m=args.corridor, loiter_s=args.loiter_s, orbit_radius_m=args.orbit,
-        by_priority=args.by_priority, repeat=args.repeat, on_station_s=args.on_station_min * 60,
-        climb_m_s=vehicle.climb_m_s, descent_m_s=vehicle.descent_m_s,
+        alt_m=args.alt,
+        speed_m_s=args.speed or vehicle.cruise_speed_m_s,
+        home=args.home,
+        camera=camera,
+        side_overlap=args.overlap,
+        front_overlap=args.front_overlap,
+        sweep_angle_deg=args.angle,
+        inset_m=args.inset,
+        standoff_m=args.standoff,
+        corridor_m=args.corridor,
+        loiter_s=args.loiter_s,
+        orbit_radius_m=args.orbit,
+        by_priority=args.by_priority,
+        repeat=args.repeat,
+        on_station_s=args.on_station_min * 60,
+        climb_m_s=vehicle.climb_m_s,
+        descent_m_s=vehicle.descent_m_s,
     )
     places = load_places(args.input)
     fence = load_fence(args.fence) if args.fence else ()
@@ -115,13 +131,18 @@ def run_kind(args: argparse.Namespace, ctx: Context) -> int:
     save_plan(out_plan, args.output)
     s = result.summary
     if args.json:
-        print(json.dumps({**s.as_dict(), "items": len(result.mission), "output": str(args.output),
-                          "violations": problems}))
+        print(
+            json.dumps(
+                {**s.as_dict(), "items": len(result.mission), "output": str(args.output), "violations": problems}
+            )
+        )
     else:
         print(f"{args.kind}: {len(result.mission)} items -> {args.output}")
-        print(f"  length {s.length_m / 1000:.2f} km, flight {s.flight_time_s / 60:.1f} min, photos {s.photos}, "
-              f"coverage {s.coverage_pct:.1f}%, cycles {s.cycles}"
-              + (f", sweep {s.sweep_angle_deg:.0f} deg" if s.sweep_angle_deg is not None else ""))
+        print(
+            f"  length {s.length_m / 1000:.2f} km, flight {s.flight_time_s / 60:.1f} min, photos {s.photos}, "
+            f"coverage {s.coverage_pct:.1f}%, cycles {s.cycles}"
+            + (f", sweep {s.sweep_angle_deg:.0f} deg" if s.sweep_angle_deg is not None else "")
+        )
         for n in s.notes:
             print(f"  {n}")
     for p in problems:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from lookout.audit import AuditLog, verify
 from lookout.config import parse_config
 from lookout.demo import demo_plans, start_demo
 
@@ -26,7 +27,8 @@ def test_demo_flies_patrols_and_obeys_the_console(qtbot, tmp_path: Path) -> None
     from console.main_window import MainWindow
 
     cfg = parse_config("[sim]\nspeedup = 10\n")
-    demo = start_demo(cfg, tmp_path, vehicles=3, speedup=10.0, video=False)
+    audit = AuditLog(tmp_path / "audit.sqlite")
+    demo = start_demo(cfg, tmp_path, vehicles=3, speedup=10.0, video=False, audit=audit.append)
     try:
         win = MainWindow(demo.services)
         qtbot.addWidget(win)
@@ -47,3 +49,7 @@ def test_demo_flies_patrols_and_obeys_the_console(qtbot, tmp_path: Path) -> None
     finally:
         demo.close()
     assert any(p.suffix == ".tlog" and p.stat().st_size > 0 for p in (tmp_path / "tlogs").iterdir())
+    entries = audit.entries()
+    audit.close()
+    assert [(e.action, e.subject, e.detail["outcome"]) for e in entries] == [("flight.takeoff", "vehicle 3", "ok")]
+    assert verify(tmp_path / "audit.sqlite").ok
