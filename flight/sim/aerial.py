@@ -18,6 +18,7 @@ import numpy as np
 from flight.sim.errors import SimConfigError
 from flight.sim.geo import ne_of
 
+ROAD_SPACING_M = 150.0
 CAR_COLOURS = [
     (40, 40, 200),
     (200, 200, 200),
@@ -39,6 +40,7 @@ class AerialMap:
     center_lon: float
     m_per_px: float
     cars: tuple[tuple[float, float], ...] = ()  # parked car centres, metres (north, east) from the centre
+    lots: tuple[tuple[float, float], ...] = ()  # parking lot centres, metres (north, east)
 
     @property
     def size_m(self) -> tuple[float, float]:
@@ -109,6 +111,7 @@ def generate_aerial(center_lat: float, center_lon: float, size_m: float = 800.0,
             cv2.line(img, pt(k, d), pt(k, d + 3), (230, 230, 230), max(1, _m(0.2, m_per_px)))
             cv2.line(img, pt(d, k), pt(d + 3, k), (230, 230, 230), max(1, _m(0.2, m_per_px)))
     cars: list[tuple[float, float]] = []
+    lots: list[tuple[float, float]] = []
     # blocks between roads: buildings, a parking lot, trees
     for bn in np.arange(-half + 75, half - 75, 150):
         for be in np.arange(-half + 75, half - 75, 150):
@@ -116,12 +119,13 @@ def generate_aerial(center_lat: float, center_lon: float, size_m: float = 800.0,
             kind = rng.random()
             if (abs(cn) < 80 and abs(ce) < 80) or kind < 0.3:
                 _parking(img, pt, rng, cn, ce, m_per_px, cars)
+                lots.append((float(cn), float(ce)))
             else:
                 _buildings(img, pt, rng, cn, ce, m_per_px)
             for _ in range(12):
                 tn, te = cn + rng.uniform(-62, 62), ce + rng.uniform(-62, 62)
                 cv2.circle(img, pt(tn, te), _m(rng.uniform(2, 4), m_per_px), (40, 90, 45), -1, cv2.LINE_AA)
-    return AerialMap(img, center_lat, center_lon, m_per_px, tuple(cars))
+    return AerialMap(img, center_lat, center_lon, m_per_px, tuple(cars), tuple(lots))
 
 
 def _buildings(img, pt, rng, cn, ce, mpp) -> None:

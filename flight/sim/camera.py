@@ -16,6 +16,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from flight.sim.actors import Actor, default_traffic, draw_actors
 from flight.sim.aerial import AerialMap, generate_aerial
 from flight.sim.errors import SimConfigError
 from flight.sim.geo import offset_deg
@@ -49,13 +50,17 @@ class SimCamera:
     """The gimbal camera of one simulated vehicle (``SimVehicle`` or anything with ``truth()``)."""
 
     def __init__(self, vehicle: _HasTruth, width: int = 640, height: int = 360, hfov_deg: float = 70.0,
-                 fps: float = 10.0, aerial: AerialMap | None = None) -> None:  # fmt: skip
+                 fps: float = 10.0, aerial: AerialMap | None = None,
+                 actors: tuple[Actor, ...] | None = None) -> None:  # fmt: skip
         if not (16 <= width <= 4096 and 16 <= height <= 4096 and 5 <= hfov_deg <= 170 and 0 < fps <= 120):
             raise SimConfigError("camera", (width, height, hfov_deg, fps), "use 16..4096 px, 5..170 deg, 0..120 fps")
         self.vehicle = vehicle
         self.width, self.height, self.hfov_deg, self.fps = width, height, hfov_deg, fps
         t = vehicle.truth()
         self.aerial = aerial or generate_aerial(t.home_lat_deg, t.home_lon_deg)
+        if actors is None:  # traffic only makes sense on the procedural town's road grid
+            actors = default_traffic(self.aerial) if self.aerial.lots else ()
+        self.actors = actors
         self._levels = [self.aerial.image]
         for _ in range(3):
             self._levels.append(cv2.pyrDown(self._levels[-1]))
@@ -77,10 +82,13 @@ class SimCamera:
         H = H_ground @ A
         image = cv2.warpPerspective(self._levels[level], H, (self.width, self.height), flags=cv2.INTER_LINEAR,
                                     borderMode=cv2.BORDER_CONSTANT, borderValue=(70, 110, 80))  # fmt: skip
+        seen = draw_actors(image, H_ground, self.actors, t.t_sim_s) if self.actors else []
         self._paint_sky(image, R)
+        lat0, lon0 = self.aerial.center_lat, self.aerial.center_lon
+        truth_actors = tuple((k, *offset_deg(lat0, lon0, an, ae), u, v) for k, an, ae, u, v in seen)
         return SimFrame(image=image, capture_t_utc=time.time(), lat_deg=t.lat_deg, lon_deg=t.lon_deg,
                         alt_amsl_m=t.alt_amsl_m, alt_agl_m=alt_agl, roll_deg=0.0, pitch_deg=t.gimbal_pitch_deg,
-                        yaw_deg=t.gimbal_yaw_deg, hfov_deg=self.hfov_deg)  # fmt: skip
+                        yaw_deg=t.gimbal_yaw_deg, hfov_deg=self.hfov_deg, actors=truth_actors)  # fmt: skip
 
     def _level(self, R: np.ndarray, alt_agl: float) -> int:
         """Pyramid level whose pixel size matches the ground sample distance at the image centre."""

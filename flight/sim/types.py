@@ -73,6 +73,7 @@ class SimFrame:
 
     ``pitch_deg`` is the camera pitch in the world frame (-90 = straight down), ``yaw_deg`` the
     camera heading (0 = north, clockwise), ``roll_deg`` the camera roll (0: gimbal-stabilised).
+    ``actors`` is ground truth for detection/geolocation tests: the moving cars and people in view.
     """
 
     image: np.ndarray
@@ -85,3 +86,4 @@ class SimFrame:
     pitch_deg: float
     yaw_deg: float
     hfov_deg: float
+    actors: tuple[tuple[str, float, float, float, float], ...] = ()  # visible (kind, lat, lon, u_px, v_px)

@@ -137,3 +137,25 @@ def test_nadir_orientation_follows_camera_yaw(fleet_factory, yaw, top, bottom):
     frame = SimCamera(fleet.vehicles[0], 160, 90, 60, aerial=quad).render(t)
     assert tuple(frame.image[3, 80]) == colours[top]
     assert tuple(frame.image[-3, 80]) == colours[bottom]
+
+
+def test_moving_cars_are_drawn_where_the_ground_truth_says(fleet_factory, aerial):
+    from flight.sim.actors import Actor
+
+    fleet = fleet_factory(speedup=60)
+    t = _fly(fleet, 40, -90, 0)
+    n0, e0 = aerial.offset_of(t.lat_deg, t.lon_deg)
+    red = (0, 0, 255)
+    phase = (25 - 2.0 * t.t_sim_s) % 120  # 5 m south of the drone now, driving north at 2 m/s
+    car = Actor("car", ((n0 - 30, e0 + 3), (n0 + 30, e0 + 3)), 2.0, red, phase_m=phase)
+    cam = SimCamera(fleet.vehicles[0], 320, 180, 60, aerial=aerial, actors=(car,))
+    first = cam.render()
+    assert len(first.actors) == 1
+    kind, lat, lon, u, v = first.actors[0]
+    assert kind == "car" and tuple(first.image[round(v), round(u)]) == red
+    later = fleet.vehicles[0].wait(lambda x: x.t_sim_s > t.t_sim_s + 3, 10)
+    second = cam.render(later)
+    assert second.actors[0][4] < v - 5  # moved up the image (north) as sim time passed
+    assert ne_of(lat, lon, second.actors[0][1], second.actors[0][2])[0] > 4
+    assert SimCamera(fleet.vehicles[0], 80, 45, 60, aerial=aerial).actors  # default traffic on the town
+    assert SimCamera(fleet.vehicles[0], 80, 45, 60, aerial=aerial, actors=()).render().actors == ()
