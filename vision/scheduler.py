@@ -94,6 +94,7 @@ class _Feed:
     missed: int = 0
     errors: int = 0
     removed: bool = False
+    in_flight: int = 0  # frames at a worker; a feed has at most one, so its results stay in order
     recent: deque = field(default_factory=lambda: deque(maxlen=256))  # (mono, detected)
 
     @property
@@ -147,6 +148,9 @@ class Scheduler:
         self.last_error: str | None = None
         self.detect_s_total = 0.0
         self.batches = 0
+        self.restarts = 0  # workers replaced after dying
+        self._ctx: Any = None
+        self._last_check = 0.0
 
     # ----------------------------------------------------------------- feeds
     def add_feed(self, source: FrameSource, *, fps: float = 5.0, motion: MotionConfig | None = None) -> None:
@@ -185,7 +189,7 @@ class Scheduler:
         """Spawn the workers, wait until each has loaded its detector, then start the feeds."""
         if self._threads:
             return self
-        ctx = spawn_context()
+        ctx = self._ctx = spawn_context()
         self._outbox = ctx.Queue()
         slots = MAX_IN_FLIGHT * self.batch_max
         for wid in range(self.workers_n):
@@ -323,6 +327,8 @@ class Scheduler:
                 if f.next_due > now:
                     next_wake = min(next_wake, f.next_due - now)
                     continue
+                if f.in_flight:
+                    continue  # its previous frame is still being detected: results stay in order
                 w = self._workers[f.wid]
                 jobs = batches.setdefault(f.wid, [])
                 if not w.ready or len(w.in_flight) >= MAX_IN_FLIGHT or len(jobs) >= self.batch_max:
@@ -345,6 +351,7 @@ class Scheduler:
                                           frame if self.keep_frames else None))
                     continue
                 slot = w.free_slots.pop()
+                f.in_flight += 1
                 sh, sw, scale = w.ring.write(slot, frame.image)
                 jobs.append((f, meta, frame if self.keep_frames else None, slot, sh, sw, scale, now))
             for wid, jobs in batches.items():
@@ -362,12 +369,14 @@ class Scheduler:
     def _collect(self) -> None:
         waiting = set(range(self.workers_n))
         while True:
-            if self._stop.is_set() and not any(w.in_flight for w in self._workers):
-                return
+            if self._stop.is_set():
+                workers = self._workers
+                if not any(w.in_flight for w in workers) or all(w.process.exitcode is not None for w in workers):
+                    return
+            self._check_workers()
             try:
                 msg = self._outbox.get(timeout=0.2)
             except queue.Empty:
-                self._check_workers()
                 continue
             except (OSError, ValueError, EOFError):
                 return
@@ -390,6 +399,10 @@ class Scheduler:
         with self._lock:
             jobs = w.in_flight.pop(msg[2], [])
             w.free_slots.extend(j[3] for j in jobs)
+            for j in jobs:
+                j[0].in_flight -= 1
+        if not jobs:
+            return  # a batch of a worker that was replaced meanwhile
         if msg[0] == "error":
             self.last_error = msg[3]
             log.warning("vision worker %d: batch failed: %s", wid, msg[3])
@@ -408,11 +421,30 @@ class Scheduler:
                 self._emit(Result(f.source.name, meta, det, True, done - t0, frame))
 
     def _check_workers(self) -> None:
-        for w in self._workers:
-            if not self._stop.is_set() and w.process.exitcode is not None and w.ready:
+        """Replace a worker that died (crash, OOM kill): its in-flight frames are lost, its feeds go on."""
+        now = time.monotonic()
+        if now - self._last_check < 0.5:
+            return
+        self._last_check = now
+        for w in list(self._workers):
+            if self._stop.is_set() or w.process.exitcode is None or not w.ready:
+                continue
+            self.last_error = f"worker {w.wid} died (exit code {w.process.exitcode})"
+            log.error("vision %s; restarting it (its trackers start over)", self.last_error)
+            with self._lock:
+                for jobs in w.in_flight.values():
+                    for j in jobs:
+                        j[0].errors += 1
+                        j[0].in_flight -= 1
+                w.in_flight.clear()
                 w.ready = False
-                self.last_error = f"worker {w.wid} died (exit code {w.process.exitcode})"
-                log.error("vision %s; its feeds stop being analysed", self.last_error)
+            stop_worker(w, now)  # reap it and close its inbox
+            core = w.wid % (os.cpu_count() or 1) if self._pin else None
+            new = start_worker(self._ctx, w.wid, self._detector, self._tracker, w.ring, self._outbox, core,
+                               self.threads_per_worker)
+            with self._lock:
+                self._workers[w.wid] = new
+            self.restarts += 1
 
 
 def rescale(det: Detections, scale: float) -> Detections:

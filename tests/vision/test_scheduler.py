@@ -84,6 +84,8 @@ def test_detections_cross_shared_memory_and_come_back_in_original_pixels() -> No
     for rs in by_feed.values():  # one tracker per feed, updated once per detected frame, in order
         ids = [int(r.detections.tracker_id[0]) for r in rs]
         assert ids == sorted(ids) and ids[0] >= 1
+        indices = [r.meta.index for r in rs]
+        assert indices == sorted(set(indices))  # each feed's results in frame order
     assert {st.worker for st in s.stats()} == {0, 1}  # the two feeds went to different workers
 
 
@@ -144,6 +146,25 @@ def test_worker_start_and_stop_are_bounded_even_with_a_stuck_detector() -> None:
     assert not clean  # the stuck worker had to be terminated ...
     assert took < 10.0  # ... within the bound, not after its 60 s call
     assert not any(alive(p) for p in pids)
+
+
+def test_a_worker_that_dies_is_replaced_and_its_feed_goes_on() -> None:
+    sd = standin()
+    s = Scheduler(functools.partial(sd.StandInDetector), workers=1)
+    s.add_feed(IteratorSource("x", functools.partial(frames, 5, moving=True, period_s=0.01)), fps=20)
+    with s:
+        collect(s, 3)
+        (pid,) = s.worker_pids
+        psutil.Process(pid).kill()
+        deadline = time.monotonic() + 30
+        while s.restarts < 1 or s.worker_pids == [pid]:
+            assert time.monotonic() < deadline, "the dead worker was not replaced"
+            time.sleep(0.05)
+        before = s.stats()[0].detected
+        collect(s, 3, pred=lambda r: r.detected)
+        assert s.stats()[0].detected > before
+    assert "died" in (s.last_error or "")
+    assert not alive(pid)
 
 
 def test_clean_stop_of_idle_workers() -> None:
