@@ -273,3 +273,44 @@ def test_rtsp_reconnects_within_5s_after_server_returns_while_file_feed_continue
         cam.stop()
         other.stop()
         _kill(server)
+
+
+# ------------------------------------------------------------------ other network transports (ffmpeg as sender)
+def _ffmpeg(args: list[str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        ["ffmpeg", "-hide_banner", "-loglevel", "error", "-re", "-stream_loop", "-1", *args],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+
+
+H264 = ["-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "10", "-pix_fmt", "yuv420p"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "sender", "url"),
+    [
+        ("tcp-ts", lambda clip, p: ["-i", str(clip), *H264, "-f", "mpegts", f"tcp://127.0.0.1:{p}?listen=1"],
+         "tcp://127.0.0.1:{p}"),
+        ("http-ts", lambda clip, p: ["-i", str(clip), *H264, "-f", "mpegts", "-listen", "1",
+                                     f"http://127.0.0.1:{p}/cam.ts"], "http://127.0.0.1:{p}/cam.ts"),
+        ("http-mjpeg", lambda clip, p: ["-i", str(clip), "-c:v", "mjpeg", "-q:v", "5", "-f", "mpjpeg", "-listen", "1",
+                                        f"http://127.0.0.1:{p}/cam.mjpg"], "http://127.0.0.1:{p}/cam.mjpg"),
+        ("udp-h264", lambda clip, p: ["-i", str(clip), *H264, "-f", "mpegts", f"udp://127.0.0.1:{p}?pkt_size=1316"],
+         "udp://127.0.0.1:{p}?overrun_nonfatal=1"),
+    ],
+)
+def test_network_transports_deliver_frames(clip: Path, kind: str, sender, url: str) -> None:
+    if subprocess.run(["which", "ffmpeg"], capture_output=True).returncode:
+        pytest.skip("ffmpeg is not installed")
+    port = free_port()
+    proc = _ffmpeg(sender(clip, port))
+    src = open_source(url.format(p=port), name=kind, open_timeout_s=5.0, read_timeout_s=3.0, backoff_max_s=0.3)
+    try:
+        src.start(require=False)  # the sender may need a moment to listen
+        wait_until(lambda: src.health().frames >= 5, 30, f"5 frames over {kind} ({src.health().last_error})")
+        f = src.latest()
+        assert f is not None and f.image.shape == (240, 320, 3) and f.feed == kind
+    finally:
+        src.stop()
+        proc.kill()
+        proc.wait(10)
