@@ -14,6 +14,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import queue
+import select
+import socket
 import threading
 import time
 from collections import deque
@@ -33,6 +35,21 @@ log = logging.getLogger(__name__)
 
 _GIMBAL_MESSAGES = frozenset({"MOUNT_STATUS", "GIMBAL_DEVICE_ATTITUDE_STATUS", "STATUSTEXT"})
 _SERVICE_PERIOD_S = 0.25
+
+
+def _graceful_tcp_close(conn: Any, linger_s: float = 0.3) -> None:
+    """Half-close a TCP link and drain until the peer closes too (bounded), so the vehicle sees a clean
+    EOF instead of a reset on its next send (SITL and the embedded sim then accept the next client)."""
+    if not isinstance(conn, mavutil.mavtcp) or conn.port is None:
+        return
+    sock = conn.port
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_WR)
+        deadline = time.monotonic() + linger_s
+        while (left := deadline - time.monotonic()) > 0:
+            readable, _, _ = select.select([sock], [], [], left)
+            if readable and not sock.recv(65536):
+                return
 
 
 class Waiter:
@@ -145,6 +162,7 @@ class Link:
         for t in (self._reader, self._service):
             if t is not threading.current_thread():
                 t.join(timeout=2.0)
+        _graceful_tcp_close(self._conn)
         with contextlib.suppress(OSError):
             self._conn.close()
         if self._tlog is not None:
