@@ -57,7 +57,7 @@ DEFAULTS: dict[str, tuple[float, int]] = {
     "BATT_CAPACITY": (5200, _I32),
     "BATT_LOW_VOLT": (14.0, _F),
     "BATT_LOW_MAH": (1040, _I32),
-    "BATT_CRT_VOLT": (13.6, _F),
+    "BATT_CRT_VOLT": (13.3, _F),
     "BATT_CRT_MAH": (520, _I32),
     "BATT_FS_LOW_ACT": (2, _I8),
     "BATT_FS_CRT_ACT": (1, _I8),
