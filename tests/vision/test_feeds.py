@@ -314,3 +314,30 @@ def test_network_transports_deliver_frames(clip: Path, kind: str, sender, url: s
         src.stop()
         proc.kill()
         proc.wait(10)
+
+
+# ------------------------------------------------------------------ [cameras.X] config
+def test_open_camera_applies_the_camera_config(clip: Path) -> None:
+    from vision.config import CameraConfig
+    from vision.feeds import FileSource, StreamSource, open_camera
+
+    cam = CameraConfig(url=str(clip), loop=True, pace=True, open_timeout_s=7, read_timeout_s=4, reconnect_max_s=1.5)
+    src = open_camera("lot", cam)
+    assert isinstance(src, FileSource) and src.name == "lot" and src.loop and src.pace
+    assert (src.open_timeout_s, src.read_timeout_s, src.backoff_max_s) == (7, 4, 1.5)
+    live = open_camera("gate", CameraConfig(url="rtsp://10.0.0.5/stream1"))
+    assert isinstance(live, StreamSource) and live.url == "rtsp://10.0.0.5/stream1"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"fps": 0}, {"open_timeout_s": 0}, {"reconnect_max_s": -1}, {"motion": {"threshold": 0}},
+     {"motion": {"method": "optical-flow"}}, {"motion": {"min_area_frac": 2}}, {"urll": "x"}],
+)
+def test_camera_config_rejects_bad_values(bad: dict) -> None:
+    from pydantic import ValidationError
+
+    from vision.config import CameraConfig
+
+    with pytest.raises(ValidationError):
+        CameraConfig(**{"url": "rtsp://x/y", **bad})
