@@ -23,8 +23,9 @@ class NoVehicle(FlightError):
 
     def __init__(self, url: str, sysid: int | None, timeout_s: float) -> None:
         who = f"vehicle sysid {sysid}" if sysid is not None else "any vehicle"
+        when = f"within {timeout_s:g} s" if timeout_s > 0 else "yet"
         super().__init__(
-            f"no heartbeat from {who} on {url} within {timeout_s:g} s "
+            f"no heartbeat from {who} on {url} {when} "
             "(is the vehicle powered, the URL/port right, and the sysid correct?)"
         )
         self.url, self.sysid, self.timeout_s = url, sysid, timeout_s

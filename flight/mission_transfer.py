@@ -239,9 +239,17 @@ def download_mission(link: Link, *, sysid: int | None = None, progress: Progress
                      cancel: threading.Event | None = None, **kw: Any) -> Mission:
     """Download the mission (stripping ArduPilot's seq-0 home item into ``Mission.home``)."""
     sid = link.default_sysid() if sysid is None else sysid
-    items = download_items(link, mission_type=MISSION, sysid=sid, progress=progress, cancel=cancel, **kw)
+    has_home = _uses_home_item(link, sid)
+    wire_progress = progress
+    if progress is not None and has_home:
+        user_progress = progress
+
+        def wire_progress(n: int, t: int) -> None:  # report user items, not the home item
+            user_progress(max(n - 1, 0), max(t - 1, 0))
+
+    items = download_items(link, mission_type=MISSION, sysid=sid, progress=wire_progress, cancel=cancel, **kw)
     home = None
-    if items and _uses_home_item(link, sid):
+    if items and has_home:
         h = items.pop(0)
         home = Home(h.lat_deg, h.lon_deg, h.alt_m)
     return Mission(items=tuple(items), home=home)

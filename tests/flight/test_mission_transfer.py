@@ -48,9 +48,11 @@ def test_mission_round_trip_adds_and_strips_home(vehicle: FakeVehicle, link: Lin
     assert len(vehicle.missions[0]) == n + 1  # home at seq 0 on the wire
     assert vehicle.missions[0][0].x == round(HOME.lat_deg * 1e7)
     assert seen[-1] == (n, n)
-    back = download_mission(link)
+    down: list[tuple[int, int]] = []
+    back = download_mission(link, progress=lambda d, t: down.append((d, t)))
     assert back.items == mission.items
     assert back.home == HOME
+    assert down[-1] == (n, n)
 
 
 def test_empty_mission_uploads_home_only(vehicle: FakeVehicle, link: Link) -> None:

@@ -32,6 +32,7 @@ def sim() -> Iterator[SimVehicle]:
 
 def test_gimbal_roi_camera_speed_and_params(sim: SimVehicle) -> None:
     with Link.open(sim.url, wait_heartbeat_s=5.0) as link:
+        sim.wait(lambda t: t.gcs_seen, timeout_s=5)  # our 1 Hz GCS heartbeat reaches the vehicle
         set_gimbal(link, -45.0, 0.0)
         sim.wait(lambda t: abs(t.gimbal_pitch_deg + 45.0) < 1.0, timeout_s=10)
         set_gimbal(link, -90.0, 0.0, gimbal_manager=True)
