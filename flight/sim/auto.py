@@ -70,7 +70,7 @@ class Nav:
         rtl_u = max(c.u, home_u + c.params["RTL_ALT"] / 100.0)
         if c.params["FENCE_ENABLE"] and int(c.params["FENCE_TYPE"]) & 1:
             rtl_u = min(rtl_u, home_u + c.params["FENCE_ALT_MAX"] - 2.0)
-        nav = cls("goto", c.n, c.e, max(rtl_u, c.u if c.u > rtl_u else rtl_u))
+        nav = cls("goto", c.n, c.e, rtl_u)
         nav.stage = "climb"
         return nav
 

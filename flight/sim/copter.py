@@ -250,7 +250,6 @@ class Copter:
         self.gimbal_pitch = max(-90.0, min(20.0, pitch))
         self.gimbal_yaw = geo.wrap_180(yaw)
         self.gimbal_yaw_earth = earth_frame
-        self.roi = None if self.roi is None else self.roi
 
     def trigger_camera(self) -> None:
         self.camera_triggers += 1

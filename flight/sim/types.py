@@ -73,6 +73,7 @@ class SimFrame:
 
     ``pitch_deg`` is the camera pitch in the world frame (-90 = straight down), ``yaw_deg`` the
     camera heading (0 = north, clockwise), ``roll_deg`` the camera roll (0: gimbal-stabilised).
+    ``capture_t_utc`` is seconds since the Unix epoch (``time.time()`` at render).
     ``actors`` is ground truth for detection/geolocation tests: the moving cars and people in view.
     """
 
