@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import queue
-import select
-import socket
 import threading
 import time
 from collections import deque
@@ -24,6 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from flight._linkio import Waiter, graceful_tcp_close, request_telemetry
 from flight._mav import command_name, enum_name, mavlink, mavutil
 from flight.errors import CommandTimeout, LinkError, NoVehicle
 from flight.signing import enable_signing, resolve_key
@@ -35,47 +33,6 @@ log = logging.getLogger(__name__)
 
 _GIMBAL_MESSAGES = frozenset({"MOUNT_STATUS", "GIMBAL_DEVICE_ATTITUDE_STATUS", "STATUSTEXT"})
 _SERVICE_PERIOD_S = 0.25
-
-
-def _graceful_tcp_close(conn: Any, linger_s: float = 0.3) -> None:
-    """Half-close a TCP link and drain until the peer closes too (bounded), so the vehicle sees a clean
-    EOF instead of a reset on its next send (SITL and the embedded sim then accept the next client)."""
-    if not isinstance(conn, mavutil.mavtcp) or conn.port is None:
-        return
-    sock = conn.port
-    with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_WR)
-        deadline = time.monotonic() + linger_s
-        while (left := deadline - time.monotonic()) > 0:
-            readable, _, _ = select.select([sock], [], [], left)
-            if readable and not sock.recv(65536):
-                return
-
-
-class Waiter:
-    """Messages matching (types, sysid, predicate), queued by the reader; ``get`` blocks the caller."""
-
-    def __init__(self, link: Link, types: frozenset[str], sysid: int | None, predicate: Callable[[Any], bool] | None):
-        self._link, self.types, self.sysid, self.predicate = link, types, sysid, predicate
-        self._q: queue.SimpleQueue[Any] = queue.SimpleQueue()
-
-    def offer(self, msg: Any) -> None:
-        if self.sysid is not None and msg.get_srcSystem() != self.sysid:
-            return
-        if self.predicate is None or self.predicate(msg):
-            self._q.put(msg)
-
-    def get(self, timeout_s: float) -> Any | None:
-        try:
-            return self._q.get(timeout=max(timeout_s, 0.0))
-        except queue.Empty:
-            return None
-
-    def __enter__(self) -> Waiter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._link._remove_waiter(self)
 
 
 class Link:
@@ -162,7 +119,7 @@ class Link:
         for t in (self._reader, self._service):
             if t is not threading.current_thread():
                 t.join(timeout=2.0)
-        _graceful_tcp_close(self._conn)
+        graceful_tcp_close(self._conn)
         with contextlib.suppress(OSError):
             self._conn.close()
         if self._tlog is not None:
@@ -282,6 +239,8 @@ class Link:
     # ---- sending -----------------------------------------------------------------------------
     def send(self, msg: Any) -> None:
         """Send one pymavlink message object (``mavlink.MAVLink_*_message``), signed if signing is on."""
+        if self._stop.is_set():
+            raise LinkError(self.url, "link is closed (open a new one)")
         with self._send_lock:
             try:
                 self._conn.mav.send(msg)
@@ -334,7 +293,7 @@ class Link:
                 try:
                     self.send(msg)
                 except LinkError:
-                    if attempt == retries:
+                    if attempt == retries or self._stop.is_set():
                         raise
                     self._stop.wait(timeout_s)  # transient (reconnecting): counts as an unanswered attempt
                     continue
@@ -419,7 +378,7 @@ class Link:
         if new_vehicle:
             log.info("%s: vehicle sysid %d (%s %s) heard", self.url, sysid, new.autopilot, new.vehicle_type)
             if self._request_telemetry_on:
-                threading.Thread(target=self._request_telemetry, args=(sysid,), daemon=True,
+                threading.Thread(target=request_telemetry, args=(self, sysid), daemon=True,
                                  name=f"mavlink-streams {sysid}").start()  # fmt: skip
 
     def _service_loop(self) -> None:
@@ -457,36 +416,3 @@ class Link:
             log.warning("%s: heartbeat lost from sysid %s", self.url, lost)
             with self._changed:
                 self._changed.notify_all()
-
-    def _request_telemetry(self, sysid: int) -> None:
-        """SET_MESSAGE_INTERVAL for the messages VehicleState needs; REQUEST_DATA_STREAM if refused."""
-        hz = self.telemetry_hz
-        rates = {
-            mavlink.MAVLINK_MSG_ID_GLOBAL_POSITION_INT: hz, mavlink.MAVLINK_MSG_ID_ATTITUDE: hz,
-            mavlink.MAVLINK_MSG_ID_VFR_HUD: hz, mavlink.MAVLINK_MSG_ID_SYS_STATUS: 1.0,
-            mavlink.MAVLINK_MSG_ID_GPS_RAW_INT: 1.0, mavlink.MAVLINK_MSG_ID_EXTENDED_SYS_STATE: 1.0,
-            mavlink.MAVLINK_MSG_ID_MISSION_CURRENT: 1.0, mavlink.MAVLINK_MSG_ID_EKF_STATUS_REPORT: 1.0,
-            mavlink.MAVLINK_MSG_ID_HOME_POSITION: 0.5, mavlink.MAVLINK_MSG_ID_BATTERY_STATUS: 1.0,
-        }  # fmt: skip
-        cmd = mavlink.MAV_CMD_SET_MESSAGE_INTERVAL
-        try:
-            first_id, first_hz = next(iter(rates.items()))
-            ack = self.command(sysid, cmd, (first_id, 1e6 / first_hz), timeout_s=0.5, retries=2)
-            if ack.accepted:
-                compid = self.target_compid(sysid)
-                for msg_id, rate in list(rates.items())[1:]:
-                    self.send(mavlink.MAVLink_command_long_message(sysid, compid, cmd, 0, msg_id, 1e6 / rate,
-                                                                   0, 0, 0, 0, 0))  # fmt: skip
-                log.debug("%s: sysid %d streams set by SET_MESSAGE_INTERVAL", self.url, sysid)
-                return
-            log.debug("%s: sysid %d refused SET_MESSAGE_INTERVAL (%s)", self.url, sysid, ack.result_name)
-        except (CommandTimeout, LinkError) as exc:
-            log.debug("%s: sysid %d SET_MESSAGE_INTERVAL: %s", self.url, sysid, exc)
-        if self._stop.is_set():
-            return
-        try:
-            compid = self.target_compid(sysid)
-            self.send(mavlink.MAVLink_request_data_stream_message(sysid, compid, mavlink.MAV_DATA_STREAM_ALL,
-                                                                  max(1, round(hz)), 1))  # fmt: skip
-        except LinkError as exc:
-            log.debug("%s: REQUEST_DATA_STREAM: %s", self.url, exc)

@@ -23,7 +23,8 @@ ACTIONS = ("status", "arm", "disarm", "mode", "takeoff", "goto", "rtl", "land", 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("fly", help="fly a vehicle over MAVLink: status, arm, mode, takeoff, goto, upload, run ...",
-                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+                       description=(__doc__ or "").replace("``", ""),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     p.add_argument(
         "--connect",
         required=True,
