@@ -15,13 +15,14 @@ ArduPilot vehicle, ``upload_mission`` adds it (``Mission.home``, else the vehicl
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from flight._mav import enum_name, mavlink
-from flight.errors import MissionTransferError, TransferCancelled
+from flight.errors import LinkError, MissionTransferError, TransferCancelled
 from flight.link import Link
 from missions.types import Home, Mission, MissionItem, Plan
 
@@ -86,7 +87,14 @@ def upload_items(link: Link, items: Sequence[MissionItem], *, mission_type: int 
     me = link.source_system
 
     def mine(m: Any) -> bool:
-        return getattr(m, "mission_type", 0) == mission_type and getattr(m, "target_system", me) in (0, me)
+        """Runs on the reader thread: answers item requests at once (no thread hop per item, like
+        MAVProxy's handler); the caller only keeps the books, resends on silence and reports."""
+        if getattr(m, "mission_type", 0) != mission_type or getattr(m, "target_system", me) not in (0, me):
+            return False
+        if m.get_type() != "MISSION_ACK" and m.seq < total:
+            with contextlib.suppress(LinkError):  # the caller resends on silence
+                link.send(item_message(sid, compid, m.seq, items[m.seq], mission_type))
+        return True
 
     types = ("MISSION_REQUEST_INT", "MISSION_REQUEST", "MISSION_ACK")
     with link.waiter(types, sysid=sid, predicate=mine) as w:
@@ -116,8 +124,7 @@ def upload_items(link: Link, items: Sequence[MissionItem], *, mission_type: int 
             seq = m.seq
             if seq >= total:
                 raise MissionTransferError(what, f"vehicle asked for item {seq} of {total}")
-            last_sent = item_message(sid, compid, seq, items[seq], mission_type)
-            link.send(last_sent)
+            last_sent = item_message(sid, compid, seq, items[seq], mission_type)  # (already sent by the reader)
             if seq not in sent:
                 sent.add(seq)
                 if progress is not None:
