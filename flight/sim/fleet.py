@@ -116,7 +116,6 @@ class SimFleet:
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._sel.register(self._wake_r, selectors.EVENT_READ, ("wake",))
-        self._signing_key = signing_key
         self._next_link_id = 1
         self.sim_time = 0.0
         self.ticks = 0
@@ -133,7 +132,7 @@ class SimFleet:
                     ) from None
                 lat, lon = offset_deg(home[0], home[1], 0.0, i * spacing_m)
                 copter = Copter(i + 1, (lat, lon, home[2]), p)
-                peer = VehiclePeer(copter)
+                peer = VehiclePeer(copter, signing_key)
                 url = self._open(kind, host, port + 10 * i if port else 0, peer)
                 self.vehicles.append(SimVehicle(self, i, copter, peer, url))
         except BaseException:
@@ -182,7 +181,7 @@ class SimFleet:
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sock.bind(("127.0.0.1" if host in ("127.0.0.1", "localhost") else "0.0.0.0", 0))
         sock.setblocking(False)
-        conn = Conn(peer.c.sysid, sock, (host, port), "udp", self._signing_key, self._link_id())
+        conn = Conn(peer.c.sysid, sock, (host, port), "udp", peer.signing_key, self._link_id())
         peer.conns.append(conn)
         self._sel.register(sock, selectors.EVENT_READ, ("udp", peer, conn))
         return f"udp:{host}:{port}"
@@ -204,7 +203,7 @@ class SimFleet:
                 return
             client.setblocking(False)
             client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            conn = Conn(peer.c.sysid, client, addr, "tcp", self._signing_key, self._link_id())
+            conn = Conn(peer.c.sysid, client, addr, "tcp", peer.signing_key, self._link_id())
             peer.conns.append(conn)
             self._sel.register(client, selectors.EVENT_READ, ("tcp", peer, conn))
             log.info("sysid %d: client %s connected", peer.c.sysid, addr)

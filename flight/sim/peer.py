@@ -33,8 +33,9 @@ _VEL_IGNORE = 0x38
 
 
 class VehiclePeer:
-    def __init__(self, copter: Copter) -> None:
+    def __init__(self, copter: Copter, signing_key: bytes | None = None) -> None:
         self.c = copter
+        self.signing_key = signing_key
         self.conns: list[Conn] = []
         self.missions = MissionProtocol(copter)
         self.param_queue: list[tuple[Conn, int]] = []
@@ -167,6 +168,14 @@ class VehiclePeer:
                     conn.next_due[msgid] = c.t
                 else:
                     conn.intervals.pop(msgid, None)
+        elif kind == "SETUP_SIGNING":
+            # Like ArduPilot: a (signed, once a key is set) SETUP_SIGNING installs a new key; all zeros
+            # turns signing off. Applies to every link of this vehicle and to new connections.
+            key = bytes(msg.secret_key)
+            self.signing_key = None if not any(key) else key
+            for k in self.conns:
+                k.set_signing_key(self.signing_key, msg.initial_timestamp)
+            c.text(SEV_INFO, "Signing key updated" if self.signing_key else "Signing disabled")
         elif kind == "PARAM_REQUEST_LIST":
             self.param_queue.extend((conn, i) for i in range(len(c.params)))
         elif kind == "PARAM_REQUEST_READ":

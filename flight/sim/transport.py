@@ -35,12 +35,8 @@ class Conn:
         self.kind = kind  # "tcp" | "udp"
         self.mav = mavlink.MAVLink(self, srcSystem=sysid, srcComponent=mavlink.MAV_COMP_ID_AUTOPILOT1)
         self.mav.robust_parsing = True
-        if signing_key is not None:
-            self.mav.signing.secret_key = signing_key
-            self.mav.signing.sign_outgoing = True
-            self.mav.signing.link_id = link_id
-            self.mav.signing.timestamp = signing_timestamp()
-            self.mav.signing.allow_unsigned_callback = lambda _mav, _msgid: False
+        self.mav.signing.link_id = link_id
+        self.set_signing_key(signing_key)
         self.pending = bytearray()
         self.closed = False
         self.intervals: dict[int, float] = {}  # msgid -> sim seconds
@@ -48,6 +44,17 @@ class Conn:
         self.last_wall: dict[int, float] = {}
         self.rx_count = 0
         self.rejected = 0
+
+    def set_signing_key(self, key: bytes | None, timestamp: int = 0) -> None:
+        """Sign everything we send and accept only correctly signed messages (None: plain MAVLink2)."""
+        sig = self.mav.signing
+        if key is None:
+            sig.secret_key, sig.sign_outgoing, sig.allow_unsigned_callback = None, False, None
+            return
+        sig.secret_key = key
+        sig.sign_outgoing = True
+        sig.timestamp = max(sig.timestamp, timestamp, signing_timestamp())
+        sig.allow_unsigned_callback = lambda _mav, _msgid: False
 
     def write(self, data: bytes) -> None:  # called by MAVLink.send
         if self.closed:

@@ -31,3 +31,18 @@ def test_signed_client_flies_signed_vehicle(fleet_factory, client_factory):
     assert cl.command(M.MAV_CMD_COMPONENT_ARM_DISARM, 1) == M.MAV_RESULT_ACCEPTED
     assert cl.command(M.MAV_CMD_NAV_TAKEOFF, 0, 0, 0, 0, 0, 0, 10) == M.MAV_RESULT_ACCEPTED
     assert v.wait(lambda t: t.alt_rel_m > 9.5, 20).gcs_seen
+
+
+def test_setup_signing_installs_and_removes_a_key(fleet_factory, client_factory):
+    fleet = fleet_factory(speedup=20)
+    v = fleet.vehicles[0]
+    cl = client_factory(v.url)
+    assert cl.command(M.MAV_CMD_REQUEST_MESSAGE, M.MAVLINK_MSG_ID_AUTOPILOT_VERSION) == M.MAV_RESULT_ACCEPTED
+    cl.m.mav.setup_signing_send(1, 1, list(KEY), 0)
+    assert cl.recv("HEARTBEAT", 5, lambda m: m.get_header().incompat_flags & M.MAVLINK_IFLAG_SIGNED) is not None
+    assert cl.command(M.MAV_CMD_REQUEST_MESSAGE, M.MAVLINK_MSG_ID_AUTOPILOT_VERSION, timeout=1.0) is None
+    signed = client_factory(v.url, signing_key=KEY)  # a new connection inherits the key
+    assert signed.command(M.MAV_CMD_REQUEST_MESSAGE, M.MAVLINK_MSG_ID_AUTOPILOT_VERSION) == M.MAV_RESULT_ACCEPTED
+    signed.m.mav.setup_signing_send(1, 1, [0] * 32, 0)  # all zeros: signing off
+    assert cl.wait_text("Signing disabled", 5)  # (the keyed client now drops our unsigned traffic)
+    assert cl.command(M.MAV_CMD_REQUEST_MESSAGE, M.MAVLINK_MSG_ID_AUTOPILOT_VERSION) == M.MAV_RESULT_ACCEPTED
