@@ -38,11 +38,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         return 1
     check_display(args.quit_after)
     fleet = Fleet.from_config(cfg.links, ctx.data_dir / "tlogs")
-    view = FleetView(fleet)
-    services = ConsoleServices(fleet=view, actions=FleetActions(view, ctx.audit().append), tiles_dir=cfg.map.tiles_dir,
-                               map_center=cfg.map.center, title="Lookout")  # fmt: skip
     wall: VisionWall | None = None
     try:
+        view = FleetView(fleet)
+        services = ConsoleServices(fleet=view, actions=FleetActions(view, ctx.audit().append),
+                                   tiles_dir=cfg.map.tiles_dir, map_center=cfg.map.center, title="Lookout")  # fmt: skip
         if any(c.enabled for c in cfg.cameras.values()):
             wall = VisionWall(cfg, ctx.data_dir, workers=None)
             wall.add_cameras(cfg.cameras)
