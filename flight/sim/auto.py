@@ -252,7 +252,6 @@ class MissionRunner:
             )
             if self.phase == "go" and dist <= max(0.5, radius) and abs(nav.u - c.u) < 1.0:
                 self.phase, self.timer = "hold", item.param1
-                c.reached.append(self.current)
                 c.text(SEV_INFO, f"Reached command #{self.current}")
             if self.phase == "hold":
                 self.timer -= dt
@@ -264,7 +263,6 @@ class MissionRunner:
         if self.phase == "go":
             if dist < 2.0:
                 self.phase = "circle"
-                c.reached.append(self.current)
             return
         r = self._radius(item)
         rate = min(math.radians(c.params["CIRCLE_RATE"]), c.wp_speed() / r)
@@ -279,6 +277,8 @@ class MissionRunner:
             self._next()
 
     def _next(self) -> None:
+        """The current NAV command is complete (ArduPilot sends MISSION_ITEM_REACHED now)."""
+        self.c.reached.append(self.current)
         self.begin(self.current + 1)
 
     def on_landed(self) -> None:

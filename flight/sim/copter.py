@@ -385,10 +385,13 @@ class Copter:
                 return math.degrees(math.atan2(de, dn))
         if self.yaw_target is not None:
             return self.yaw_target
+        behaviour = int(self.params["WP_YAW_BEHAVIOR"])  # 0 never, 1 always, 2 not in RTL, 3 GPS course
+        in_rtl = self.mode == "RTL" or self.nav.stage != ""
         if (
             self.mode in ("AUTO", "GUIDED", "RTL")
-            and self.params["WP_YAW_BEHAVIOR"]
-            and math.hypot(self.vn, self.ve) > 1.0
+            and behaviour
+            and not (in_rtl and behaviour == 2)
+            and (math.hypot(self.vn, self.ve) > 1.0)
         ):
             return math.degrees(math.atan2(self.ve, self.vn))
         return None
