@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from flight import Link, LinkError, NoVehicle
@@ -112,3 +114,23 @@ def test_tcp_drop_reconnects_by_itself(vehicle: FakeVehicle) -> None:
         before = link.state().heartbeat_count
         assert link.wait_state(lambda s: s.link_ok and s.heartbeat_count > before + 2, timeout_s=10.0) is not None
         assert link.alive  # a reset may count one reader error; it never escapes
+
+
+def test_udpout_link_announces_itself_so_the_vehicle_can_answer() -> None:
+    vehicle = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    vehicle.bind(("127.0.0.1", 0))
+    vehicle.settimeout(5.0)
+    port = vehicle.getsockname()[1]
+    try:
+        with Link.open(f"udpout:127.0.0.1:{port}", request_telemetry=False) as link:
+            data, gcs = vehicle.recvfrom(4096)  # our GCS heartbeat, sent on open
+            parsed = mavlink.MAVLink(None).parse_buffer(data)
+            assert parsed and parsed[0].get_type() == "HEARTBEAT" and parsed[0].type == mavlink.MAV_TYPE_GCS
+            enc = mavlink.MAVLink(None, srcSystem=5, srcComponent=1)
+            hb = mavlink.MAVLink_heartbeat_message(mavlink.MAV_TYPE_QUADROTOR, mavlink.MAV_AUTOPILOT_ARDUPILOTMEGA,
+                                                   0, 5, mavlink.MAV_STATE_STANDBY, 3)
+            vehicle.sendto(bytes(hb.pack(enc)), gcs)
+            st = link.wait_vehicle(5, timeout_s=5.0)
+            assert (st.sysid, st.mode) == (5, "LOITER")
+    finally:
+        vehicle.close()
