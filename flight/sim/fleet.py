@@ -190,6 +190,10 @@ class SimFleet:
         self._next_link_id = self._next_link_id % 255 + 1
         return self._next_link_id
 
+    def _forget(self, conn: Conn) -> None:
+        with contextlib.suppress(KeyError, ValueError):
+            self._sel.unregister(conn.sock)
+
     def _on_event(self, data: tuple[Any, ...], sock: socket.socket, wall: float) -> None:
         if data[0] == "wake":
             with contextlib.suppress(BlockingIOError):
@@ -204,6 +208,7 @@ class SimFleet:
             client.setblocking(False)
             client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             conn = Conn(peer.c.sysid, client, addr, "tcp", peer.signing_key, self._link_id())
+            conn.on_close = self._forget
             peer.conns.append(conn)
             self._sel.register(client, selectors.EVENT_READ, ("tcp", peer, conn))
             log.info("sysid %d: client %s connected", peer.c.sysid, addr)
@@ -218,7 +223,6 @@ class SimFleet:
         if payload is None:
             return
         if not payload and data[0] == "tcp":
-            self._sel.unregister(sock)
             conn.close()
             log.info("sysid %d: client disconnected", peer.c.sysid)
             return
@@ -238,7 +242,10 @@ class SimFleet:
             now = time.monotonic()
             for key, _mask in self._sel.select(max(0.0, next_tick - now)):
                 with self.lock:
-                    self._on_event(key.data, key.fileobj, time.monotonic())
+                    try:
+                        self._on_event(key.data, key.fileobj, time.monotonic())
+                    except Exception:  # never let one socket's trouble stop the fleet
+                        log.exception("sim: socket event failed")
             now = time.monotonic()
             if now < next_tick:
                 continue

@@ -6,6 +6,7 @@ import contextlib
 import logging
 import socket
 import time
+from collections.abc import Callable
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
@@ -39,6 +40,7 @@ class Conn:
         self.set_signing_key(signing_key)
         self.pending = bytearray()
         self.closed = False
+        self.on_close: Callable[[Conn], None] | None = None
         self.intervals: dict[int, float] = {}  # msgid -> sim seconds
         self.next_due: dict[int, float] = {}  # msgid -> sim time
         self.last_wall: dict[int, float] = {}
@@ -111,6 +113,8 @@ class Conn:
         if self.closed:
             return
         self.closed = True
+        if self.on_close is not None:  # the fleet unregisters the socket from its selector first
+            self.on_close(self)
         if self.kind == "tcp":
             with contextlib.suppress(OSError):
                 self.sock.close()

@@ -91,3 +91,27 @@ def test_param_set_with_nan_is_ignored(fleet_factory, client_factory):
     assert cl.wait_text("Param not found", 5)  # ArduPilot-style refusal; value unchanged
     assert v.param("BATT_FS_LOW_ACT") == 2
     assert fleet.step_errors == 0
+
+
+def test_client_that_stops_reading_is_dropped_and_others_keep_working(fleet_factory, client_factory):
+    fleet = fleet_factory(speedup=20)
+    v = fleet.vehicles[0]
+    host, port = v.url.split(":")[1:]
+    mav = M.MAVLink(None, srcSystem=255, srcComponent=190)
+    slow = socket.create_connection((host, int(port)))
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    slow.sendall(mav.request_data_stream_encode(1, 1, M.MAV_DATA_STREAM_ALL, 50, 1).pack(mav))
+    v.wait(lambda t: len(v.peer.conns) == 1, 5)
+    conn = v.peer.conns[0]
+    with fleet.lock:  # make the drop happen quickly instead of after 1 MB of telemetry
+        for _ in range(64):  # kernel buffers first, then our 1 MB pending cap
+            conn.write(b"x" * 131072)
+            if conn.closed:
+                break
+    assert conn.closed
+    fleet.wait(lambda: conn not in v.peer.conns, 5)
+    for _ in range(3):  # new connections (possibly reusing the fd number) are accepted fine
+        cl = client_factory(v.url)
+        assert cl.command(M.MAV_CMD_REQUEST_MESSAGE, M.MAVLINK_MSG_ID_AUTOPILOT_VERSION) == M.MAV_RESULT_ACCEPTED
+        cl.close()
+    slow.close()
