@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -140,8 +139,25 @@ def download_items(link: Link, *, mission_type: int = MISSION, sysid: int | None
     what = f"{_KIND.get(mission_type, 'mission')} download from sysid {sid}"
     me = link.source_system
 
+    lock = threading.Lock()
+    window_state = {"total": -1, "next": 0}  # next = lowest seq never requested
+
     def mine(m: Any) -> bool:
-        return getattr(m, "mission_type", 0) == mission_type and getattr(m, "target_system", me) in (0, me)
+        """Runs on the reader thread: each arriving item requests the next unrequested one, keeping
+        ``window`` requests in flight without a thread hop; the caller re-requests gaps on silence."""
+        if getattr(m, "mission_type", 0) != mission_type or getattr(m, "target_system", me) not in (0, me):
+            return False
+        if m.get_type() in ("MISSION_ITEM_INT", "MISSION_ITEM"):
+            with lock:
+                nxt = window_state["next"]
+                if nxt < window_state["total"]:
+                    window_state["next"] = nxt + 1
+                else:
+                    nxt = -1
+            if nxt >= 0:
+                with contextlib.suppress(LinkError):
+                    link.send(mavlink.MAVLink_mission_request_int_message(sid, compid, nxt, mission_type))
+        return True
 
     types = ("MISSION_COUNT", "MISSION_ITEM_INT", "MISSION_ITEM", "MISSION_ACK")
     with link.waiter(types, sysid=sid, predicate=mine) as w:
@@ -163,21 +179,24 @@ def download_items(link: Link, *, mission_type: int = MISSION, sysid: int | None
             if m.get_type() == "MISSION_ACK" and m.type != mavlink.MAV_MISSION_ACCEPTED:
                 raise MissionTransferError(what, f"vehicle refused ({enum_name('MAV_MISSION_RESULT', m.type)})")
         got: dict[int, MissionItem] = {}
-        requested: dict[int, float] = {}  # seq -> monotonic time of last request
+        with lock:
+            first = min(window, total)
+            window_state.update(total=total, next=first)
+        for seq in range(first):
+            link.send(mavlink.MAVLink_mission_request_int_message(sid, compid, seq, mission_type))
         silent = 0
         while len(got) < total:
             _check_cancel(link, sid, compid, mission_type, cancel)
-            now = time.monotonic()
-            missing = [s for s in range(total) if s not in got]
-            for s in missing[:window]:
-                if now - requested.get(s, -1e9) > item_timeout_s:
-                    requested[s] = now
-                    link.send(mavlink.MAVLink_mission_request_int_message(sid, compid, s, mission_type))
-            m = w.get(item_timeout_s / 2)
+            m = w.get(item_timeout_s)
             if m is None:
                 silent += 1
-                if silent > 2 * retries:
+                if silent > retries:
                     raise MissionTransferError(what, f"vehicle stopped answering after {len(got)}/{total} items")
+                gaps = [seq for seq in range(total) if seq not in got][:window]
+                with lock:
+                    window_state["next"] = max(window_state["next"], gaps[-1] + 1)
+                for seq in gaps:
+                    link.send(mavlink.MAVLink_mission_request_int_message(sid, compid, seq, mission_type))
                 continue
             silent = 0
             t = m.get_type()

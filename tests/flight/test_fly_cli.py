@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 
 from flight.sim import SimFleet, SimVehicle
-from lookout.cli import main
 from missions import Home, Mission, MissionItem, Plan, load_plan, save_plan
+from tests.flight.clihelp import cli
 
 HOME = (52.2297, 21.0122, 100.0)
+
+
 
 
 @pytest.fixture
@@ -41,7 +43,7 @@ def fly(sim: SimVehicle, *action: str) -> list[str]:
 
 
 def test_run_flies_a_ten_waypoint_patrol_and_lands(sim: SimVehicle, patrol: Path, capsys) -> None:
-    rc = main(fly(sim, "run", str(patrol)))
+    rc = cli(fly(sim, "run", str(patrol)))
     out = capsys.readouterr()
     assert rc == 0, out.err
     lines = out.out.splitlines()
@@ -56,7 +58,7 @@ def test_run_flies_a_ten_waypoint_patrol_and_lands(sim: SimVehicle, patrol: Path
 
 def test_run_refused_arming_exits_nonzero_with_the_prearm_reason(sim: SimVehicle, patrol: Path, capsys) -> None:
     sim.set_gps_fix(0)
-    rc = main(fly(sim, "run", str(patrol), "--ready-timeout", "1"))
+    rc = cli(fly(sim, "run", str(patrol), "--ready-timeout", "1"))
     err = capsys.readouterr().err
     assert rc == 1
     errors = [ln for ln in err.splitlines() if ln.startswith("lookout fly:")]  # (the sim also logs here)
@@ -66,31 +68,31 @@ def test_run_refused_arming_exits_nonzero_with_the_prearm_reason(sim: SimVehicle
 
 def test_single_actions(sim: SimVehicle, capsys) -> None:
     sim.wait(lambda t: t.ekf_ok, timeout_s=10)
-    assert main(fly(sim, "status")) == 0
+    assert cli(fly(sim, "status")) == 0
     status = capsys.readouterr().out
     assert "vehicle 1/1  ardupilot copter" in status and "position 52.22" in status
     tlogs = list((Path(os.environ["LOOKOUT_DATA"]) / "tlogs").glob("*.tlog"))
     assert tlogs and max(p.stat().st_size for p in tlogs) > 0  # every CLI link is recorded
     for action in (["mode", "guided"], ["arm"], ["takeoff", "15"]):
-        assert main(fly(sim, *action)) == 0, capsys.readouterr().err
+        assert cli(fly(sim, *action)) == 0, capsys.readouterr().err
     sim.wait(lambda t: t.alt_rel_m > 14.0, timeout_s=20)
-    assert main(fly(sim, "goto", "52.2300", "21.0125", "15")) == 0
+    assert cli(fly(sim, "goto", "52.2300", "21.0125", "15")) == 0
     sim.wait(lambda t: abs(t.lat_deg - 52.2300) < 2e-5, timeout_s=30)
-    assert main(fly(sim, "land")) == 0
+    assert cli(fly(sim, "land")) == 0
     sim.wait(lambda t: not t.armed, timeout_s=60)
-    assert main(fly(sim, "mode", "NOSUCHMODE")) == 1
+    assert cli(fly(sim, "mode", "NOSUCHMODE")) == 1
     assert "unknown ArduPilot mode 'NOSUCHMODE'" in capsys.readouterr().err
 
 
 def test_upload_then_download_round_trips_the_plan(sim: SimVehicle, patrol: Path, tmp_path: Path, capsys) -> None:
-    assert main(fly(sim, "upload", str(patrol))) == 0
+    assert cli(fly(sim, "upload", str(patrol))) == 0
     out = tmp_path / "back.plan"
-    assert main(fly(sim, "download", str(out))) == 0
+    assert cli(fly(sim, "download", str(out))) == 0
     assert load_plan(out).mission.items == load_plan(patrol).mission.items
     assert "downloaded 12 mission" in capsys.readouterr().out
 
 
 def test_no_vehicle_is_one_clear_line(capsys) -> None:
-    rc = main(["fly", "--connect", "udpin:127.0.0.1:0", "--wait", "0.3", "status"])
+    rc = cli(["fly", "--connect", "udpin:127.0.0.1:0", "--wait", "0.3", "status"])
     assert rc == 1
     assert "no heartbeat from any vehicle" in capsys.readouterr().err

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from flight import Link
-from lookout.cli import main
 from missions import Home, Mission, MissionItem, Plan, save_plan
+from tests.flight.clihelp import cli
 
 pytestmark = pytest.mark.sitl
 HOME = (52.2297, 21.0122, 100.0)
@@ -60,7 +60,7 @@ def test_sitl_status_and_patrol_run(sitl_url: str, tmp_path: Path, capsys) -> No
     items.append(MissionItem(command=20))
     plan_path = tmp_path / "patrol.plan"
     save_plan(Plan(mission=Mission(items=tuple(items), home=Home(*HOME))), plan_path)
-    rc = main(["fly", "--connect", sitl_url, "--wait", "60", "run", str(plan_path), "--ready-timeout", "120",
+    rc = cli(["fly", "--connect", sitl_url, "--wait", "60", "run", str(plan_path), "--ready-timeout", "120",
                "--timeout", "900"])
     out = capsys.readouterr()
     assert rc == 0, out.err
