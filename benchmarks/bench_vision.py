@@ -174,6 +174,15 @@ def onnx_path(data_dir: Path, imgsz: int) -> Path:
     return export_onnx(pose_weights(), "pose", imgsz, data_dir / "models")
 
 
+def _slope(points: list[tuple[float, float]]) -> float:
+    """Least-squares slope (MB per second) of (t_s, MB) samples."""
+    if len(points) < 2:
+        return 0.0
+    mt = sum(t for t, _ in points) / len(points)
+    mm = sum(m for _, m in points) / len(points)
+    return sum((t - mt) * (m - mm) for t, m in points) / max(1e-9, sum((t - mt) ** 2 for t, _ in points))
+
+
 def _window(counts_fn, pids_fn, warm_done_fn, a: argparse.Namespace, n: int) -> dict[str, Any]:
     """Warm up, then measure per-feed counts, CPU and RSS over ``a.window_s``."""
     deadline = time.monotonic() + 180
@@ -275,11 +284,11 @@ def role_long(a: argparse.Namespace) -> dict[str, Any]:
         stats = sched.stats()
         sched.stop()
     series = s.series
-    after = [(t, m) for t, m in series if t >= min(60.0, a.minutes * 30)] or series
-    ts = [t for t, _ in after]
-    ms = [m for _, m in after]
-    mt, mm = sum(ts) / len(ts), sum(ms) / len(ms)
-    slope = sum((t - mt) * (m - mm) for t, m in after) / max(1e-9, sum((t - mt) ** 2 for t in ts))
+    warm = min(60.0, a.minutes * 30)
+    after = [(t, m) for t, m in series if t >= warm] or series
+    slope = _slope(after)
+    rss_after = [(t, m) for t, m in s.rss_series if t >= warm] or s.rss_series
+    half = rss_after[len(rss_after) // 2 :]
     fps = [(c1[k][0] - c0[k][0]) / dt for k in c1]
     r = {
         "feeds": n,
@@ -291,8 +300,10 @@ def role_long(a: argparse.Namespace) -> dict[str, Any]:
         "pss_drift_mb": round(series[-1][1] - after[0][1], 1),
         "pss_slope_mb_per_min": round(slope * 60, 2),
         "rss_peak_mb": round(s.peak_mb, 1),
-        "rss_after_warmup_mb": round(next(m for t, m in s.rss_series if t >= after[0][0]), 1),
+        "rss_after_warmup_mb": round(rss_after[0][1], 1),
         "rss_end_mb": round(s.rss_series[-1][1], 1),
+        "rss_slope_mb_per_min": round(_slope(rss_after) * 60, 2),
+        "rss_drift_2nd_half_mb": round(half[-1][1] - half[0][1], 1),
         "fps_min": round(min(fps), 2),
         "fps_mean": round(sum(fps) / len(fps), 2),
         "source_dropped": sum(x.source.dropped for x in stats),
@@ -460,7 +471,8 @@ def main(argv: list[str], data_dir: Path) -> int:
             print(f"long run: {r['feeds']} feeds for {r['minutes']} min: fps/feed min {r['fps_min']} mean "
                   f"{r['fps_mean']}; PSS {r['pss_start_mb']} -> {r['pss_end_mb']} MB (peak {r['pss_peak_mb']}), "
                   f"drift after warm-up {r['pss_drift_mb']} MB, slope {r['pss_slope_mb_per_min']} MB/min; "
-                  f"RSS sum {r['rss_after_warmup_mb']} -> {r['rss_end_mb']} MB (peak {r['rss_peak_mb']})")
+                  f"RSS sum {r['rss_after_warmup_mb']} -> {r['rss_end_mb']} MB (peak {r['rss_peak_mb']}, slope "
+                  f"{r['rss_slope_mb_per_min']} MB/min, {r['rss_drift_2nd_half_mb']} MB over the second half)")
     if a.json:
         a.json.write_text(json.dumps(report, indent=1))
     tmp.cleanup()
