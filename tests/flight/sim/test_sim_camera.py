@@ -149,7 +149,7 @@ def test_moving_cars_are_drawn_where_the_ground_truth_says(fleet_factory, aerial
     phase = (25 - 2.0 * t.t_sim_s) % 120  # 5 m south of the drone now, driving north at 2 m/s
     car = Actor("car", ((n0 - 30, e0 + 3), (n0 + 30, e0 + 3)), 2.0, red, phase_m=phase)
     cam = SimCamera(fleet.vehicles[0], 320, 180, 60, aerial=aerial, actors=(car,))
-    first = cam.render()
+    first = cam.render(t)
     assert len(first.actors) == 1
     kind, lat, lon, u, v = first.actors[0]
     assert kind == "car" and tuple(first.image[round(v), round(u)]) == red
