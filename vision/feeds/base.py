@@ -124,6 +124,8 @@ class FrameSource:
         if self._thread is not None:
             return self
         self._stop.clear()
+        with self._cond:
+            self._ended = self._first_attempt_done = False
         self._thread = threading.Thread(target=self._run, name=f"feed-{self.name}", daemon=True)
         self._thread.start()
         if require:
