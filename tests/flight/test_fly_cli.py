@@ -96,3 +96,17 @@ def test_no_vehicle_is_one_clear_line(capsys) -> None:
     rc = cli(["fly", "--connect", "udpin:127.0.0.1:0", "--wait", "0.3", "status"])
     assert rc == 1
     assert "no heartbeat from any vehicle" in capsys.readouterr().err
+
+
+def test_run_of_a_plan_without_rtl_brings_the_vehicle_home(sim: SimVehicle, tmp_path: Path, capsys) -> None:
+    items = (MissionItem(command=22, alt_m=15.0),
+             MissionItem(command=16, lat_deg=round(HOME[0] + 0.0003, 7), lon_deg=HOME[1], alt_m=15.0),
+             MissionItem(command=16, lat_deg=round(HOME[0] + 0.0003, 7), lon_deg=round(HOME[1] + 0.0004, 7),
+                         alt_m=15.0))
+    path = tmp_path / "open.plan"
+    save_plan(Plan(mission=Mission(items=items, home=Home(*HOME))), path)
+    rc = cli(fly(sim, "run", str(path)))
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert "rtl: plan complete, returning to launch" in out and "waypoint 3/3" in out
+    assert abs(sim.truth().lat_deg - HOME[0]) < 1e-4 and not sim.truth().armed
