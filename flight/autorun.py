@@ -146,13 +146,18 @@ def _follow(link: Link, sid: int, n: int, last_wire: int, px4: bool, *, ends_its
     lost_since: float | None = None
     auto_mode = "MISSION" if px4 else "AUTO"
     version = -1
+    start_reached = link.state(sid).mission_reached_seq  # may be stale from an earlier flight
+    seen_progress = False  # seq below the last item seen in AUTO: a stale "last" cannot complete us
     while True:
         st = link.state(sid)
+        in_auto = st.mode == auto_mode
+        seen_progress = seen_progress or (in_auto and st.mission_seq < last_wire)
         k = max(0, min(n, st.mission_seq + offset))
-        if st.mode == auto_mode and k != shown and k >= 1:
+        if in_auto and seen_progress and k != shown and k >= 1:
             shown = k
             report("waypoint", k, n)
-        if st.mode == auto_mode and (st.mission_seq >= last_wire or st.mission_reached_seq >= last_wire):
+        reached_last = st.mission_reached_seq != start_reached and st.mission_reached_seq >= last_wire
+        if in_auto and ((seen_progress and st.mission_seq >= last_wire) or reached_last):
             completed = True
         if completed and not ends_itself and st.mode == auto_mode and st.armed and not sent_rtl:
             rtl(link, sid)

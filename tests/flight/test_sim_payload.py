@@ -76,3 +76,22 @@ def test_battery_failsafe_mid_mission_is_reported(sim: SimVehicle) -> None:
     print(msg)
     assert msg.startswith("flight: vehicle switched to") and "waypoint 3/10" in msg
     assert not sim.truth().armed  # it still waited for the landing before reporting
+
+
+def test_the_same_plan_twice_on_one_vehicle_flies_both_times(sim: SimVehicle) -> None:
+    items = (MissionItem(command=22, alt_m=15.0),
+             *(MissionItem(command=16, lat_deg=round(HOME[0] + 0.0003 * i, 7), lon_deg=HOME[1], alt_m=15.0)
+               for i in (1, 2, 3)),
+             MissionItem(command=20))
+    plan = Plan(mission=Mission(items=items, home=Home(*HOME)))
+    with Link.open(sim.url, wait_heartbeat_s=5.0) as link:
+        for _ in range(2):
+            seen: list[int] = []
+            before = sim.truth().distance_flown_m
+            def note(p: RunProgress, seen: list[int] = seen) -> None:
+                if p.stage == "waypoint":
+                    seen.append(p.done)
+
+            fly_mission(link, plan, progress=note, flight_timeout_s=120)
+            assert seen[0] <= 3 and seen[-1] == 5  # progress starts low again: no stale "last item"
+            assert sim.truth().distance_flown_m - before > 60  # and it really flew the patrol
