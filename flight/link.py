@@ -120,7 +120,7 @@ class Link:
             if t is not threading.current_thread():
                 t.join(timeout=2.0)
         graceful_tcp_close(self._conn)
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, AttributeError):  # AttributeError: pymavlink lost the socket
             self._conn.close()
         if self._tlog is not None:
             self._tlog.close()

@@ -95,3 +95,22 @@ def test_the_same_plan_twice_on_one_vehicle_flies_both_times(sim: SimVehicle) ->
             fly_mission(link, plan, progress=note, flight_timeout_s=120)
             assert seen[0] <= 3 and seen[-1] == 5  # progress starts low again: no stale "last item"
             assert sim.truth().distance_flown_m - before > 60  # and it really flew the patrol
+
+
+def test_vehicle_silent_mid_mission_aborts_with_link_lost() -> None:
+    items = (MissionItem(command=22, alt_m=15.0),
+             *(MissionItem(command=16, lat_deg=round(HOME[0] + 0.0005 * i, 7), lon_deg=HOME[1], alt_m=15.0)
+               for i in range(1, 6)),
+             MissionItem(command=20))
+    plan = Plan(mission=Mission(items=items, home=Home(*HOME)))
+    fleet = SimFleet.start(vehicles=1, home=HOME, speedup=20.0, listen="tcp:127.0.0.1:0")
+    try:
+        def progress(p: RunProgress) -> None:
+            if p.stage == "waypoint" and p.done == 3:
+                fleet.stop()  # the vehicle vanishes (power, radio range)
+
+        with (Link.open(fleet.vehicles[0].url, wait_heartbeat_s=5.0, heartbeat_timeout_s=0.5) as link,
+              pytest.raises(FlightAborted, match="no heartbeat for 1 s at waypoint 3/7")):
+            fly_mission(link, plan, progress=progress, flight_timeout_s=120, link_lost_s=1.0)
+    finally:
+        fleet.stop()
