@@ -51,9 +51,6 @@ class VehiclePeer:
         """Send what is due; called by the fleet loop after the physics steps."""
         c = self.c
         self.conns = [k for k in self.conns if not k.closed]
-        if c.t >= self.next_heartbeat:
-            self.next_heartbeat = c.t + 1.0
-            self.broadcast(telemetry.heartbeat(c))
         for severity, text in c.texts:
             self.broadcast(M.MAVLink_statustext_message(severity, text.encode(), 0, 0))
         c.texts.clear()
@@ -86,6 +83,9 @@ class VehiclePeer:
                     )
                 )
             c.changed.clear()
+        if c.t >= self.next_heartbeat:  # after the events, so "disarmed" never overtakes "reached"
+            self.next_heartbeat = c.t + 1.0
+            self.broadcast(telemetry.heartbeat(c))
         for conn in self.conns:
             self._streams(conn, wall_now)
         self._params()

@@ -25,7 +25,7 @@ def _until(pred, timeout: float, what: str) -> None:
 
 
 def test_dronekit_arm_takeoff_ten_item_auto_mission_rtl_land_disarm(fleet_factory):
-    fleet = fleet_factory(speedup=10)
+    fleet = fleet_factory(speedup=10, params={"DISARM_DELAY": 30})  # 3 s wall to take off after arming
     sim = fleet.vehicles[0]
     sim.wait(lambda t: t.ekf_ok, 20)
     vehicle = dronekit.connect(sim.url, wait_ready=True, timeout=30, heartbeat_timeout=15)

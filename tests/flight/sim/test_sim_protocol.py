@@ -42,9 +42,11 @@ def test_set_message_interval_and_request_message(fleet_factory, client_factory)
     cl = client_factory(fleet.vehicles[0].url)
     assert cl.command(M.MAV_CMD_SET_MESSAGE_INTERVAL, M.MAVLINK_MSG_ID_ATTITUDE, 100_000) == M.MAV_RESULT_ACCEPTED
     first = cl.recv("ATTITUDE", 5)
-    second = cl.recv("ATTITUDE", 5)
-    assert first is not None and second is not None
-    assert 80 <= second.time_boot_ms - first.time_boot_ms <= 250  # 10 Hz in sim time
+    assert first is not None
+    count = 0
+    while (m := cl.recv("ATTITUDE", 5)) is not None and m.time_boot_ms < first.time_boot_ms + 1000:
+        count += 1
+    assert 5 <= count <= 11  # ~10 Hz in sim time (a loaded machine may merge ticks), not the 1 Hz default
     assert cl.recv("GLOBAL_POSITION_INT", 0.5) is None
     assert cl.command(M.MAV_CMD_REQUEST_MESSAGE, M.MAVLINK_MSG_ID_AUTOPILOT_VERSION) == M.MAV_RESULT_ACCEPTED
     ver = cl.recv("AUTOPILOT_VERSION", 5)
