@@ -349,7 +349,11 @@ class Link:
         now = time.monotonic()
         for w in self._waiters:
             if t in w.types:
-                w.offer(msg)
+                try:
+                    w.offer(msg)
+                except Exception:  # a caller's predicate bug must not stop state updates
+                    self._counts["reader_errors"] += 1
+                    log.exception("%s: waiter for %s raised", self.url, sorted(w.types))
         if t not in STATE_MESSAGES:
             if sysid in self._last_msg:
                 self._last_msg[sysid] = now

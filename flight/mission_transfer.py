@@ -16,6 +16,7 @@ ArduPilot vehicle, ``upload_mission`` adds it (``Mission.home``, else the vehicl
 from __future__ import annotations
 
 import contextlib
+import struct
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -68,6 +69,22 @@ def item_from_message(m: Any) -> MissionItem:
                        autocontinue=bool(m.autocontinue))  # fmt: skip
 
 
+def _prebuild(what: str, sysid: int, compid: int, items: Sequence[MissionItem], mission_type: int) -> list[Any]:
+    """Every item as a message, packed once as a check: a bad value fails here, naming the item,
+    not later inside the reader thread."""
+    probe = mavlink.MAVLink(None, srcSystem=255, srcComponent=190)
+    out = []
+    for seq, item in enumerate(items):
+        msg = item_message(sysid, compid, seq, item, mission_type)
+        try:
+            msg.pack(probe)
+        except (struct.error, TypeError, ValueError, OverflowError) as exc:
+            raise MissionTransferError(what, f"item {seq} (MAV_CMD {item.command}) cannot be encoded: {exc} "
+                                             "(coordinates or params out of range?)") from exc  # fmt: skip
+        out.append(msg)
+    return out
+
+
 def _check_cancel(link: Link, sysid: int, compid: int, mission_type: int, cancel: threading.Event | None) -> None:
     if cancel is not None and cancel.is_set():
         link.send(mavlink.MAVLink_mission_ack_message(sysid, compid, mavlink.MAV_MISSION_OPERATION_CANCELLED,
@@ -84,6 +101,7 @@ def upload_items(link: Link, items: Sequence[MissionItem], *, mission_type: int 
     what = f"{_KIND.get(mission_type, 'mission')} upload to sysid {sid}"
     total = len(items)
     me = link.source_system
+    wire = _prebuild(what, sid, compid, items, mission_type)
 
     def mine(m: Any) -> bool:
         """Runs on the reader thread: answers item requests at once (no thread hop per item, like
@@ -92,7 +110,7 @@ def upload_items(link: Link, items: Sequence[MissionItem], *, mission_type: int 
             return False
         if m.get_type() != "MISSION_ACK" and m.seq < total:
             with contextlib.suppress(LinkError):  # the caller resends on silence
-                link.send(item_message(sid, compid, m.seq, items[m.seq], mission_type))
+                link.send(wire[m.seq])
         return True
 
     types = ("MISSION_REQUEST_INT", "MISSION_REQUEST", "MISSION_ACK")
@@ -123,7 +141,7 @@ def upload_items(link: Link, items: Sequence[MissionItem], *, mission_type: int 
             seq = m.seq
             if seq >= total:
                 raise MissionTransferError(what, f"vehicle asked for item {seq} of {total}")
-            last_sent = item_message(sid, compid, seq, items[seq], mission_type)  # (already sent by the reader)
+            last_sent = wire[seq]  # (already sent by the reader)
             if seq not in sent:
                 sent.add(seq)
                 if progress is not None:

@@ -127,3 +127,15 @@ def test_px4_has_no_home_item_on_the_wire() -> None:
             assert back.items == mission.items and back.home is None
     finally:
         px4.close()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [MissionItem(command=16, lat_deg=500.0, lon_deg=21.0), MissionItem(command=70000),
+     MissionItem(command=16, frame=300)],
+)
+def test_unencodable_item_is_named_before_anything_is_sent(vehicle: FakeVehicle, link: Link, bad) -> None:
+    mission = Mission(items=(MissionItem(command=22, alt_m=10.0), bad), home=HOME)
+    with pytest.raises(MissionTransferError, match=r"item 2 .* cannot be encoded"):
+        upload_mission(link, mission)
+    assert "MISSION_COUNT" not in vehicle.received
