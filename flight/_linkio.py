@@ -35,6 +35,35 @@ def graceful_tcp_close(conn: Any, linger_s: float = 0.3) -> None:
                 return
 
 
+def quiet_tcp_reconnect(conn: Any) -> None:
+    """Replace pymavlink's TCP reconnect (which prints to stdout and sleeps in the reader thread)
+    with one quiet, non-sleeping attempt; the link's reader backs off between failures."""
+    if not isinstance(conn, mavutil.mavtcp):
+        return
+
+    def reconnect() -> None:
+        if conn.port is not None:
+            with contextlib.suppress(OSError):
+                conn.port.close()
+            conn.port = None
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(1.0)
+            sock.connect(conn.destination_addr)
+        except OSError:
+            sock.close()
+            raise
+        sock.setblocking(False)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        conn.port = sock
+        conn.fd = sock.fileno()  # mavfile.select() waits on .fd, which pymavlink never updates
+        log.info("%s: TCP reconnected", conn.address)
+
+    conn.reconnect = reconnect
+    conn.handle_eof = reconnect
+    conn.handle_disconnect = reconnect
+
+
 class Waiter:
     """Messages matching (types, sysid, predicate), queued by the reader; ``get`` blocks the caller."""
 

@@ -21,7 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from flight._linkio import Waiter, graceful_tcp_close, request_telemetry
+from flight._linkio import Waiter, graceful_tcp_close, quiet_tcp_reconnect, request_telemetry
 from flight._mav import command_name, enum_name, mavlink, mavutil
 from flight.errors import CommandTimeout, LinkError, NoVehicle
 from flight.signing import enable_signing, resolve_key
@@ -90,6 +90,7 @@ class Link:
         except (OSError, ValueError) as exc:
             raise LinkError(url, f"cannot open: {exc} (check the URL form udp:HOST:PORT / tcp:HOST:PORT and that "
                                  "the port is free or the vehicle is listening)") from exc  # fmt: skip
+        quiet_tcp_reconnect(conn)
         if key is not None:
             enable_signing(conn, key)
         tlog = open_tlog(tlog_dir, url) if tlog_dir is not None else None
@@ -312,6 +313,7 @@ class Link:
     # ---- threads -----------------------------------------------------------------------------
     def _read_loop(self) -> None:
         conn = self._conn
+        failures = 0
         while not self._stop.is_set():
             try:
                 msg = conn.recv_match(blocking=True, timeout=0.5)
@@ -319,9 +321,11 @@ class Link:
                 if self._stop.is_set():
                     break
                 self._counts["reader_errors"] += 1
+                failures += 1
                 log.debug("%s: reader error %r", self.url, exc)
-                self._stop.wait(0.01)
+                self._stop.wait(min(1.0, 0.01 * 2**failures))  # back off while e.g. TCP reconnects fail
                 continue
+            failures = 0
             if msg is None:
                 continue
             try:
