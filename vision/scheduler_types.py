@@ -1,0 +1,62 @@
+"""Types the scheduler hands out: ``Result`` (with ``FrameMeta``), ``FeedStats``, ``SchedulerError``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from vision.errors import VisionError
+from vision.feeds.base import FeedHealth
+from vision.types import CameraPose, Detections, Frame
+
+
+class SchedulerError(VisionError):
+    """The scheduler cannot start (a worker failed to load its detector) or was misused."""
+
+
+@dataclass(frozen=True, slots=True)
+class FrameMeta:
+    """A frame without its pixels: what results and events carry."""
+
+    feed: str
+    index: int
+    capture_t_utc: datetime
+    width: int
+    height: int
+    pose: CameraPose | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    feed: str
+    meta: FrameMeta
+    detections: Detections  # tracked (tracker_id set) when the scheduler has a tracker
+    detected: bool  # False: the motion gate saw no change; the feed's last detections are carried over
+    latency_s: float  # from the scheduler taking the frame to this result
+    frame: Frame | None = None  # the full frame, only with ``keep_frames=True``
+
+
+@dataclass(frozen=True, slots=True)
+class FeedStats:
+    feed: str
+    target_fps: float
+    fps_out: float  # results per second over the last ~5 s (detected + carried)
+    fps_detected: float  # of which went through the detector
+    results: int
+    detected: int
+    gated: int  # static frames the motion gate let skip the detector
+    missed: int  # target-rate slots that passed while the feed's worker was busy
+    errors: int
+    worker: int
+    source: FeedHealth
+
+
+def rescale(det: Detections, scale: float) -> Detections:
+    """Detections found on a downscaled copy, back in the original frame's pixels."""
+    if scale == 1.0 or len(det) == 0:
+        return det
+    kp = None
+    if det.keypoints is not None:
+        kp = det.keypoints.copy()
+        kp[..., :2] *= scale
+    return Detections(det.xyxy * scale, det.confidence, det.class_id, det.tracker_id, kp)
