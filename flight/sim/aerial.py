@@ -19,7 +19,7 @@ from flight.sim.errors import SimConfigError
 from flight.sim.geo import ne_of
 
 ROAD_SPACING_M = 150.0
-CAR_COLOURS = [
+CAR_COLOURS = (
     (40, 40, 200),
     (200, 200, 200),
     (30, 30, 30),
@@ -28,7 +28,7 @@ CAR_COLOURS = [
     (230, 230, 240),
     (60, 120, 60),
     (120, 120, 120),
-]  # fmt: skip  BGR
+)  # BGR
 
 
 @dataclass(frozen=True)

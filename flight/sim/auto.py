@@ -7,6 +7,7 @@ and the runner moves on to the next NAV_* command in the same step.
 from __future__ import annotations
 
 import math
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
@@ -18,16 +19,18 @@ if TYPE_CHECKING:
     from flight.sim.items import Item
 
 SEV_INFO = 6
-_NAV_NAMES = {
-    mavlink.MAV_CMD_NAV_WAYPOINT: "WP",
-    mavlink.MAV_CMD_NAV_TAKEOFF: "Takeoff",
-    mavlink.MAV_CMD_NAV_LAND: "Land",
-    mavlink.MAV_CMD_NAV_RETURN_TO_LAUNCH: "RTL",
-    mavlink.MAV_CMD_NAV_LOITER_TIME: "LoitTime",
-    mavlink.MAV_CMD_NAV_LOITER_TURNS: "LoitTurns",
-    mavlink.MAV_CMD_NAV_LOITER_UNLIM: "LoitUnlim",
-    mavlink.MAV_CMD_NAV_SPLINE_WAYPOINT: "SplineWP",
-}
+_NAV_NAMES = MappingProxyType(
+    {
+        mavlink.MAV_CMD_NAV_WAYPOINT: "WP",
+        mavlink.MAV_CMD_NAV_TAKEOFF: "Takeoff",
+        mavlink.MAV_CMD_NAV_LAND: "Land",
+        mavlink.MAV_CMD_NAV_RETURN_TO_LAUNCH: "RTL",
+        mavlink.MAV_CMD_NAV_LOITER_TIME: "LoitTime",
+        mavlink.MAV_CMD_NAV_LOITER_TURNS: "LoitTurns",
+        mavlink.MAV_CMD_NAV_LOITER_UNLIM: "LoitUnlim",
+        mavlink.MAV_CMD_NAV_SPLINE_WAYPOINT: "SplineWP",
+    }
+)
 
 
 class Nav:

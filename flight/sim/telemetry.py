@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
@@ -16,7 +18,7 @@ if TYPE_CHECKING:
 
 M = mavlink
 # MAV_DATA_STREAM id -> message ids, as ArduCopter's GCS_Mavlink.cpp groups them.
-STREAM_GROUPS: dict[int, tuple[int, ...]] = {
+_GROUPS: dict[int, tuple[int, ...]] = {
     M.MAV_DATA_STREAM_EXTENDED_STATUS: (
         M.MAVLINK_MSG_ID_SYS_STATUS,
         M.MAVLINK_MSG_ID_MISSION_CURRENT,
@@ -38,7 +40,9 @@ STREAM_GROUPS: dict[int, tuple[int, ...]] = {
     M.MAV_DATA_STREAM_RAW_SENSORS: (),
     M.MAV_DATA_STREAM_RC_CHANNELS: (),
 }
-STREAM_GROUPS[M.MAV_DATA_STREAM_ALL] = tuple(m for g in list(STREAM_GROUPS.values()) for m in g)
+STREAM_GROUPS: Mapping[int, tuple[int, ...]] = MappingProxyType(
+    {**_GROUPS, M.MAV_DATA_STREAM_ALL: tuple(m for g in _GROUPS.values() for m in g)}
+)
 
 _EKF_GOOD = (
     M.EKF_ATTITUDE

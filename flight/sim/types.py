@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 
 # ArduCopter custom_mode numbers (ArduCopter/mode.h).
-COPTER_MODES: dict[str, int] = {
-    "STABILIZE": 0,
-    "ACRO": 1,
-    "ALT_HOLD": 2,
-    "AUTO": 3,
-    "GUIDED": 4,
-    "LOITER": 5,
-    "RTL": 6,
-    "CIRCLE": 7,
-    "LAND": 9,
-    "BRAKE": 17,
-}
-MODE_NAMES: dict[int, str] = {v: k for k, v in COPTER_MODES.items()}
+COPTER_MODES: Mapping[str, int] = MappingProxyType(
+    {
+        "STABILIZE": 0,
+        "ACRO": 1,
+        "ALT_HOLD": 2,
+        "AUTO": 3,
+        "GUIDED": 4,
+        "LOITER": 5,
+        "RTL": 6,
+        "CIRCLE": 7,
+        "LAND": 9,
+        "BRAKE": 17,
+    }
+)
+MODE_NAMES: Mapping[int, str] = MappingProxyType({v: k for k, v in COPTER_MODES.items()})
 SUPPORTED_MODES = frozenset({"STABILIZE", "ALT_HOLD", "AUTO", "GUIDED", "LOITER", "RTL", "LAND", "BRAKE"})
 
 
