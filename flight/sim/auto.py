@@ -303,7 +303,7 @@ class MissionRunner:
                 return target
             return seq + 1
         if cmd == mavlink.MAV_CMD_DO_CHANGE_SPEED:
-            if item.param2 > 0:
+            if 0 < item.param2 <= 50:  # m/s; -1 = no change
                 c.speed_override_m_s = item.param2
         elif cmd in (mavlink.MAV_CMD_DO_SET_ROI, mavlink.MAV_CMD_DO_SET_ROI_LOCATION):
             c.set_roi(item.x, item.y, item.z)
