@@ -241,3 +241,33 @@ def test_fixed_size_user_onnx_ignores_other_sizes(user_onnx, bus):
     det = UltralyticsDetector(user_onnx, task="pose", classes=(PERSON,))
     assert len(det.detect([bus], imgsz=640)[0]) >= 3  # served at the file's own 320
     assert det._models.sizes == (320,)
+
+
+class _Failing:
+    """A vehicle detector that fails once, then finds one car (to test the cache is not poisoned)."""
+
+    name, classes = "flaky", (2,)
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def detect(self, images):
+        self.calls += 1
+        if self.calls == 1:
+            raise RuntimeError("boom")
+        car = Detections(np.array([[1, 1, 20, 20]], np.float32), np.array([0.9], np.float32), np.array([2], np.int32))
+        return [car for _ in images]
+
+    def close(self) -> None:
+        pass
+
+
+def test_composite_cache_survives_a_failed_vehicle_run(pose, bus):
+    comp = CompositeDetector(pose, _Failing(), refresh_s=10.0)
+    with pytest.raises(RuntimeError):
+        comp.detect([bus], feeds=["cam"], t_mono=[0.0])
+    first, second = comp.detect([bus, bus], feeds=["cam", "cam"], t_mono=[1.0, 2.0])
+    assert comp.vehicles.calls == 2  # retried at once, and only once for both images of the feed
+    assert 2 in first.class_id.tolist() and 2 in second.class_id.tolist()
+    comp.detect([bus], feeds=["cam"], t_mono=[0.5])  # time went backwards (a looped file): refresh
+    assert comp.vehicles.calls == 3

@@ -79,11 +79,12 @@ class CompositeDetector(Detector):
     def classes(self) -> tuple[int, ...]:
         return tuple(sorted(set(self.people.classes) | set(self.vehicles.classes if self.vehicles else ())))
 
-    def _needs_refresh(self, feed: str, img: np.ndarray, thumb: np.ndarray, now: float) -> bool:
-        c = self._cache.get(feed)
-        if c is None or c.shape != img.shape or now - c.t_mono >= self.refresh_s:
+    @staticmethod
+    def _needs_refresh(c: _VehicleCache | None, img: np.ndarray, thumb: np.ndarray, now: float, refresh_s: float,
+                       scene_change: float) -> bool:
+        if c is None or c.shape != img.shape or not 0.0 <= now - c.t_mono < refresh_s:  # also: time went back
             return True
-        return float(np.mean(np.abs(thumb - c.thumb))) / 255.0 > self.scene_change
+        return float(np.mean(np.abs(thumb - c.thumb))) / 255.0 > scene_change
 
     def detect(
         self,
@@ -101,25 +102,28 @@ class CompositeDetector(Detector):
         times = list(t_mono) if t_mono is not None else [self._clock()] * n
         if len(feeds) != n or len(times) != n:
             raise ValueError(f"{n} images but {len(feeds)} feeds and {len(times)} times")
-        people = self.people.detect(images) if imgsz is None else self.people.detect(images, imgsz=imgsz)  # type: ignore[call-arg]
+        size_kw = {} if imgsz is None else {"imgsz": imgsz}  # only the Ultralytics plugins take imgsz
+        people = self.people.detect(images, **size_kw)
         if self.vehicles is None:
             return [with_keypoints(p) for p in people]
         todo: list[int] = []  # images the vehicle detector runs on
         source: list[int | None] = [None] * n  # which todo image's result an image reuses (None: cache)
+        staged: dict[str, _VehicleCache] = {}  # this batch's refreshes, committed only if detection succeeds
         latest: dict[str, int] = {}  # feed -> its latest todo image in this batch
         for i, (img, feed, now) in enumerate(zip(images, feeds, times, strict=True)):
             thumb = _thumb(img)
-            if self._needs_refresh(feed, img, thumb, now):
+            prev = staged.get(feed) or self._cache.get(feed)
+            if self._needs_refresh(prev, img, thumb, now, self.refresh_s, self.scene_change):
                 todo.append(i)
                 latest[feed] = i
-                self._cache[feed] = _VehicleCache(now, img.shape, thumb, Detections.empty())
-                self._cache.move_to_end(feed)
+                staged[feed] = _VehicleCache(now, img.shape, thumb, Detections.empty())
             source[i] = latest.get(feed)
         found = dict(zip(todo, self.vehicles.detect([images[i] for i in todo]) if todo else [], strict=True))
         self.vehicle_runs += len(todo)
-        for i in todo:  # in order, so the feed's cache ends with its latest refresh
-            c = self._cache[feeds[i]]
-            self._cache[feeds[i]] = _VehicleCache(c.t_mono, c.shape, c.thumb, found[i])
+        for feed, i in latest.items():
+            c = staged[feed]
+            self._cache[feed] = _VehicleCache(c.t_mono, c.shape, c.thumb, found[i])
+            self._cache.move_to_end(feed)
         vehicles = [
             found[s] if s is not None else self._cache[f].detections for s, f in zip(source, feeds, strict=True)
         ]
