@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import selectors
 import socket
 import threading
@@ -54,6 +55,18 @@ class SimVehicle:
         with self._fleet.lock:
             c = self.copter
             c.consumed_mah = c.params["BATT_CAPACITY"] * (1.0 - max(0.0, min(100.0, pct)) / 100.0)
+
+    def set_position(self, lat_deg: float, lon_deg: float, alt_rel_m: float | None = None) -> None:
+        """Teleport (demos, tests): put the copter at a point, stopped; on the ground unless flying."""
+        if not (math.isfinite(lat_deg) and math.isfinite(lon_deg) and abs(lat_deg) <= 90 and abs(lon_deg) <= 180):
+            raise SimConfigError("position", (lat_deg, lon_deg), "latitude within ±90, longitude within ±180")
+        with self._fleet.lock:
+            c = self.copter
+            c.n, c.e = c.ne_of(lat_deg, lon_deg)
+            c.vn = c.ve = c.vu = 0.0
+            if alt_rel_m is not None and not c.landed:
+                c.u = max(0.5, c.u_of(alt_rel_m, 3))
+            c.nav.n, c.nav.e, c.nav.u = c.n, c.e, c.u
 
     def set_wind(self, speed_m_s: float, from_deg: float) -> None:
         self.set_param("SIM_WIND_SPD", speed_m_s)

@@ -323,3 +323,19 @@ def test_critical_battery_lands_in_place(fleet_factory, client_factory):
     assert cl.wait_text("Battery 1 is critical", 10)
     t = v.wait(lambda t: not t.armed, 60)
     assert t.mode == "LAND" and _dist_m(t, start.lat_deg, start.lon_deg) < 1.0
+
+
+def test_set_position_hook_teleports_and_holds(fleet_factory, client_factory):
+    from flight.sim import SimConfigError
+
+    fleet = fleet_factory(speedup=60)
+    v = fleet.vehicles[0]
+    cl = client_factory(v.url)
+    _airborne(fleet, cl, 20)
+    lat, lon = offset_deg(HOME[0], HOME[1], 300, -200)
+    v.set_position(lat, lon, 40)
+    t = v.wait(lambda t: t.t_sim_s > 0, 5)
+    later = v.wait(lambda x: x.t_sim_s > t.t_sim_s + 5, 10)
+    assert _dist_m(later, lat, lon) < 0.2 and abs(later.alt_rel_m - 40) < 0.2 and later.mode == "GUIDED"
+    with pytest.raises(SimConfigError, match="position"):
+        v.set_position(91, 0)
