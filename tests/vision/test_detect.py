@@ -271,3 +271,10 @@ def test_composite_cache_survives_a_failed_vehicle_run(pose, bus):
     assert 2 in first.class_id.tolist() and 2 in second.class_id.tolist()
     comp.detect([bus], feeds=["cam"], t_mono=[0.5])  # time went backwards (a looped file): refresh
     assert comp.vehicles.calls == 3
+
+
+@pytest.mark.parametrize("backend", ["auto", "torch"])
+def test_pose_pt_used_as_detect_task_is_refused_before_export(backend, tmp_path):
+    with pytest.raises(WeightsError, match="is a pose model, not detect"):
+        build_detector(UltralyticsDetectConfig(backend=backend), packaged_pose_weights(), cache_dir=tmp_path)
+    assert not list(tmp_path.rglob("*.onnx"))

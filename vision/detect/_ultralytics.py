@@ -77,7 +77,10 @@ def export_onnx(weights: Path, task: str, imgsz: int, cache_dir: Path) -> Path:
         copy = tmp / weights.name
         shutil.copy2(weights, copy)
         log.info("exporting %s to ONNX at imgsz %d (once; cached in %s)", weights.name, imgsz, target.parent)
-        exported = Path(YOLO(str(copy), task=task).export(format="onnx", imgsz=imgsz, simplify=True, device="cpu"))
+        model = YOLO(str(copy), task=task)
+        if model.task != task:
+            raise WeightsError(weights, f"is a {model.task} model, not {task}", f"use {task} weights here")
+        exported = Path(model.export(format="onnx", imgsz=imgsz, simplify=True, device="cpu"))
         os.replace(exported, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -221,6 +224,8 @@ def load_model(
             try:
                 onnx = export_onnx(path, task, imgsz, cache_dir)
                 return LoadedModel(YOLO(str(onnx), task=task), "onnx", onnx, imgsz, task, torch_threads)
+            except WeightsError:
+                raise
             except Exception as exc:  # export can fail in many library-specific ways; torch still works
                 if backend == "onnx":
                     raise WeightsError(path, f"ONNX export failed ({one_line(exc)})", "use backend 'torch'") from None
