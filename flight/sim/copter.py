@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import math
 
-from flight.sim import geo, safety
+from flight.sim import attitude, geo, pilot, safety
 from flight.sim.auto import MissionRunner, Nav
 from flight.sim.items import Item
 from flight.sim.params import Params
 from flight.sim.snapshot import truth_of
 from flight.sim.types import COPTER_MODES, VehicleTruth
 
-G = 9.80665
 GPS_FIX_AFTER_S = 3.0  # sim seconds from boot to a 3D fix
 EKF_OK_AFTER_S = 4.5  # ... and to an EKF using GPS
 CELLS = 4
@@ -76,6 +75,8 @@ class Copter:
         self.gcs_last_wall = 0.0
         self.gcs_failsafe = False
         self.ekf_failsafe = False
+        self.sticks = (0.0, 0.0, 0.5, 0.0)  # forward, right, throttle, yaw (flight.sim.pilot)
+        self.sticks_wall = -1e9
         self.texts: list[tuple[int, str]] = []
         self.reached: list[int] = []
         self.changed: set[str] = set()  # "home", "mission_current", "camera"
@@ -197,8 +198,8 @@ class Copter:
             self.nav = Nav.land(self.n, self.e)
         elif name == "AUTO":
             self.runner.start(self.runner.current)
-        else:
-            self.nav = Nav()
+        else:  # STABILIZE / ALT_HOLD: hold this altitude, no position hold
+            self.nav = Nav("none", self.n, self.e, self.u)
         if reason:
             self.text(SEV_WARNING, f"{reason}: {name}")
         return True, None
@@ -264,14 +265,21 @@ class Copter:
             if self.home is None:
                 self.set_home_here()
         safety.check_failsafes(self, wall_now)
+        manual = pilot.active(self, wall_now)
+        if manual:
+            pilot.maybe_takeoff(self)
         if self.armed and not self.landed:
             if self.mode == "AUTO":
                 self.runner.update(dt)
-            self._control(dt)
+            if manual:
+                pilot.fly(self, dt)
+                self._integrate(dt)
+            else:
+                self._control(dt)
         else:
             self._decay(dt)
         self._battery(dt)
-        self._attitude(dt)
+        attitude.update(self, dt)
         self._ground_checks(dt)
 
     def _control(self, dt: float) -> None:
@@ -279,7 +287,7 @@ class Copter:
         wn, we = self.wind
         if nav.kind == "none":  # STABILIZE / ALT_HOLD with centred sticks: drift with the wind
             self._accel_to(wn, we, 0.3, dt)
-            self._vert_to(self.u, dt)
+            self._vert_to(nav.u, dt)
         elif nav.kind == "velocity":
             if self.t > nav.until:
                 self.nav = Nav.hold(*self.stopping_point())
@@ -293,12 +301,15 @@ class Copter:
                 self._land_descent(dt)
             else:
                 self._vert_to(nav.u, dt)
+        self._integrate(dt)
+        if self.mode == "RTL" and self.nav.stage:
+            self.nav.advance_rtl(self, dt)
+
+    def _integrate(self, dt: float) -> None:
         self.n += self.vn * dt
         self.e += self.ve * dt
         self.u += self.vu * dt
         self.distance_m += math.hypot(self.vn, self.ve) * dt
-        if self.mode == "RTL" and self.nav.stage:
-            self.nav.advance_rtl(self, dt)
 
     def _fly_to(self, tn: float, te: float, speed: float, dt: float) -> None:
         a = max(0.5, self.params["WPNAV_ACCEL"] / 100.0)
@@ -361,40 +372,6 @@ class Copter:
             self.armed_landed_s += dt
             if self.armed_landed_s > self.params["DISARM_DELAY"] > 0:
                 self.disarm(reason="Auto disarm: landed")
-
-    def _attitude(self, dt: float) -> None:
-        wn, we = self.wind
-        drag = 0.12
-        fn = self.an + drag * (self.vn - wn) if self.armed and not self.landed else 0.0
-        fe = self.ae + drag * (self.ve - we) if self.armed and not self.landed else 0.0
-        y = math.radians(self.yaw)
-        fwd = fn * math.cos(y) + fe * math.sin(y)
-        right = -fn * math.sin(y) + fe * math.cos(y)
-        k = min(1.0, dt * 8)
-        self.pitch += (-math.degrees(math.atan2(fwd, G)) - self.pitch) * k
-        self.roll += (math.degrees(math.atan2(right, G)) - self.roll) * k
-        want = self._yaw_wanted()
-        if want is not None and self.armed and not self.landed:
-            rate = self.params["ATC_SLEW_YAW"] / 100.0 * dt
-            self.yaw = geo.wrap_360(self.yaw + max(-rate, min(rate, geo.wrap_180(want - self.yaw))))
-
-    def _yaw_wanted(self) -> float | None:
-        if self.roi is not None:
-            dn, de = self.roi[0] - self.n, self.roi[1] - self.e
-            if math.hypot(dn, de) > 1.0:
-                return math.degrees(math.atan2(de, dn))
-        if self.yaw_target is not None:
-            return self.yaw_target
-        behaviour = int(self.params["WP_YAW_BEHAVIOR"])  # 0 never, 1 always, 2 not in RTL, 3 GPS course
-        in_rtl = self.mode == "RTL" or self.nav.stage != ""
-        if (
-            self.mode in ("AUTO", "GUIDED", "RTL")
-            and behaviour
-            and not (in_rtl and behaviour == 2)
-            and (math.hypot(self.vn, self.ve) > 1.0)
-        ):
-            return math.degrees(math.atan2(self.ve, self.vn))
-        return None
 
     def _battery(self, dt: float) -> None:
         if not self.armed:

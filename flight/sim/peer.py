@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
-from flight.sim import telemetry
+from flight.sim import pilot, telemetry
 from flight.sim.auto import Nav
 from flight.sim.copter import FORCE_MAGIC, SEV_INFO, valid_speed
 from flight.sim.missionproto import MissionProtocol
@@ -168,6 +168,11 @@ class VehiclePeer:
                     conn.next_due[msgid] = c.t
                 else:
                     conn.intervals.pop(msgid, None)
+        elif kind == "MANUAL_CONTROL":
+            c.sticks, c.sticks_wall = pilot.from_manual_control(msg.x, msg.y, msg.z, msg.r), wall_now
+        elif kind == "RC_CHANNELS_OVERRIDE":
+            chans = [msg.chan1_raw, msg.chan2_raw, msg.chan3_raw, msg.chan4_raw]
+            c.sticks, c.sticks_wall = pilot.from_rc_override(chans), wall_now
         elif kind == "SETUP_SIGNING":
             # Like ArduPilot: a (signed, once a key is set) SETUP_SIGNING installs a new key; all zeros
             # turns signing off. Applies to every link of this vehicle and to new connections.
