@@ -278,3 +278,14 @@ def test_pose_pt_used_as_detect_task_is_refused_before_export(backend, tmp_path)
     with pytest.raises(WeightsError, match="is a pose model, not detect"):
         build_detector(UltralyticsDetectConfig(backend=backend), packaged_pose_weights(), cache_dir=tmp_path)
     assert not list(tmp_path.rglob("*.onnx"))
+
+
+def test_detect_batch_is_the_one_call_for_any_detector(pose, ssd, bus, zidane):
+    """What a scheduler worker calls: feeds/times/sizes per image; each detector uses what it knows."""
+    comp = CompositeDetector(pose, ssd, refresh_s=10.0)
+    feeds, times = ["a", "b", "a", "b"], [0.0, 0.0, 0.2, 0.2]
+    out = comp.detect_batch([bus, zidane, bus, zidane], feeds, times, [320, 320, 320, 320])
+    assert comp.vehicle_runs == 2  # one per feed: alternating feeds do not look like scene changes
+    assert [BUS in d.class_id.tolist() for d in out] == [True, False, True, False]
+    assert len(ssd.detect_batch([bus], ["a"], [0.0], 640)[0]) >= 1  # plain detectors ignore the extras
+    assert len(pose.detect_batch([bus], ["a"], [0.0], None)[0]) >= 3

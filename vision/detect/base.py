@@ -71,6 +71,18 @@ class Detector(ABC):
     def detect(self, images: list[np.ndarray]) -> list[Detections]:
         """Detect objects in each BGR uint8 image (HxWx3, any size); boxes in that image's pixels."""
 
+    def detect_batch(
+        self,
+        images: list[np.ndarray],
+        feeds: Sequence[str] | None = None,
+        t_mono: Sequence[float] | None = None,
+        imgsz: int | Sequence[int | None] | None = None,
+    ) -> list[Detections]:
+        """The scheduler's entry point: images of several feeds with each image's feed name, time
+        and inference size. Every detector accepts it; each uses what it understands (the composite
+        keys its vehicle cache by feed, the Ultralytics plugins honour ``imgsz``)."""
+        return self.detect(images)
+
     def close(self) -> None:  # noqa: B027 - optional hook, most detectors hold nothing to release
         """Release the model. The detector must not be used afterwards."""
 

@@ -102,8 +102,7 @@ class CompositeDetector(Detector):
         times = list(t_mono) if t_mono is not None else [self._clock()] * n
         if len(feeds) != n or len(times) != n:
             raise ValueError(f"{n} images but {len(feeds)} feeds and {len(times)} times")
-        size_kw = {} if imgsz is None else {"imgsz": imgsz}  # only the Ultralytics plugins take imgsz
-        people = self.people.detect(images, **size_kw)
+        people = self.people.detect_batch(images, feeds, times, imgsz)
         if self.vehicles is None:
             return [with_keypoints(p) for p in people]
         todo: list[int] = []  # images the vehicle detector runs on
@@ -133,6 +132,9 @@ class CompositeDetector(Detector):
             Detections.merge([with_keypoints(p), with_keypoints(v)]) if len(v) else with_keypoints(p)
             for p, v in zip(people, vehicles, strict=True)
         ]
+
+    def detect_batch(self, images, feeds=None, t_mono=None, imgsz=None) -> list[Detections]:
+        return self.detect(images, feeds=feeds, t_mono=t_mono, imgsz=imgsz)
 
     def forget(self, feed: str) -> None:
         """Drop a feed's cached vehicles (e.g. after a reconnect)."""

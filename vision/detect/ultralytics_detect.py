@@ -88,5 +88,8 @@ class UltralyticsDetector(Detector):
         results = self._models.predict(list(images), self._conf, imgsz)
         return [result_to_detections(r, self._class_map, self._keep, keypoints=False) for r in results]
 
+    def detect_batch(self, images, feeds=None, t_mono=None, imgsz=None) -> list[Detections]:
+        return self.detect(images, imgsz=imgsz)
+
     def close(self) -> None:
         self._models.close()
