@@ -19,7 +19,7 @@ def _hold_sticks(v, cl, send, until, timeout=20.0):
         t = v.truth()
         if until(t):
             return t
-        time.sleep(0.05)
+        cl.m.recv_match(blocking=True, timeout=0.05)  # paces the stick messages (~20 Hz)
     raise AssertionError("stick manoeuvre timed out")
 
 
