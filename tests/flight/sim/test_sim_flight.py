@@ -339,3 +339,24 @@ def test_set_position_hook_teleports_and_holds(fleet_factory, client_factory):
     assert _dist_m(later, lat, lon) < 0.2 and abs(later.alt_rel_m - 40) < 0.2 and later.mode == "GUIDED"
     with pytest.raises(SimConfigError, match="position"):
         v.set_position(91, 0)
+
+
+def test_rtl_goes_to_the_nearest_rally_point(fleet_factory, client_factory):
+    fleet = fleet_factory(speedup=60, params={"RTL_LOIT_TIME": 0})
+    v = fleet.vehicles[0]
+    cl = client_factory(v.url)
+    v.wait(lambda t: t.ekf_ok, 20)
+    near = offset_deg(HOME[0], HOME[1], 250, 0)
+    far = offset_deg(HOME[0], HOME[1], -400, 0)
+    rally = [(5100, REL, 0, 0, 0, 0, *near, 30), (5100, REL, 0, 0, 0, 0, *far, 30)]
+    assert cl.upload(rally, M.MAV_MISSION_TYPE_RALLY) == M.MAV_MISSION_ACCEPTED
+    _airborne(fleet, cl, 20)
+    out = offset_deg(HOME[0], HOME[1], 220, 30)
+    cl.m.mav.set_position_target_global_int_send(0, 1, 1, REL, 0b110111111000, round(out[0] * 1e7),
+                                                 round(out[1] * 1e7), 20, 0, 0, 0, 0, 0, 0, 0, 0)  # fmt: skip
+    v.wait(lambda t: _dist_m(t, *out) < 1, 40)
+    assert cl.command(M.MAV_CMD_NAV_RETURN_TO_LAUNCH) == M.MAV_RESULT_ACCEPTED
+    climb = v.wait(lambda t: t.alt_rel_m > 14.9 and t.groundspeed_m_s > 5, 40)
+    assert climb.mode == "RTL"
+    t = v.wait(lambda t: not t.armed, 90)
+    assert _dist_m(t, *near) < 1.0  # landed at the rally point, not at home 250 m away
