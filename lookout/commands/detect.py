@@ -118,9 +118,15 @@ def _obj(det: Any, i: int) -> dict[str, Any]:
 
 
 class _VideoOut:
-    """Annotated frames to ``path`` via a temp file renamed at the end (nothing half-written)."""
+    """Annotated frames to ``path`` via a temp file renamed at the end (nothing half-written).
 
-    def __init__(self, path: Path, fps: float) -> None:
+    ``fps`` None (live sources, where frames are skipped): the rate is measured from the capture
+    times of the first frames (at most ``PROBE_FRAMES`` are held back to do so).
+    """
+
+    PROBE_FRAMES = 10
+
+    def __init__(self, path: Path, fps: float | None) -> None:
         from vision.detect.errors import OutputError
 
         fourcc = VIDEO_OUT_SUFFIXES.get(path.suffix.lower())
@@ -131,9 +137,28 @@ class _VideoOut:
         self.path, self.fps, self.fourcc = path, fps, fourcc
         self.tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
         self.writer: Any = None
+        self.size: tuple[int, int] = (0, 0)
         self.frames = 0
+        self._held: list[tuple[np.ndarray, float]] = []
 
-    def write(self, img: np.ndarray) -> None:
+    def write(self, img: np.ndarray, t_s: float) -> None:
+        if self.writer is None and self.fps is None:
+            self._held.append((img, t_s))
+            if len(self._held) < self.PROBE_FRAMES:
+                return
+            self._flush()
+            return
+        self._write(img)
+
+    def _flush(self) -> None:
+        held, self._held = self._held, []
+        if self.fps is None:
+            span = held[-1][1] - held[0][1] if len(held) > 1 else 0.0
+            self.fps = min(60.0, max(1.0, (len(held) - 1) / span)) if span > 0 else 5.0
+        for img, _ in held:
+            self._write(img)
+
+    def _write(self, img: np.ndarray) -> None:
         import cv2
 
         from vision.detect.errors import OutputError
@@ -141,7 +166,8 @@ class _VideoOut:
         if self.writer is None:
             h, w = img.shape[:2]
             self.size = (w, h)
-            self.writer = cv2.VideoWriter(str(self.tmp), cv2.VideoWriter_fourcc(*self.fourcc), self.fps, (w, h))
+            fourcc = cv2.VideoWriter_fourcc(*self.fourcc)
+            self.writer = cv2.VideoWriter(str(self.tmp), fourcc, float(self.fps or 5.0), (w, h))
             if not self.writer.isOpened():
                 raise OutputError(self.path, "cannot open a video writer", "check the suffix and permissions")
         if (img.shape[1], img.shape[0]) != self.size:
@@ -150,12 +176,16 @@ class _VideoOut:
         self.frames += 1
 
     def close(self, ok: bool) -> None:
-        if self.writer is not None:
-            self.writer.release()
-        if ok and self.frames:
-            os.replace(self.tmp, self.path)
-        else:
-            self.tmp.unlink(missing_ok=True)
+        try:
+            if ok and self._held:
+                self._flush()
+        finally:
+            if self.writer is not None:
+                self.writer.release()
+            if ok and self.frames:
+                os.replace(self.tmp, self.path)
+            else:
+                self.tmp.unlink(missing_ok=True)
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -187,6 +217,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     n = 0
     # Open the source first: a missing file or dead URL fails before any model loads.
     with _frames(source, feed, args.max_frames, **options) as frames:
+        if out is not None and not single_image:
+            video = _VideoOut(out, _fps_of(frames))
         _quiet_ultralytics()
         detector = build_detector(ctx, imgsz)
         tracker = None if kind == "none" or single_image else Tracker(kind)
@@ -204,12 +236,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                 _emit(args.json, frame, det, ms)
                 if out is not None:
                     scene = annotate(frame.image, det)
-                    if single_image:
-                        _write_image(out, scene)
+                    if video is not None:
+                        video.write(scene, t_s)
                     else:
-                        if video is None:
-                            video = _VideoOut(out, _fps_of(frames, 10.0))
-                        video.write(scene)
+                        _write_image(out, scene)
             ok = True
         finally:
             if video is not None:
@@ -241,9 +271,12 @@ def _emit(as_json: bool, frame: Any, det: Any, ms: float) -> None:
     print(f"{frame.feed} frame {frame.index}: {found} ({ms:.0f} ms)", flush=True)
 
 
-def _fps_of(frames: Any, default: float) -> float:
-    fps = getattr(getattr(frames, "source", None), "native_fps", None)
-    return float(fps) if fps else default
+def _fps_of(frames: _Frames) -> float | None:
+    """A file's native rate (every frame is analysed); None for live sources (measured instead)."""
+    if getattr(frames.source, "live", True):
+        return None
+    fps = getattr(frames.source, "native_fps", None)
+    return float(fps) if fps else 5.0
 
 
 def _write_image(path: Path, img: np.ndarray) -> None:

@@ -158,3 +158,26 @@ def test_source_can_be_a_configured_camera_name(tmp_path, capsys):
 def test_max_frames_must_be_positive(capsys):
     assert main(["detect", str(BUS), "--max-frames", "0"]) == 1
     assert "--max-frames 0 is not positive" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("frames", "step_s", "fps"), [(12, 0.5, 2.0), (3, 0.25, 4.0), (1, 0.0, 5.0)])
+def test_live_video_out_rate_is_measured_from_capture_times(tmp_path, frames, step_s, fps):
+    from lookout.commands.detect import _VideoOut
+
+    out = _VideoOut(tmp_path / "live.mp4", None)
+    img = np.zeros((48, 64, 3), np.uint8)
+    for i in range(frames):
+        out.write(img, 100.0 + i * step_s)
+    out.close(ok=True)
+    cap = cv2.VideoCapture(str(tmp_path / "live.mp4"))
+    assert cap.get(cv2.CAP_PROP_FPS) == pytest.approx(fps, rel=0.05)
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == frames
+    cap.release()
+
+
+def test_bad_video_out_fails_before_models_load(tmp_path, capsys):
+    clip = _clip(tmp_path / "pan.mp4", frames=2)
+    assert main(["detect", str(clip), "--out", str(tmp_path / "no-dir" / "x.mp4")]) == 1
+    assert "directory does not exist" in capsys.readouterr().err
+    assert main(["detect", str(clip), "--out", str(tmp_path / "x.gif")]) == 1
+    assert "unknown video type" in capsys.readouterr().err
