@@ -23,11 +23,12 @@ SSD_PBTXT = "models/ssd_mobilenet_v2_coco_2018_03_29.pbtxt"
 
 
 def prepare_offline_env(config_dir: Path) -> None:
-    """Set YOLO_OFFLINE, YOLO_AUTOINSTALL and YOLO_CONFIG_DIR (unless the user set them)."""
+    """Set YOLO_OFFLINE, YOLO_AUTOINSTALL, YOLO_CONFIG_DIR, YOLO_VERBOSE (unless the user set them)."""
     config_dir.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("YOLO_OFFLINE", "1")
     os.environ.setdefault("YOLO_AUTOINSTALL", "0")
     os.environ.setdefault("YOLO_CONFIG_DIR", str(config_dir))
+    os.environ.setdefault("YOLO_VERBOSE", "False")  # Ultralytics logs to stdout otherwise (breaks --json)
     settings = config_dir / "settings.json"
     if not settings.exists():
         # Ultralytics merges this with its defaults; sync=False stops its analytics pings.

@@ -27,7 +27,6 @@ from typing import Any
 import numpy as np
 
 from lookout.context import Context
-from lookout.models import packaged_pose_weights, packaged_ssd_graph, resolve_weights
 
 log = logging.getLogger(__name__)
 
@@ -55,18 +54,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def build_detector(ctx: Context, imgsz: int | None = None):
     """The configured composite detector, weights resolved to absolute paths (packaged by default)."""
-    from vision.detect.composite import build_composite
-    from vision.detect.ssd_mobilenet import SsdDetectorConfig
+    from lookout.wiring import detector_factory
 
-    cfg = ctx.config.detectors
-    pose = resolve_weights(cfg.pose_weights, "detectors.pose_weights") or packaged_pose_weights()
-    vehicles: Any = None
-    if isinstance(cfg.active_vehicles, SsdDetectorConfig):
-        graph = packaged_ssd_graph()
-        vehicles = (graph.graph_pb, graph.config_pbtxt)
-    elif cfg.active_vehicles is not None:
-        vehicles = resolve_weights(cfg.vehicle_weights, "detectors.vehicle_weights")
-    return build_composite(cfg, pose, vehicles, cache_dir=ctx.data_dir / "models", imgsz=imgsz)
+    return detector_factory(ctx.config, ctx.data_dir, imgsz)()
 
 
 def _quiet_ultralytics() -> None:
