@@ -45,8 +45,8 @@ def test_loiter_with_manual_control_takeoff_climb_fly_and_hold(fleet_factory, cl
     later = v.wait(lambda x: x.t_sim_s > stopped.t_sim_s + 5, 10)  # sticks time out: LOITER holds
     n, e = ne_of(stopped.lat_deg, stopped.lon_deg, later.lat_deg, later.lon_deg)
     assert math.hypot(n, e) < 0.3
-    turned = _hold_sticks(v, cl, sticks(r=1000), lambda t: 80 < t.heading_deg < 100)
-    assert turned.mode == "LOITER"
+    turned = _hold_sticks(v, cl, sticks(r=1000), lambda t: 45 < t.heading_deg < 270)  # yaw right
+    assert turned.mode == "LOITER" and turned.groundspeed_m_s < 0.1
 
 
 def test_alt_hold_with_rc_override_moves_right_and_descends_to_land(fleet_factory, client_factory):
