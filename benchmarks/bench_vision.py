@@ -50,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup-s", type=float, default=4.0, help="seconds after every feed's first result")
     p.add_argument("--window-s", type=float, default=8.0, help="measurement window per N")
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
+    p.add_argument("--batch-max", type=int, default=None, help="ours: frames per detector call (default: scheduler's)")
     p.add_argument("--no-motion", action="store_true", help="ours: analyse every frame (no motion gating)")
     p.add_argument("--no-naive", action="store_true", help="skip the naive baselines")
     p.add_argument("--no-naive-onnx", action="store_true", help="skip the naive loop on the ONNX export")
@@ -232,11 +233,23 @@ def _ours_scheduler(a: argparse.Namespace, n: int, onnx: Path):
     from vision.track import Tracker
 
     factory = functools.partial(build_detector, PoseDetectorConfig(imgsz=a.imgsz), onnx)
-    sched = Scheduler(factory, tracker=functools.partial(Tracker, "bytetrack"), workers=a.workers)
+    extra = {"batch_max": a.batch_max} if a.batch_max else {}
+    sched = Scheduler(factory, tracker=functools.partial(Tracker, "bytetrack"), workers=a.workers, **extra)
     motion = MotionConfig(enabled=not a.no_motion)
-    for i in range(n):
-        sched.add_feed(FileSource(f"cam{i}", str(a.clip), loop=True, pace=True), fps=a.fps, motion=motion)
+    frames = _frame_count(a.clip)
+    for i in range(n):  # copies start at different frames: real cameras do not run in step
+        src = FileSource(f"cam{i}", str(a.clip), loop=True, pace=True, start_frame=(i * 7) % max(1, frames - 1))
+        sched.add_feed(src, fps=a.fps, motion=motion)
     return sched
+
+
+def _frame_count(clip: Path) -> int:
+    import cv2
+
+    cap = cv2.VideoCapture(str(clip))
+    n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    cap.release()
+    return n
 
 
 def _ours_counts(sched) -> dict[str, tuple[int, int]]:

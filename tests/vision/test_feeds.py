@@ -341,3 +341,11 @@ def test_camera_config_rejects_bad_values(bad: dict) -> None:
 
     with pytest.raises(ValidationError):
         CameraConfig(**{"url": "rtsp://x/y", **bad})
+
+
+def test_file_start_frame_skips_ahead(clip: Path) -> None:
+    from vision.feeds import FileSource
+
+    with FileSource("late", str(clip), start_frame=20) as src:
+        frames = list(src)
+    assert len(frames) == 10

@@ -132,17 +132,22 @@ class FileSource(_CvSource):
 
     live = False
 
-    def __init__(self, name: str, path: str, *, loop: bool = False, pace: bool = False, **kw) -> None:
+    def __init__(
+        self, name: str, path: str, *, loop: bool = False, pace: bool = False, start_frame: int = 0, **kw
+    ) -> None:
         kw.setdefault("block", not pace)  # offline (unpaced) runs lose nothing; paced ones behave live
         super().__init__(name, path, **kw)
         self.loop = loop
         self.pace = pace
+        self.start_frame = start_frame  # begin here (e.g. copies of one clip that should not run in step)
         self._t0_utc: datetime | None = None
         self._t0_mono = 0.0
         self._k = 0  # frames read since start, over all loops
 
     def _open(self) -> None:
         super()._open()
+        if self.start_frame and self._t0_utc is None:
+            self._cap.set(cv2.CAP_PROP_POS_FRAMES, self.start_frame)  # type: ignore[union-attr]
         if self._t0_utc is None:
             self._t0_utc = datetime.now(UTC)
             self._t0_mono = time.monotonic()
