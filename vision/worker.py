@@ -85,7 +85,8 @@ def worker_main(
             try:
                 images = [ring.view(slot, h, w) for slot, _feed, h, w in items]
                 t0 = time.perf_counter()
-                dets = detector.detect(images)
+                # per-feed names: the composite keeps each feed's slow-refresh vehicle cache apart
+                dets = detector.detect_batch(images, [feed for _slot, feed, _h, _w in items])
                 out = []
                 for (_slot, feed, _h, _w), img, det in zip(items, images, dets, strict=True):
                     if tracker_factory is not None:
