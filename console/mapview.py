@@ -28,6 +28,7 @@ from PySide6.QtGui import (
     QPen,
     QPixmap,
     QPolygonF,
+    QTransform,
     QWheelEvent,
 )
 from PySide6.QtWidgets import (
@@ -92,6 +93,8 @@ class _VehicleItems:
         self.label.setFont(QFont("DejaVu Sans", 9, QFont.Weight.Bold))
         self.label.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
         self.label.setZValue(21)
+        # Labels stay readable when drones share a spot (e.g. on the pad): a row per sysid, in pixels.
+        self.label.setTransform(QTransform.fromTranslate(10, -9 + 15 * ((sysid - 1) % 4)))
         self.home = QGraphicsSimpleTextItem("H")
         self.home.setBrush(QBrush(color))
         self.home.setFont(QFont("DejaVu Sans", 11, QFont.Weight.Bold))
@@ -159,7 +162,7 @@ class MapView(QGraphicsView):
         items.halo.setPos(p)
         items.label.setPos(p)
         items.label.setText(
-            f"  #{state.sysid} {state.mode} {state.alt_rel_m or 0:.0f} m" + ("" if state.link_ok else " LINK LOST")
+            f"#{state.sysid} {state.mode} {state.alt_rel_m or 0:.0f} m" + ("" if state.link_ok else " LINK LOST")
         )
         if not items.trail_pts or _dist(items.trail_pts[-1], p) > 1.0:
             items.trail_pts.append(p)
