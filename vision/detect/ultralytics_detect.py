@@ -10,13 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
 from pydantic import Field
 
-from vision.detect._ultralytics import Backend, ModelsBySize, Sizes, names_to_coco, result_to_detections
-from vision.detect.base import CLASS_IDS, Detector, DetectorConfigBase, Weights, check_images, class_filter
+from vision.detect._ultralytics import Backend, ModelsBySize, names_to_coco
+from vision.detect._ultralytics_base import UltralyticsRunner
+from vision.detect.base import CLASS_IDS, DetectorConfigBase, Weights, class_filter
 from vision.detect.errors import WeightsError
-from vision.types import VEHICLE_CLASSES, Detections
+from vision.types import VEHICLE_CLASSES
 
 
 class UltralyticsDetectConfig(DetectorConfigBase):
@@ -29,7 +29,10 @@ class UltralyticsDetectConfig(DetectorConfigBase):
     torch_threads: int = Field(2, ge=1, le=64, description="torch threads when running the .pt")
 
 
-class UltralyticsDetector(Detector):
+class UltralyticsDetector(UltralyticsRunner):
+    _kind = "yolo-detect"
+    _keypoints = False
+
     type_key = "yolo-detect"
 
     def __init__(
@@ -50,8 +53,11 @@ class UltralyticsDetector(Detector):
         self._keep = tuple(c for c in classes if c in self._class_map.values())
         if not self._keep:
             wanted = ", ".join(str(c) for c in classes)
-            raise WeightsError(weights, f"has none of the wanted COCO classes ({wanted})",
-                               "use COCO-trained weights or set [detectors.vehicles] classes")
+            raise WeightsError(
+                weights,
+                f"has none of the wanted COCO classes ({wanted})",
+                "use COCO-trained weights or set [detectors.vehicles] classes",
+            )
         self._conf = conf
 
     @classmethod
@@ -68,28 +74,3 @@ class UltralyticsDetector(Detector):
             task=config.task,
             torch_threads=config.torch_threads,
         )
-
-    @property
-    def name(self) -> str:
-        return f"yolo-detect({self._loaded.path.name}@{self._loaded.imgsz},{self._loaded.backend})"
-
-    @property
-    def backend(self) -> str:
-        return self._loaded.backend
-
-    @property
-    def classes(self) -> tuple[int, ...]:
-        return self._keep
-
-    def detect(self, images: list[np.ndarray], imgsz: Sizes = None) -> list[Detections]:
-        """``imgsz``: one inference size for all images or one per image (None = the configured size);
-        each new size is exported/loaded once."""
-        check_images(images, self.name)
-        results = self._models.predict(list(images), self._conf, imgsz)
-        return [result_to_detections(r, self._class_map, self._keep, keypoints=False) for r in results]
-
-    def detect_batch(self, images, feeds=None, t_mono=None, imgsz=None) -> list[Detections]:
-        return self.detect(images, imgsz=imgsz)
-
-    def close(self) -> None:
-        self._models.close()

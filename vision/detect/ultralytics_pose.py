@@ -9,13 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
 from pydantic import Field
 
-from vision.detect._ultralytics import Backend, ModelsBySize, Sizes, names_to_coco, result_to_detections
-from vision.detect.base import CLASS_IDS, Detector, DetectorConfigBase, Weights, check_images, class_filter
+from vision.detect._ultralytics import Backend, ModelsBySize, names_to_coco
+from vision.detect._ultralytics_base import UltralyticsRunner
+from vision.detect.base import CLASS_IDS, DetectorConfigBase, Weights, class_filter
 from vision.detect.errors import WeightsError
-from vision.types import PERSON, Detections
+from vision.types import PERSON
 
 
 class PoseDetectorConfig(DetectorConfigBase):
@@ -27,7 +27,10 @@ class PoseDetectorConfig(DetectorConfigBase):
     torch_threads: int = Field(2, ge=1, le=64, description="torch threads when running the .pt")
 
 
-class UltralyticsPoseDetector(Detector):
+class UltralyticsPoseDetector(UltralyticsRunner):
+    _kind = "yolo-pose"
+    _keypoints = True
+
     type_key = "yolo-pose"
 
     def __init__(
@@ -65,30 +68,5 @@ class UltralyticsPoseDetector(Detector):
         return det
 
     @property
-    def name(self) -> str:
-        return f"yolo-pose({self._loaded.path.name}@{self._loaded.imgsz},{self._loaded.backend})"
-
-    @property
-    def backend(self) -> str:
-        return self._loaded.backend
-
-    @property
     def imgsz(self) -> int:
         return self._loaded.imgsz
-
-    @property
-    def classes(self) -> tuple[int, ...]:
-        return self._keep
-
-    def detect(self, images: list[np.ndarray], imgsz: Sizes = None) -> list[Detections]:
-        """``imgsz``: one inference size for all images or one per image (None = the configured size);
-        each new size is exported/loaded once."""
-        check_images(images, self.name)
-        results = self._models.predict(list(images), self._conf, imgsz)
-        return [result_to_detections(r, self._class_map, self._keep, keypoints=True) for r in results]
-
-    def detect_batch(self, images, feeds=None, t_mono=None, imgsz=None) -> list[Detections]:
-        return self.detect(images, imgsz=imgsz)
-
-    def close(self) -> None:
-        self._models.close()
