@@ -2,8 +2,8 @@
 
 This is the only module that joins packages: ``flight`` links become the console's fleet source and
 flight actions; ``vision`` sources run through the scheduler and come out annotated for the video
-wall; the simulator's camera frames become ``vision.types.Frame`` with a ``CameraPose`` (so vision
-never imports flight).
+wall; the simulator's camera frames enter vision as (image, capture time, ``CameraPose``) through an
+``IteratorSource`` (so vision never imports flight).
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ class FleetView:
         for (name, sid), _ in self.fleet.states().items():
             if sid == sysid:
                 return self.fleet.links[name]
-        raise NoVehicle(f"vehicle {sysid} is not heard on any link; check the link and the vehicle's SYSID_THISMAV")
+        raise NoVehicle("any configured link", sysid, 0)
 
 
 AuditFn = Callable[..., Any]  # lookout.audit.AuditLog.append(actor, action, subject, **detail)
