@@ -40,6 +40,12 @@ def write_text_atomic(path: Path, text: str) -> None:
         raise
 
 
+def check_command_frame(command: object, frame: object) -> None:
+    """MAV_CMD and MAV_FRAME must be JSON integers (``true`` is not 1); raises TypeError otherwise."""
+    if any(isinstance(v, bool) or not isinstance(v, int) for v in (command, frame)):
+        raise TypeError("command and frame must be integers")
+
+
 def num_or_nan(value: object) -> float:
     """JSON number or null -> float (null -> NaN). Raises ValueError/TypeError for anything else."""
     if value is None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from missions.errors import MissionFileError
-from missions.formats.common import json_num, num_or_nan, read_text, write_text_atomic
+from missions.formats.common import check_command_frame, json_num, num_or_nan, read_text, write_text_atomic
 from missions.formats.qgc_plan import parse_json
 from missions.types import Home, Mission, MissionItem, Plan
 
@@ -83,13 +83,7 @@ def _item(path: Path, place: str, f: dict[str, Any]) -> MissionItem:
     props = f["properties"]
     try:
         command, frame = props["command"], props["frame"]
-        if (
-            isinstance(command, bool)
-            or not isinstance(command, int)
-            or isinstance(frame, bool)
-            or not isinstance(frame, int)
-        ):
-            raise TypeError("command and frame must be integers")
+        check_command_frame(command, frame)
         params = props.get("params", [0, 0, 0, 0])
         if not isinstance(params, list) or len(params) != 4:
             raise TypeError("params must be a list of 4 numbers or nulls")

@@ -15,7 +15,7 @@ from typing import Any
 from missions import mavcmd
 from missions.errors import MissionError, MissionFileError
 from missions.fence import FenceCircle, FencePolygon, fence_items, fence_shapes, rally_item
-from missions.formats.common import json_num, num_or_nan, read_text, write_text_atomic
+from missions.formats.common import check_command_frame, json_num, num_or_nan, read_text, write_text_atomic
 from missions.types import Home, Mission, MissionItem, Plan
 
 FIRMWARE_ARDUPILOT = 3
@@ -48,13 +48,7 @@ def _item_from_json(path: Path, place: str, obj: Any) -> MissionItem:
         else:  # QGC mission version 1: param1..4 + coordinate
             coord = obj["coordinate"]
             p = [num_or_nan(obj.get(f"param{i}", 0.0)) for i in range(1, 5)] + [num_or_nan(v) for v in coord]
-        if (
-            isinstance(command, bool)
-            or not isinstance(command, int)
-            or isinstance(frame, bool)
-            or not isinstance(frame, int)
-        ):
-            raise TypeError("command and frame must be integers")
+        check_command_frame(command, frame)
         auto = obj.get("autoContinue", True)
         if not isinstance(auto, bool):
             raise TypeError("autoContinue must be true/false")
