@@ -30,6 +30,7 @@ from flight import Fleet, Link
 from flight.autorun import fly_mission
 from lookout.config import LookoutConfig
 from lookout.wiring import FleetActions, FleetView, VisionWall, sim_frames
+from missions.geo import LocalFrame
 from missions.places import Place
 from missions.planners.api import plan as plan_patrol
 from missions.planners.common import PlanOptions
@@ -38,16 +39,14 @@ from missions.types import Plan
 log = logging.getLogger(__name__)
 
 
-def _offset(lat: float, lon: float, north_m: float, east_m: float) -> tuple[float, float]:
-    """(lon, lat) of a point north_m/east_m from (lat, lon): fine for a demo's few hundred metres."""
-    dlat = north_m / 111_320.0
-    dlon = east_m / (111_320.0 * math.cos(math.radians(lat)))
-    return lon + dlon, lat + dlat
-
-
 def demo_plans(home_lat: float, home_lon: float) -> dict[int, Plan]:
     """Patrol plans for sysid 1 (perimeter of a key area) and sysid 2 (loop over key points)."""
-    o = lambda n, e: _offset(home_lat, home_lon, n, e)  # noqa: E731
+    frame = LocalFrame(home_lat, home_lon)
+
+    def o(north_m: float, east_m: float) -> tuple[float, float]:  # (lon, lat), as shapely wants
+        lat, lon = frame.point_to_geo(east_m, north_m)
+        return lon, lat
+
     area = Place("area", "Riverside car park", shapely.Polygon([o(80, 60), o(80, 260), o(220, 260), o(220, 60)]), 1)
     points = [
         Place("point", name, shapely.Point(o(n, e)), prio)
@@ -179,10 +178,9 @@ def _video(cfg: LookoutConfig, data_dir: Path, sim: Any, aerial: Any) -> VisionW
 
 def _map_image(aerial: Any) -> MapImage:
     """The simulator's aerial picture as the map background (north-up, centred on home)."""
+    from flight.sim.geo import offset_deg  # the same metres-to-degrees the sim camera renders with
+
     h_m, w_m = aerial.size_m
-    dlat = h_m / 2 / 111_320.0
-    dlon = w_m / 2 / (111_320.0 * math.cos(math.radians(aerial.center_lat)))
-    return MapImage(
-        aerial.image, aerial.center_lat + dlat, aerial.center_lat - dlat, aerial.center_lon + dlon,
-        aerial.center_lon - dlon,
-    )  # fmt: skip
+    north, east = offset_deg(aerial.center_lat, aerial.center_lon, h_m / 2, w_m / 2)
+    south, west = offset_deg(aerial.center_lat, aerial.center_lon, -h_m / 2, -w_m / 2)
+    return MapImage(aerial.image, north, south, east, west)
