@@ -231,9 +231,4 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self._timer.stop()
         self.pool.waitForDone(3000)
-        for fn in self.services.on_close:
-            try:
-                fn()
-            except Exception:
-                log.exception("error while shutting down")
         super().closeEvent(event)

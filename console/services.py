@@ -8,7 +8,7 @@ its ACK) is made off the GUI thread by the console.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -78,4 +78,3 @@ class ConsoleServices:
     map_center: tuple[float, float] | None = None
     tiles_dir: Path | None = None
     title: str = "Lookout"
-    on_close: list[Callable[[], None]] = field(default_factory=list)

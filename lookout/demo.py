@@ -130,7 +130,6 @@ def start_demo(
     view = FleetView(fleet)
     services = ConsoleServices(fleet=view, actions=FleetActions(view, audit), title="Lookout demo (simulated fleet)")
     demo = Demo(sim, fleet, services)
-    services.on_close.append(demo.close)
     try:
         for sysid, plan in demo_plans(lat, lon).items():
             if sysid <= vehicles:
