@@ -25,7 +25,11 @@ class MotionConfig(_Strict):
     threshold: int = Field(25, ge=1, le=255, description="per-pixel grey-level change that counts as motion")
     min_area_frac: float = Field(0.002, ge=0, le=1, description="fraction of pixels that must change")
     background_alpha: float = Field(0.2, gt=0, le=1, description="diff: how fast the background follows the scene")
-    max_skip_s: float = Field(5.0, ge=0, description="detect at least this often even in a static scene, s")
+    max_skip_s: float = Field(5.0, ge=0, description="detect the whole frame at least this often, s")
+    regions: bool = Field(True, description="re-detect people only around motion; keep the last detections elsewhere")
+    region_max_frac: float = Field(
+        0.5, gt=0, le=1, description="when motion covers more of the frame than this, detect the whole frame"
+    )
 
 
 class CameraConfig(_Strict):

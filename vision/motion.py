@@ -1,9 +1,12 @@
-"""Motion gating: decide cheaply (a downscaled grey frame) whether a frame needs the detector.
+"""Motion gating: decide cheaply (a downscaled grey frame) whether a frame needs the detector, and where.
 
-Fixed cameras mostly look at a still scene. ``MotionGate.needs_detection`` says yes when enough pixels
+Fixed cameras mostly look at a still scene. ``MotionGate.check`` says "detect" when enough pixels
 changed against a running background (``diff``) or OpenCV's MOG2 model (``mog2``), for the first frame,
 and at least every ``max_skip_s`` (so parked vehicles are refreshed and tracks do not go stale). On a
-"no", the scheduler skips the detector and carries the feed's last tracks over.
+"no", the scheduler skips the detector and carries the feed's last tracks over. On a "yes" caused by
+motion it also says where: ``regions``, boxes around the changed blobs in the frame's pixels, so a
+region-aware detector can look only there (``vision.detect.regions``); ``regions=None`` means the
+whole frame (first frame, forced refresh, regions off, or motion over ``region_max_frac`` of it).
 """
 
 from __future__ import annotations
@@ -16,12 +19,15 @@ import numpy as np
 
 from vision.config import MotionConfig
 
+Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in the frame's pixels
+
 
 @dataclass(frozen=True, slots=True)
 class MotionResult:
     moving: bool
     changed_frac: float  # fraction of (downscaled) pixels that changed
     detect: bool  # the final decision: moving, first frame, or max_skip_s elapsed
+    regions: tuple[Box, ...] | None = None  # where it moved (detect only there); None = the whole frame
 
 
 class MotionGate:
@@ -33,6 +39,7 @@ class MotionGate:
         self._mog2: cv2.BackgroundSubtractor | None = None
         self._shape: tuple[int, int] | None = None
         self._last_detect_mono: float | None = None
+        self._kernel = np.ones((5, 5), np.uint8)
 
     def reset(self) -> None:
         self._bg = None
@@ -50,6 +57,12 @@ class MotionGate:
 
     def changed_fraction(self, image: np.ndarray) -> float | None:
         """Update the background with ``image``; the changed fraction, or None for a first/resized frame."""
+        mask = self._changed_mask(image)
+        return None if mask is None else cv2.countNonZero(mask) / mask.size
+
+    def _changed_mask(self, image: np.ndarray) -> np.ndarray | None:
+        """Update the background with ``image``; the small changed-pixel mask (255 = changed), or None
+        for a first/resized frame."""
         grey = self._small_grey(image)
         cfg = self.config
         if self._shape != grey.shape:  # first frame, or the stream came back at another resolution
@@ -62,14 +75,29 @@ class MotionGate:
                 self._bg = grey.astype(np.float32)
             return None
         if self._mog2 is not None:
-            mask = self._mog2.apply(grey)
-            changed = int(cv2.countNonZero(mask))
-        else:
-            bg = self._bg
-            diff = cv2.absdiff(grey, cv2.convertScaleAbs(bg))
-            changed = int(cv2.countNonZero(cv2.threshold(diff, cfg.threshold, 255, cv2.THRESH_BINARY)[1]))
-            cv2.accumulateWeighted(grey, bg, cfg.background_alpha)
-        return changed / grey.size
+            return self._mog2.apply(grey)
+        bg = self._bg
+        diff = cv2.absdiff(grey, cv2.convertScaleAbs(bg))
+        mask = cv2.threshold(diff, cfg.threshold, 255, cv2.THRESH_BINARY)[1]
+        cv2.accumulateWeighted(grey, bg, cfg.background_alpha)
+        return mask
+
+    def _regions(self, mask: np.ndarray, height: int, width: int) -> tuple[Box, ...] | None:
+        """Boxes around the changed blobs, in the frame's pixels; None if they cover too much of it."""
+        closed = cv2.dilate(mask, self._kernel)  # one blob per moving thing, not per changed pixel
+        n, _labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+        min_px = max(2, round(self.config.min_area_frac * mask.size))
+        sx, sy = width / mask.shape[1], height / mask.shape[0]
+        boxes = []
+        area = 0
+        for x, y, w, h, count in stats[1:n]:
+            if count < min_px:
+                continue  # a speck of noise
+            boxes.append((int(x * sx), int(y * sy), min(width, round((x + w) * sx)), min(height, round((y + h) * sy))))
+            area += w * h
+        if area > self.config.region_max_frac * mask.size:
+            return None
+        return tuple(boxes)
 
     def check(self, image: np.ndarray, now_mono: float | None = None) -> MotionResult:
         """Look at one frame (BGR or grey) and decide whether it needs the detector."""
@@ -77,13 +105,19 @@ class MotionGate:
         if not self.config.enabled:
             self._last_detect_mono = now
             return MotionResult(True, 1.0, True)
-        frac = self.changed_fraction(image)
+        mask = self._changed_mask(image)
+        frac = None if mask is None else cv2.countNonZero(mask) / mask.size
         moving = frac is None or frac >= max(self.config.min_area_frac, 1e-9)
         stale = self._last_detect_mono is None or now - self._last_detect_mono >= self.config.max_skip_s
-        detect = moving or stale
-        if detect:
+        if stale or mask is None:  # the whole frame: first frame, or the periodic full refresh
             self._last_detect_mono = now
-        return MotionResult(moving, 1.0 if frac is None else frac, detect)
+            return MotionResult(moving, 1.0 if frac is None else frac, True)
+        if not moving:
+            return MotionResult(False, frac, False)  # type: ignore[arg-type]  # frac is set with a mask
+        regions = self._regions(mask, image.shape[0], image.shape[1]) if self.config.regions else None
+        if regions is None:  # regions off, or motion almost everywhere: this counts as a full refresh
+            self._last_detect_mono = now
+        return MotionResult(True, frac, True, regions)  # type: ignore[arg-type]
 
     def needs_detection(self, image: np.ndarray, now_mono: float | None = None) -> bool:
         return self.check(image, now_mono).detect

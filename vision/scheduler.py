@@ -1,8 +1,9 @@
 """The scheduler: share the CPU across many feeds, one detect+track worker process per core.
 
 Per feed: a target fps (earliest-deadline-first, so an overloaded machine gives every feed the same
-share), a motion gate (static frames skip the detector; the last tracks are carried over) and a
-fixed worker (its trackers live there). Frames due at the same time are batched into one detector
+share), a motion gate (static frames skip the detector and the last tracks are carried over; moving
+frames carry the motion regions, so the detector looks only there) and a fixed worker (its trackers
+and the detector's per-feed state live there). Frames due at the same time are batched into one detector
 call. A frame goes to a worker through a shared-memory ring slot; when the worker's two batches in
 flight are busy, nothing is queued: the source's 1-frame slot is simply overwritten by newer frames
 (counted as dropped there) and the missed target-rate slots are counted here. Memory is fixed:
@@ -55,7 +56,7 @@ class _Feed:
     errors: int = 0
     removed: bool = False
     in_flight: int = 0  # frames at a worker; a feed has at most one, so its results stay in order
-    recent: deque = field(default_factory=lambda: deque(maxlen=256))  # (mono, detected)
+    recent: deque = field(default_factory=lambda: deque(maxlen=256))  # (mono, detected, area detected)
 
     @property
     def period(self) -> float:
@@ -222,12 +223,13 @@ class Scheduler:
         with self._lock:
             out = []
             for name, f in self._feeds.items():
-                recent = [(t, d) for t, d in f.recent if now - t <= 5.0]
+                recent = [r for r in f.recent if now - r[0] <= 5.0]
                 span = 5.0 if recent and now - recent[0][0] >= 4.0 else max(now - recent[0][0], 1e-3) if recent else 1
                 out.append(FeedStats(
                     feed=name, target_fps=f.fps,
                     fps_out=round(len(recent) / span, 2),
-                    fps_detected=round(sum(1 for _, d in recent if d) / span, 2),
+                    fps_detected=round(sum(1 for r in recent if r[1]) / span, 2),
+                    area_frac=round(sum(r[2] for r in recent) / len(recent), 3) if recent else 0.0,
                     results=f.results, detected=f.detected, gated=f.gated, missed=f.missed, errors=f.errors,
                     worker=f.wid, source=f.source.health(),
                 ))
@@ -262,9 +264,9 @@ class Scheduler:
             except queue.Full:
                 self.results_dropped += 1
 
-    def _record(self, f: _Feed, detected: bool) -> None:
+    def _record(self, f: _Feed, detected: bool, area: float = 0.0) -> None:
         f.results += 1
-        f.recent.append((time.monotonic(), detected))
+        f.recent.append((time.monotonic(), detected, area if detected else 0.0))
         if detected:
             f.detected += 1
         else:
@@ -305,7 +307,8 @@ class Scheduler:
                 f.next_due = now + f.period if not f.next_due else max(f.next_due, now - f.period) + f.period
                 h, wd = frame.image.shape[:2]
                 meta = FrameMeta(f.source.name, frame.index, frame.capture_t_utc, wd, h, frame.pose)
-                if not f.gate.needs_detection(frame.image, now):
+                motion = f.gate.check(frame.image, now)
+                if not motion.detect:
                     self._record(f, False)
                     carried.append(Result(f.source.name, meta, f.last_det, False, time.monotonic() - now,
                                           frame if self.keep_frames else None))
@@ -313,14 +316,15 @@ class Scheduler:
                 slot = w.free_slots.pop()
                 f.in_flight += 1
                 sh, sw, scale = w.ring.write(slot, frame.image)
-                jobs.append((f, meta, frame if self.keep_frames else None, slot, sh, sw, scale, now))
+                regions = None if motion.regions is None else _scaled(motion.regions, 1.0 / scale)
+                jobs.append((f, meta, frame if self.keep_frames else None, slot, sh, sw, scale, now, regions))
             for wid, jobs in batches.items():
                 if not jobs:
                     continue
                 w = self._workers[wid]
                 self._batch_id += 1
                 w.in_flight[self._batch_id] = jobs
-                w.inbox.put(("batch", self._batch_id, [(j[3], j[1].feed, j[4], j[5]) for j in jobs]))
+                w.inbox.put(("batch", self._batch_id, [(j[3], j[1].feed, j[4], j[5], j[8]) for j in jobs]))
         for r in carried:
             self._emit(r)
         return next_wake
@@ -372,11 +376,12 @@ class Scheduler:
         self.batches += 1
         self.detect_s_total += msg[4]
         done = time.monotonic()
-        for (f, meta, frame, _slot, _h, _w, scale, t0), det in zip(jobs, msg[3], strict=True):
+        areas = msg[5] if len(msg) > 5 and msg[5] is not None else [1.0] * len(jobs)
+        for (f, meta, frame, _slot, _h, _w, scale, t0, _regions), det, area in zip(jobs, msg[3], areas, strict=True):
             det = rescale(det, scale)
             with self._lock:
                 f.last_det = det
-                self._record(f, True)
+                self._record(f, True, area)
             if not f.removed:
                 self._emit(Result(f.source.name, meta, det, True, done - t0, frame))
 
@@ -405,3 +410,10 @@ class Scheduler:
             with self._lock:
                 self._workers[w.wid] = new
             self.restarts += 1
+
+
+def _scaled(regions: tuple[tuple[int, int, int, int], ...], k: float) -> tuple[tuple[int, int, int, int], ...]:
+    """Motion regions in the ring's (possibly downscaled) pixels."""
+    if k == 1.0:
+        return regions
+    return tuple((int(x0 * k), int(y0 * k), round(x1 * k), round(y1 * k)) for x0, y0, x1, y1 in regions)

@@ -42,6 +42,7 @@ class FeedStats:
     target_fps: float
     fps_out: float  # results per second over the last ~5 s (detected + carried)
     fps_detected: float  # of which went through the detector
+    area_frac: float  # mean share of frame pixels the detector looked at (1 = whole frames, 0 = all gated)
     results: int
     detected: int
     gated: int  # static frames the motion gate let skip the detector

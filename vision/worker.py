@@ -4,14 +4,17 @@ A worker never decodes video: it reads already-decoded pixels from the scheduler
 (shared memory), runs ONE detector call per batch (frames of several feeds), updates each feed's
 tracker, and sends back only the small ``Detections``. Protocol (plain tuples, all tiny):
 
-- in:  ``("batch", batch_id, [(slot, feed, h, w), ...])``, ``("forget", feed)``, ``None`` = stop
+- in:  ``("batch", batch_id, [(slot, feed, h, w, regions), ...])`` (regions: motion boxes in the slot's
+  pixels, or None = the whole frame), ``("forget", feed)``, ``None`` = stop
 - out: ``("ready", wid, detector_name)``, ``("fatal", wid, message)``,
-  ``("result", wid, batch_id, [Detections, ...], detect_s)``, ``("error", wid, batch_id, message)``
+  ``("result", wid, batch_id, [Detections, ...], detect_s, [area, ...] | None)``,
+  ``("error", wid, batch_id, message)``
 """
 
 from __future__ import annotations
 
 import contextlib
+import inspect
 import logging
 import multiprocessing as mp
 import os
@@ -72,6 +75,7 @@ def worker_main(
             ring.close()
         return
     outbox.put(("ready", wid, getattr(detector, "name", type(detector).__name__)))
+    with_regions = accepts_regions(detector)
     trackers: dict[str, TrackerLike] = {}
     try:
         while True:
@@ -80,15 +84,23 @@ def worker_main(
                 break
             if msg[0] == "forget":
                 trackers.pop(msg[1], None)
+                forget = getattr(detector, "forget", None)
+                if forget is not None:
+                    forget(msg[1])
                 continue
             _, batch_id, items = msg
             try:
-                images = [ring.view(slot, h, w) for slot, _feed, h, w in items]
+                images = [ring.view(slot, h, w) for slot, _feed, h, w, _regions in items]
+                feeds = [feed for _slot, feed, _h, _w, _regions in items]
                 t0 = time.perf_counter()
                 # per-feed names: the composite keeps each feed's slow-refresh vehicle cache apart
-                dets = detector.detect_batch(images, [feed for _slot, feed, _h, _w in items])
+                if with_regions:
+                    dets = detector.detect_batch(images, feeds, regions=[item[4] for item in items])
+                else:
+                    dets = detector.detect_batch(images, feeds)
+                areas = getattr(detector, "last_area", None) if with_regions else None
                 out = []
-                for (_slot, feed, _h, _w), img, det in zip(items, images, dets, strict=True):
+                for (_slot, feed, _h, _w, _regions), img, det in zip(items, images, dets, strict=True):
                     if tracker_factory is not None:
                         trk = trackers.get(feed)
                         if trk is None:
@@ -96,7 +108,8 @@ def worker_main(
                         det = trk.update(det, img)
                     out.append(det)
                 del images
-                outbox.put(("result", wid, batch_id, out, time.perf_counter() - t0))
+                areas = list(areas) if areas is not None and len(areas) == len(out) else None
+                outbox.put(("result", wid, batch_id, out, time.perf_counter() - t0, areas))
             except Exception as exc:  # one bad batch must not kill the worker; the parent logs it
                 outbox.put(("error", wid, batch_id, f"{type(exc).__name__}: {exc}"))
     finally:
@@ -104,6 +117,15 @@ def worker_main(
         if close is not None:
             close()
         ring.close()
+
+
+def accepts_regions(detector: Any) -> bool:
+    """Whether ``detector.detect_batch`` takes motion ``regions`` (every ``vision.detect.Detector``
+    does; a bare duck-typed detector may not, and then sees whole frames)."""
+    try:
+        return "regions" in inspect.signature(detector.detect_batch).parameters
+    except (AttributeError, TypeError, ValueError):
+        return False
 
 
 def limit_onnxruntime_threads(threads: int) -> None:

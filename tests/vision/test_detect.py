@@ -67,7 +67,7 @@ def _keypoints_in_boxes(det: Detections, margin: float = 0.15) -> bool:
 
 def test_pose_finds_people_with_keypoints_via_cached_onnx(pose, bus, zidane, model_cache):
     assert pose.backend == "onnx"
-    cached = onnx_cache_path(packaged_pose_weights(), 320, model_cache)
+    cached = onnx_cache_path(packaged_pose_weights(), model_cache)
     assert cached.is_file()
     out = pose.detect([bus, zidane])
     assert len(out) == 2
@@ -82,7 +82,7 @@ def test_pose_finds_people_with_keypoints_via_cached_onnx(pose, bus, zidane, mod
 
 
 def test_second_build_reuses_the_cached_export(pose, model_cache):
-    cached = onnx_cache_path(packaged_pose_weights(), 320, model_cache)
+    cached = onnx_cache_path(packaged_pose_weights(), model_cache)
     before = cached.stat().st_mtime_ns
     again = build_detector(PoseDetectorConfig(imgsz=320), packaged_pose_weights(), cache_dir=model_cache)
     assert again.backend == "onnx" and cached.stat().st_mtime_ns == before
@@ -141,11 +141,22 @@ def test_composite_without_vehicles(pose, bus):
 
 @pytest.fixture(scope="session")
 def user_onnx(tmp_path_factory, pose, model_cache) -> Path:
-    """A user-supplied .onnx stand-in: the pose model exported by us, copied out of the cache."""
-    src = onnx_cache_path(packaged_pose_weights(), 320, model_cache)
+    """A user-supplied .onnx stand-in: the pose model's dynamic export, copied out of the cache."""
+    src = onnx_cache_path(packaged_pose_weights(), model_cache)
     dst = tmp_path_factory.mktemp("user") / "my-model.onnx"
     shutil.copy2(src, dst)
     return dst
+
+
+@pytest.fixture(scope="session")
+def fixed_user_onnx(tmp_path_factory) -> Path:
+    """A user's own export with a FIXED 320x320 input (Ultralytics' default export), made here."""
+    from ultralytics import YOLO
+
+    work = tmp_path_factory.mktemp("fixed")
+    pt = work / "fixed-model.pt"
+    shutil.copy2(packaged_pose_weights(), pt)
+    return Path(YOLO(str(pt), task="pose").export(format="onnx", imgsz=320, simplify=True, device="cpu"))
 
 
 def test_user_ultralytics_weights_load_through_config(user_onnx, bus):
@@ -225,22 +236,33 @@ def test_input_checks(ssd, images, expectation):
 
 
 @pytest.mark.slow
-def test_imgsz_per_image_exports_each_size_once(pose, bus, model_cache):
+def test_one_dynamic_export_serves_every_imgsz(pose, bus, model_cache):
     small, large, default = pose.detect([bus, bus, bus], imgsz=[320, 640, None])
-    assert onnx_cache_path(packaged_pose_weights(), 640, model_cache).is_file()
-    assert pose._models.sizes == (320, 640)
+    exports = list((model_cache / "onnx").glob("*/*.onnx"))
+    assert exports == [onnx_cache_path(packaged_pose_weights(), model_cache)]
     assert len(large) >= len(small) >= 3  # the larger input finds at least as many people
-    assert len(default) == len(small)
+    assert len(default) == len(small) and np.allclose(default.xyxy, small.xyxy)
     again = pose.detect([bus], imgsz=640)[0]
-    assert np.allclose(again.xyxy, large.xyxy) and pose._models.sizes == (320, 640)
+    assert np.allclose(again.xyxy, large.xyxy)
     with pytest.raises(ValueError, match="imgsz values"):
         pose.detect([bus], imgsz=[320, 640])
 
 
-def test_fixed_size_user_onnx_ignores_other_sizes(user_onnx, bus):
+def test_dynamic_user_onnx_follows_the_requested_size(user_onnx, bus):
     det = UltralyticsDetector(user_onnx, task="pose", classes=(PERSON,))
-    assert len(det.detect([bus], imgsz=640)[0]) >= 3  # served at the file's own 320
-    assert det._models.sizes == (320,)
+    assert not det._loaded.fixed_size
+    assert len(det.detect([bus], imgsz=640)[0]) >= 3
+
+
+def test_fixed_size_user_onnx_ignores_other_sizes(fixed_user_onnx, bus, caplog):
+    det = UltralyticsDetector(fixed_user_onnx, task="pose", classes=(PERSON,))
+    assert det._loaded.fixed_size and det._loaded.imgsz == 320
+    with caplog.at_level("WARNING"):
+        assert len(det.detect([bus], imgsz=640)[0]) >= 3  # served at the file's own 320
+    assert "fixed input size 320" in caplog.text
+    # region mode needs a variable input size: a fixed model looks at whole frames
+    (full,) = det.detect_batch([bus], ["cam"], regions=[[(0, 0, 100, 100)]])
+    assert det.last_area == [1.0] and len(full) >= 3
 
 
 class _Failing:

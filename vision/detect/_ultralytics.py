@@ -1,9 +1,10 @@
 """Loading Ultralytics weights the CPU-friendly way: export a .pt ONCE to ONNX, cache it, run the ONNX.
 
-The cache key is the weights' SHA-256 plus ``imgsz`` (an exported ONNX has a fixed input size), so
-a changed .pt never reuses a stale export. ``export()`` writes next to its input, so the .pt is copied
-into a private temp directory inside the cache first (never into site-packages); the finished file
-is moved into place with ``os.replace``, so concurrent workers at worst export twice.
+The export has dynamic input shapes (one file for every ``imgsz``, letterboxed to the frame's own
+aspect ratio); the cache key is the weights' SHA-256, so a changed .pt never reuses a stale export.
+``export()`` writes next to its input, so the .pt is copied into a private temp directory inside the
+cache first (never into site-packages); the finished file is moved into place with ``os.replace``,
+so concurrent workers at worst export twice.
 If export fails the torch .pt runs instead (logged, with the reason), with ``torch.set_num_threads``
 raised after the first predict (Ultralytics drops torch to 1 thread on a 2-core machine).
 
@@ -60,13 +61,19 @@ def check_weights(weights: Path | None, what: str) -> Path:
     return path
 
 
-def onnx_cache_path(weights: Path, imgsz: int, cache_dir: Path) -> Path:
-    return cache_dir / "onnx" / f"{sha256_file(weights)[:16]}-{imgsz}" / f"{weights.stem}.onnx"
+def onnx_cache_path(weights: Path, cache_dir: Path) -> Path:
+    """Where the export of ``weights`` is cached: one dynamic-shape ONNX per weights file (any imgsz)."""
+    return cache_dir / "onnx" / f"{sha256_file(weights)[:16]}-dyn" / f"{weights.stem}.onnx"
 
 
 def export_onnx(weights: Path, task: str, imgsz: int, cache_dir: Path) -> Path:
-    """The cached ONNX export of ``weights`` at ``imgsz``, exporting it first if needed."""
-    target = onnx_cache_path(weights, imgsz, cache_dir)
+    """The cached ONNX export of ``weights``, exporting it first if needed.
+
+    The export has dynamic input shapes, so one file serves every ``imgsz`` and every aspect ratio:
+    Ultralytics letterboxes a 640x360 frame at imgsz 320 to 192x320 instead of a padded 320x320
+    (about 40 % less work), and a crop of a frame runs at its own small size. ``imgsz`` is only the
+    size the exporter traces at."""
+    target = onnx_cache_path(weights, cache_dir)
     if target.is_file():
         return target
     from ultralytics import YOLO
@@ -76,26 +83,28 @@ def export_onnx(weights: Path, task: str, imgsz: int, cache_dir: Path) -> Path:
     try:
         copy = tmp / weights.name
         shutil.copy2(weights, copy)
-        log.info("exporting %s to ONNX at imgsz %d (once; cached in %s)", weights.name, imgsz, target.parent)
+        log.info("exporting %s to ONNX (dynamic shapes; once, cached in %s)", weights.name, target.parent)
         model = YOLO(str(copy), task=task)
         if model.task != task:
             raise WeightsError(weights, f"is a {model.task} model, not {task}", f"use {task} weights here")
-        exported = Path(model.export(format="onnx", imgsz=imgsz, simplify=True, device="cpu"))
+        exported = Path(model.export(format="onnx", imgsz=imgsz, dynamic=True, simplify=True, device="cpu"))
         os.replace(exported, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
 
 
-def onnx_metadata(path: Path) -> dict[str, str]:
-    """Ultralytics' metadata stored in an exported ONNX file (task, imgsz, names, ...)."""
+def onnx_metadata(path: Path) -> tuple[dict[str, str], bool]:
+    """Ultralytics' metadata stored in an exported ONNX file (task, imgsz, names, ...), and whether
+    its input height/width are dynamic."""
     import onnxruntime
 
     try:
         sess = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own Fail/InvalidProtobuf types
         raise WeightsError(path, f"is not a readable ONNX model ({type(exc).__name__})", "re-export it") from None
-    return dict(sess.get_modelmeta().custom_metadata_map)
+    dynamic = any(not isinstance(d, int) for d in sess.get_inputs()[0].shape[2:])
+    return dict(sess.get_modelmeta().custom_metadata_map), dynamic
 
 
 def onnx_imgsz(meta: dict[str, str], fallback: int) -> int:
@@ -106,9 +115,15 @@ def onnx_imgsz(meta: dict[str, str], fallback: int) -> int:
         return fallback
 
 
+Sizes = int | Sequence[int | None] | None
+
+
 @dataclass
 class LoadedModel:
-    """An Ultralytics model ready to predict, and how it runs."""
+    """An Ultralytics model ready to predict, and how it runs.
+
+    A torch model and a dynamic-shape ONNX serve any ``imgsz``; an ONNX file with a fixed input
+    shape (a user's own export) serves only its own size (other requests use it, logged once)."""
 
     model: Any  # ultralytics.YOLO
     backend: Literal["onnx", "torch"]
@@ -116,16 +131,34 @@ class LoadedModel:
     imgsz: int
     task: str
     torch_threads: int = 2
+    fixed_size: bool = False
     _predicted: bool = False
+    _warned: bool = False
 
-    fixed_size: bool = False  # a user-supplied .onnx: its input size cannot change
+    def size(self, imgsz: int | None) -> int:
+        """The inference size actually used for a requested ``imgsz`` (None = the configured one)."""
+        if imgsz is None or imgsz == self.imgsz:
+            return self.imgsz
+        if self.fixed_size:
+            if not self._warned:
+                self._warned = True
+                log.warning("%s has a fixed input size %d; imgsz %d requested, using %d",
+                            self.path.name, self.imgsz, imgsz, self.imgsz)
+            return self.imgsz
+        return imgsz
 
-    def predict(self, images: list[np.ndarray], conf: float, imgsz: int | None = None) -> list[Any]:
-        size = self.imgsz if imgsz is None or self.fixed_size else imgsz
+    def predict(self, images: list[np.ndarray], conf: float, imgsz: Sizes = None) -> list[Any]:
+        """Results in image order; ``imgsz`` one size for all, or one (or None = default) per image."""
+        if imgsz is None or isinstance(imgsz, int):
+            sizes: list[int | None] = [imgsz] * len(images)
+        else:
+            sizes = list(imgsz)
+            if len(sizes) != len(images):
+                raise ValueError(f"{len(images)} images but {len(sizes)} imgsz values")
         out: list[Any] = []
-        # One image per call: exported ONNX has a fixed batch of 1, and on CPU batching gains little.
-        for img in images:
-            out.extend(self.model.predict(img, imgsz=size, conf=conf, device="cpu", verbose=False))
+        # One image per call: the images of a batch differ in size, and on CPU batching gains nothing.
+        for img, size in zip(images, sizes, strict=True):
+            out.extend(self.model.predict(img, imgsz=self.size(size), conf=conf, device="cpu", verbose=False))
             if not self._predicted:
                 self._predicted = True
                 if self.backend == "torch":
@@ -134,67 +167,8 @@ class LoadedModel:
                     torch.set_num_threads(self.torch_threads)
         return out
 
-
-Sizes = int | Sequence[int | None] | None
-
-
-class ModelsBySize:
-    """One model per inference size, loaded on first use (an exported ONNX has a fixed input size).
-
-    The default size loads at once, so bad weights fail when the detector is built. A torch model
-    serves every size; a user-supplied .onnx serves only its own (other requests use it, logged once).
-    """
-
-    MAX_SIZES = 4
-
-    def __init__(self, weights: Path | None, task: str, imgsz: int, cache_dir: Path | None,
-                 backend: Backend, torch_threads: int) -> None:
-        self._args = (weights, task, cache_dir, backend, torch_threads)
-        self.default = load_model(weights, task, imgsz, cache_dir, backend, torch_threads)
-        self._by_size: dict[int, LoadedModel] = {self.default.imgsz: self.default}
-        self._warned = False
-
-    def get(self, imgsz: int | None) -> LoadedModel:
-        if imgsz is None:
-            return self.default
-        known = self._by_size.get(imgsz)
-        if known is not None:
-            return known
-        if self.default.fixed_size or self.default.backend == "torch":
-            if self.default.fixed_size and not self._warned:
-                self._warned = True
-                log.warning("%s has a fixed input size %d; imgsz %d requested, using %d",
-                            self.default.path.name, self.default.imgsz, imgsz, self.default.imgsz)
-            return self.default
-        if len(self._by_size) >= self.MAX_SIZES:
-            raise WeightsError(self.default.path, f"already runs at {len(self._by_size)} sizes",
-                               f"use at most {self.MAX_SIZES} different imgsz values per worker")
-        weights, task, cache_dir, backend, threads = self._args
-        model = load_model(weights, task, imgsz, cache_dir, backend, threads)
-        self._by_size[imgsz] = model
-        return model
-
-    def predict(self, images: list[np.ndarray], conf: float, imgsz: Sizes = None) -> list[Any]:
-        """Results in image order; ``imgsz`` one size for all, or one (or None = default) per image."""
-        if imgsz is None or isinstance(imgsz, int):
-            return self.get(imgsz).predict(images, conf, imgsz)
-        sizes = list(imgsz)
-        if len(sizes) != len(images):
-            raise ValueError(f"{len(images)} images but {len(sizes)} imgsz values")
-        out: list[Any] = [None] * len(images)
-        for size in dict.fromkeys(sizes):
-            idx = [i for i, s in enumerate(sizes) if s == size]
-            for i, r in zip(idx, self.get(size).predict([images[i] for i in idx], conf, size), strict=True):
-                out[i] = r
-        return out
-
-    @property
-    def sizes(self) -> tuple[int, ...]:
-        return tuple(self._by_size)
-
     def close(self) -> None:
-        for m in self._by_size.values():
-            m.model = None
+        self.model = None
 
 
 def load_model(
@@ -210,10 +184,12 @@ def load_model(
     from ultralytics import YOLO
 
     if path.suffix.lower() == ".onnx":
-        meta = onnx_metadata(path)
+        meta, dynamic = onnx_metadata(path)
         file_task = meta.get("task", task)
         if file_task != task:
             raise WeightsError(path, f"is a {file_task} model, not {task}", f"use {task} weights here")
+        if dynamic:
+            return LoadedModel(YOLO(str(path), task=task), "onnx", path, imgsz, task, torch_threads)
         size = onnx_imgsz(meta, imgsz)
         return LoadedModel(YOLO(str(path), task=task), "onnx", path, size, task, torch_threads, fixed_size=True)
 

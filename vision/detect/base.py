@@ -77,10 +77,13 @@ class Detector(ABC):
         feeds: Sequence[str] | None = None,
         t_mono: Sequence[float] | None = None,
         imgsz: int | Sequence[int | None] | None = None,
+        regions: Sequence[Sequence[tuple[int, int, int, int]] | None] | None = None,
     ) -> list[Detections]:
-        """The scheduler's entry point: images of several feeds with each image's feed name, time
-        and inference size. Every detector accepts it; each uses what it understands (the composite
-        keys its vehicle cache by feed, the Ultralytics plugins honour ``imgsz``)."""
+        """The scheduler's entry point: images of several feeds with each image's feed name, time,
+        inference size and motion regions (per image: boxes where something moved, or None = look
+        at the whole frame). Every detector accepts it; each uses what it understands (the composite
+        keys its vehicle cache by feed, the Ultralytics plugins honour ``imgsz`` and re-detect only
+        inside the regions). The result always describes the whole frame."""
         return self.detect(images)
 
     def close(self) -> None:  # noqa: B027 - optional hook, most detectors hold nothing to release

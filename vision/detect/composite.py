@@ -69,6 +69,7 @@ class CompositeDetector(Detector):
         self._clock = clock
         self._cache: OrderedDict[str, _VehicleCache] = OrderedDict()
         self.vehicle_runs = 0  # images the vehicle detector actually ran on (for stats and tests)
+        self.last_area: list[float] = []  # per image of the last batch: share of pixels the people detector saw
 
     @property
     def name(self) -> str:
@@ -92,17 +93,21 @@ class CompositeDetector(Detector):
         feeds: Sequence[str] | None = None,
         t_mono: Sequence[float] | None = None,
         imgsz: int | Sequence[int | None] | None = None,
+        regions: Sequence[Sequence[tuple[int, int, int, int]] | None] | None = None,
     ) -> list[Detections]:
         """Detect in each image. ``feeds`` names each image's feed (the vehicle cache key; default
         one shared key, so a new scene is caught by the scene-change test); ``t_mono`` their times;
-        ``imgsz`` the people detector's inference size, one for all or one per image (per-feed size)."""
+        ``imgsz`` the people detector's inference size, one for all or one per image (per-feed size);
+        ``regions`` where each image moved (people are re-detected only there; see ``Detector``)."""
         check_images(images, self.name)
         n = len(images)
+        feeds_given = feeds is not None
         feeds = list(feeds) if feeds is not None else ["default"] * n
         times = list(t_mono) if t_mono is not None else [self._clock()] * n
         if len(feeds) != n or len(times) != n:
             raise ValueError(f"{n} images but {len(feeds)} feeds and {len(times)} times")
-        people = self.people.detect_batch(images, feeds, times, imgsz)
+        people = self.people.detect_batch(images, feeds if feeds_given else None, times, imgsz, regions)
+        self.last_area = list(getattr(self.people, "last_area", None) or [1.0] * n)
         if self.vehicles is None:
             return [with_keypoints(p) for p in people]
         todo: list[int] = []  # images the vehicle detector runs on
@@ -133,12 +138,15 @@ class CompositeDetector(Detector):
             for p, v in zip(people, vehicles, strict=True)
         ]
 
-    def detect_batch(self, images, feeds=None, t_mono=None, imgsz=None) -> list[Detections]:
-        return self.detect(images, feeds=feeds, t_mono=t_mono, imgsz=imgsz)
+    def detect_batch(self, images, feeds=None, t_mono=None, imgsz=None, regions=None) -> list[Detections]:
+        return self.detect(images, feeds=feeds, t_mono=t_mono, imgsz=imgsz, regions=regions)
 
     def forget(self, feed: str) -> None:
-        """Drop a feed's cached vehicles (e.g. after a reconnect)."""
+        """Drop a feed's cached vehicles and people (e.g. after a reconnect)."""
         self._cache.pop(feed, None)
+        forget = getattr(self.people, "forget", None)
+        if forget is not None:
+            forget(feed)
 
     def close(self) -> None:
         self.people.close()

@@ -7,12 +7,13 @@ cached ONNX like the pose model.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 
-from vision.detect._ultralytics import Backend, ModelsBySize, names_to_coco
+from vision.detect._ultralytics import Backend, load_model, names_to_coco
 from vision.detect._ultralytics_base import UltralyticsRunner
 from vision.detect.base import CLASS_IDS, DetectorConfigBase, Weights, class_filter
 from vision.detect.errors import WeightsError
@@ -47,8 +48,9 @@ class UltralyticsDetector(UltralyticsRunner):
         task: str = "detect",
         torch_threads: int = 2,
     ) -> None:
-        self._models = ModelsBySize(weights, task, imgsz, cache_dir, backend, torch_threads)
-        self._loaded = self._models.default
+        self._loaded = load_model(weights, task, imgsz, cache_dir, backend, torch_threads)
+        self._last = OrderedDict()
+        self.last_area = []
         self._class_map = names_to_coco(getattr(self._loaded.model, "names", None) or {}, CLASS_IDS)
         self._keep = tuple(c for c in classes if c in self._class_map.values())
         if not self._keep:
