@@ -16,7 +16,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from console.config import MapConfig, UserConfig
 from dispatch.config import DispatchConfig, UnitConfig
@@ -24,6 +24,7 @@ from flight.config import LinkConfig, SimConfig
 from lookout.errors import ConfigError
 from missions.config import MissionsConfig
 from vision.config import CameraConfig, DetectorsConfig
+from vision.zones import ZoneConfig, check_zone_cameras
 
 
 class _Strict(BaseModel):
@@ -56,6 +57,12 @@ class LookoutConfig(_Strict):
     units: dict[str, UnitConfig] = Field(default_factory=dict)
     map: MapConfig = Field(default_factory=MapConfig)
     users: dict[str, UserConfig] = Field(default_factory=dict)
+    zones: dict[str, ZoneConfig] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _zones_name_cameras(self) -> LookoutConfig:
+        check_zone_cameras(self.zones, self.cameras)  # reported at zones.NAME.camera
+        return self
 
 
 def config_path_from(cli_value: str | None) -> Path | None:

@@ -156,10 +156,12 @@ class AnnotatedFeed:
 
     name: str
     source: Any = None  # vision.feeds.FrameSource, for its health
+    zone_cfg: Mapping[str, Any] = field(default_factory=dict)  # [zones.*]; those of this camera and "*" are drawn
     _latest: FeedFrame | None = None
     _t_mono: float = 0.0
     _times: list[float] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _zones: tuple[tuple[int, int], list[Any]] | None = None
 
     def publish(self, image: np.ndarray, n_people: int, n_vehicles: int) -> None:
         now = time.monotonic()
@@ -168,6 +170,16 @@ class AnnotatedFeed:
             fps = (len(self._times) - 1) / max(1e-3, self._times[-1] - self._times[0]) if len(self._times) > 1 else 0
             caption = f"{fps:.1f} fps · {n_people} people · {n_vehicles} vehicles"
             self._latest, self._t_mono = FeedFrame(image, caption), now
+
+    def zones_at(self, width: int, height: int) -> list[Any]:
+        """This feed's ``vision.zones.Zone`` list in pixels of a ``width`` x ``height`` frame (kept per size)."""
+        if not self.zone_cfg:
+            return []
+        if self._zones is None or self._zones[0] != (width, height):
+            from vision.zones import zones_for_camera
+
+            self._zones = ((width, height), zones_for_camera(self.zone_cfg, self.name, width, height))
+        return self._zones[1]
 
     def latest(self) -> FeedFrame | None:
         with self._lock:
@@ -194,6 +206,7 @@ class VisionWall:
         from vision.scheduler import Scheduler
 
         self.feeds: dict[str, AnnotatedFeed] = {}
+        self.zone_cfg = cfg.zones
         self.scheduler = Scheduler(
             detector_factory(cfg, data_dir),
             tracker=tracker_factory(cfg.detectors.tracker),
@@ -202,8 +215,9 @@ class VisionWall:
             on_result=self._on_result,
         )
 
-    def add(self, source: Any, fps: float, motion: Any = None) -> AnnotatedFeed:
-        feed = self.feeds[source.name] = AnnotatedFeed(source.name, source)
+    def add(self, source: Any, fps: float, motion: Any = None, zones: bool = False) -> AnnotatedFeed:
+        """``zones``: draw the configured ``[zones.*]`` of this feed (fixed cameras; not a moving drone camera)."""
+        feed = self.feeds[source.name] = AnnotatedFeed(source.name, source, self.zone_cfg if zones else {})
         self.scheduler.add_feed(source, fps=fps, motion=motion)
         return feed
 
@@ -216,7 +230,7 @@ class VisionWall:
                 continue
             src = open_source(cam.url, name, loop=cam.loop, pace=cam.pace, open_timeout_s=cam.open_timeout_s,
                               read_timeout_s=cam.read_timeout_s, backoff_max_s=cam.reconnect_max_s)  # fmt: skip
-            self.add(src, cam.fps, cam.motion)
+            self.add(src, cam.fps, cam.motion, zones=True)
 
     def start(self) -> None:
         self.scheduler.start()
@@ -229,7 +243,8 @@ class VisionWall:
         if feed is None or result.frame is None:
             return
         det = result.detections
-        image = annotate(result.frame.image.copy(), det)
+        h, w = result.frame.image.shape[:2]
+        image = annotate(result.frame.image, det, feed.zones_at(w, h))  # annotate draws on a copy
         feed.publish(image, int(np.sum(det.class_id == PERSON)), int(np.isin(det.class_id, VEHICLE_CLASSES).sum()))
 
     def stop(self) -> None:

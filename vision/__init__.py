@@ -19,7 +19,7 @@ __all__ = [
     "build_detector",
 ]
 
-# Frame sources, motion gating, scheduler (issue 7b). They need cv2, so they load on first use (PEP 562).
+# Frame sources, motion gating, scheduler (issue 7b), zones. They need cv2/shapely, so they load on first use (PEP 562).
 _LAZY = {
     **dict.fromkeys(
         ("FeedHealth", "FileSource", "FrameSource", "Gap", "ImageSource", "IteratorSource", "SourceNotFound",
@@ -27,6 +27,7 @@ _LAZY = {
         "vision.feeds",
     ),
     **dict.fromkeys(("MotionGate",), "vision.motion"),
+    **dict.fromkeys(("Zone", "ZoneConfig", "point_in_zone", "zone_of_points", "zones_for_camera"), "vision.zones"),
     **dict.fromkeys(("FeedStats", "FrameMeta", "Result", "Scheduler", "SchedulerError"), "vision.scheduler"),
 }
 __all__ += list(_LAZY)

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import cv2
 import numpy as np
@@ -25,7 +26,8 @@ PALETTE = (  # BGR, picked by tracker id (or class id when untracked)
 ZONE_COLOR = (0, 200, 255)
 KEYPOINT_MIN_SCORE = 0.3
 
-Zones = Mapping[str, np.ndarray | Sequence[Sequence[float]]] | Sequence[np.ndarray | Sequence[Sequence[float]]]
+_Polygon = np.ndarray | Sequence[Sequence[float]] | Any  # or a vision.zones.Zone (its name, polygon, colour)
+Zones = Mapping[str, _Polygon] | Sequence[_Polygon]
 
 
 def _color(det: Detections, i: int) -> tuple[int, int, int]:
@@ -41,18 +43,26 @@ def _label(det: Detections, i: int) -> str:
 
 def _draw_zones(img: np.ndarray, zones: Zones, thickness: int) -> None:
     items = zones.items() if isinstance(zones, Mapping) else ((None, z) for z in zones)
-    for name, poly in items:
+    drawn = []
+    for key, zone in items:
+        # a vision.zones.Zone carries its own name and colour; a bare polygon uses ZONE_COLOR
+        name, poly, color = key, zone, ZONE_COLOR
+        if hasattr(zone, "polygon"):
+            name, poly, color = key or zone.name, zone.polygon, tuple(int(c) for c in zone.color)
         pts = np.asarray(poly, np.float64).reshape(-1, 2)
-        if len(pts) < 2:
-            continue
-        ipts = np.round(pts).astype(np.int32).reshape(-1, 1, 2)
-        overlay = img.copy()
-        cv2.fillPoly(overlay, [ipts], ZONE_COLOR)
-        cv2.addWeighted(overlay, 0.15, img, 0.85, 0, dst=img)
-        cv2.polylines(img, [ipts], True, ZONE_COLOR, thickness, cv2.LINE_AA)
+        if len(pts) >= 2:
+            drawn.append((name, np.round(pts).astype(np.int32).reshape(-1, 1, 2), color))
+    if not drawn:
+        return
+    overlay = img.copy()  # one translucent fill for all zones (a full-frame blend per zone is slow)
+    for _, ipts, color in drawn:
+        cv2.fillPoly(overlay, [ipts], color)
+    cv2.addWeighted(overlay, 0.15, img, 0.85, 0, dst=img)
+    for name, ipts, color in drawn:
+        cv2.polylines(img, [ipts], True, color, thickness, cv2.LINE_AA)
         if name:
             x, y = ipts[:, 0, 0].min(), ipts[:, 0, 1].min()
-            cv2.putText(img, str(name), (int(x) + 4, int(y) + 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, ZONE_COLOR, 1,
+            cv2.putText(img, str(name), (int(x) + 4, int(y) + 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, color, 1,
                         cv2.LINE_AA)
 
 

@@ -5,15 +5,18 @@ SOURCE is an image, a directory/glob of images, a video file or a stream URL (rt
 
     {"type": "detection", "feed": "bus", "frame": 0, "capture_t_utc": "...",
      "objects": [{"class": "person", "confidence": 0.88, "xyxy": [...], "tracker_id": 1,
-                  "keypoints": [[x, y, score] x 17] | null}]}
+                  "keypoints": [[x, y, score] x 17] | null, "zone": "car_row" | null}]}
 
 (``"type": "event"`` lines are reserved for behaviour rules.) ``--out`` writes an annotated video, or
-an annotated image when SOURCE is a single image.
+an annotated image when SOURCE is a single image. ``[zones.*]`` apply: those of camera NAME when
+SOURCE is a ``[cameras.NAME]`` name, and the ``camera = "*"`` ones; they are drawn in ``--out`` and
+each object's ``"zone"`` is the zone holding its foot point (bottom-centre of the box).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -91,7 +94,7 @@ def _frames(source: str, feed: str | None, max_frames: int | None, **options: An
         yield _Frames(src, max_frames)
 
 
-def _obj(det: Any, i: int) -> dict[str, Any]:
+def _obj(det: Any, i: int, zone: str | None = None) -> dict[str, Any]:
     from vision.types import CLASS_NAMES, PERSON
 
     cid = int(det.class_id[i])
@@ -104,6 +107,7 @@ def _obj(det: Any, i: int) -> dict[str, Any]:
         "xyxy": [round(float(v), 1) for v in det.xyxy[i]],
         "tracker_id": None if det.tracker_id is None else int(det.tracker_id[i]),
         "keypoints": kp,
+        "zone": zone,
     }
 
 
@@ -180,12 +184,14 @@ class _VideoOut:
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     from vision.detect.errors import OutputError, SourceError
+    from vision.zones import ANY_CAMERA, zones_for_camera
 
     cameras = ctx.config.cameras
     source, feed, imgsz, options = args.source, args.feed, args.imgsz, {}
+    camera = ANY_CAMERA  # a bare path/URL gets only the camera = "*" zones
     if source in cameras and not Path(source).exists():  # a configured camera by name
         cam = cameras[source]
-        source, feed, imgsz = cam.url, feed or args.source, imgsz or cam.imgsz
+        source, feed, imgsz, camera = cam.url, feed or args.source, imgsz or cam.imgsz, args.source
         options = {"open_timeout_s": getattr(cam, "open_timeout_s", 5.0)}
     if args.max_frames is not None and args.max_frames < 1:
         raise SourceError(args.source, f"--max-frames {args.max_frames} is not positive", "give N >= 1")
@@ -202,6 +208,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
     cfg = ctx.config.detectors
     kind = args.tracker or cfg.tracker
+    zones_at = functools.lru_cache(maxsize=4)(lambda w, h: zones_for_camera(ctx.config.zones, camera, w, h))
     video: _VideoOut | None = None
     ok = False
     n = 0
@@ -221,11 +228,13 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                 if tracker is not None:
                     det = tracker.update(det, frame.image)
                     history.update(t_s, det)
+                zones = zones_at(frame.image.shape[1], frame.image.shape[0])
+                in_zone = _zones_of(zones, det)
                 ms = (time.perf_counter() - t0) * 1000
                 n += 1
-                _emit(args.json, frame, det, ms)
+                _emit(args.json, frame, det, ms, in_zone)
                 if out is not None:
-                    scene = annotate(frame.image, det)
+                    scene = annotate(frame.image, det, zones)
                     if video is not None:
                         video.write(scene, t_s)
                     else:
@@ -242,8 +251,15 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-def _emit(as_json: bool, frame: Any, det: Any, ms: float) -> None:
-    objects = [_obj(det, i) for i in range(len(det))]
+def _zones_of(zones: list[Any], det: Any) -> list[str | None]:
+    """The zone holding each object's foot point (bottom-centre of its box), or None."""
+    from vision.zones import foot_points, zone_of_points
+
+    return zone_of_points(zones, foot_points(det.xyxy)) if zones else [None] * len(det)
+
+
+def _emit(as_json: bool, frame: Any, det: Any, ms: float, in_zone: list[str | None]) -> None:
+    objects = [_obj(det, i, in_zone[i]) for i in range(len(det))]
     if as_json:
         line = {
             "type": "detection",

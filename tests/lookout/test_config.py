@@ -46,6 +46,31 @@ url = "udp:0.0.0.0:14550"
         ),
         ("[sim\nvehicles = 3\n", pytest.raises(ConfigError), r"not valid TOML"),
         (
+            '[zones.door]\ncamera = "*"\npolygon = [[0, 0], [5, 0]]\n',
+            pytest.raises(ConfigError),
+            r"lookout.toml:3 zones.door.polygon: list should have at least 3 items",
+        ),
+        (
+            '[zones.door]\ncamera = "*"\npolygon = [[0, 0], [5, nan], [5, 5]]\n',
+            pytest.raises(ConfigError),
+            r"lookout.toml:3 zones.door.polygon.1.1: input should be a finite number",
+        ),
+        (
+            '[zones.bow]\ncamera = "*"\npolygon = [[0, 0], [10, 10], [10, 0], [0, 10]]\n',
+            pytest.raises(ConfigError),
+            r"lookout.toml:3 zones.bow.polygon: edges cross at \(5, 5\); list the vertices in order",
+        ),
+        (
+            '[zones.door]\ncamera = "*"\nkind = "water"\npolgon = [[0, 0], [5, 0], [5, 5]]\n',
+            pytest.raises(ConfigError),
+            r"lookout.toml:4 zones.door.polgon: unknown key \(did you mean 'polygon'\?\)",
+        ),
+        (
+            GOOD + '[zones.door]\ncamera = "gat"\npolygon = [[0, 0], [5, 0], [5, 5]]\n',
+            pytest.raises(ConfigError),
+            r"lookout.toml:12 zones.door.camera: no \[cameras.gat\] entry \(did you mean 'gate'\?\); name a config",
+        ),
+        (
             "cameras.gate.url = 'rtsp://x'\ncameras.gate.imgsz = 333\n",
             pytest.raises(ConfigError),
             r"lookout.toml:2 cameras.gate.imgsz: input should be a multiple of 32",
@@ -71,6 +96,38 @@ def test_effective_config_round_trips_through_show() -> None:
     assert again == cfg
     assert again.cameras["gate"].fps == 4
     assert again.sim.vehicles == LookoutConfig().sim.vehicles
+
+
+ZONES = GOOD + """
+[zones.car_row]
+camera = "gate"
+kind = "parking"
+polygon = [[0, 400], [640, 400], [640, 480], [0, 480]]
+
+[zones."river bank"]
+camera = "*"
+kind = "water"
+normalized = true
+polygon = [[0, 0.5], [1, 0.5], [1, 1]]
+color = "#00a0ff"
+"""
+
+
+def test_zones_round_trip_through_show() -> None:
+    cfg = parse_config(ZONES)
+    assert list(cfg.zones) == ["car_row", "river bank"]
+    assert cfg.zones["car_row"].polygon[1] == (640.0, 400.0) and cfg.zones["river bank"].normalized
+    shown = dump_toml(cfg)
+    assert '[zones."river bank"]' in shown
+    assert parse_config(shown) == cfg
+
+
+def test_cli_config_check_names_the_zone_with_an_unknown_camera(tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "lookout.toml"
+    bad.write_text(ZONES.replace('camera = "gate"', 'camera = "dock"'))
+    assert main(["config", "check", str(bad)]) == 1
+    (err,) = capsys.readouterr().err.strip().splitlines()
+    assert f"{bad}:13 zones.car_row.camera: no [cameras.dock] entry (configured: 'gate');" in err, err
 
 
 def test_missing_file_is_one_clear_error(tmp_path: Path) -> None:

@@ -181,3 +181,51 @@ def test_bad_video_out_fails_before_models_load(tmp_path, capsys):
     assert "directory does not exist" in capsys.readouterr().err
     assert main(["detect", str(clip), "--out", str(tmp_path / "x.gif")]) == 1
     assert "unknown video type" in capsys.readouterr().err
+
+
+def _zone_config(path: Path) -> Path:
+    path.write_text(
+        f'[cameras.lobby]\nurl = "{BUS}"\n[cameras.lobby2]\nurl = "{BUS}"\n'
+        '[zones.sky]\ncamera = "lobby"\nkind = "restricted"\ncolor = "#ff00ff"\n'
+        "polygon = [[60, 20], [400, 20], [400, 140], [60, 140]]\n"
+        '[zones.street]\ncamera = "*"\nkind = "parking"\nnormalized = true\n'
+        "polygon = [[0, 0.75], [1, 0.75], [1, 1], [0, 1]]\n"
+        '[zones.balconies]\ncamera = "lobby2"\npolygon = [[500, 20], [700, 20], [700, 140], [500, 140]]\n'
+    )
+    return path
+
+
+def _share_of_colour(pixels: np.ndarray, bgr: tuple[int, int, int], tol: int = 60) -> float:
+    """Fraction of ``pixels`` (n, 3) within ``tol`` of ``bgr`` in every channel."""
+    return float(np.mean(np.abs(pixels.astype(int) - np.array(bgr)).max(axis=1) <= tol))
+
+
+def test_zones_of_a_camera_are_drawn_and_tag_objects_by_foot_point(tmp_path, capsys):
+    from vision.zones import KIND_COLORS
+
+    cfg, out = _zone_config(tmp_path / "lookout.toml"), tmp_path / "lobby.png"
+    assert main(["--config", str(cfg), "detect", "lobby", "--json", "--tracker", "none", "--out", str(out)]) == 0
+    (frame,) = _lines(capsys.readouterr().out)
+    people, (bus,) = _classes(frame["objects"], "person"), _classes(frame["objects"], "bus")
+    assert len([p for p in people if p["zone"] == "street"]) >= 3  # feet on the street (lowest quarter)
+    assert bus["zone"] is None  # its bottom edge ends above the street zone
+    img, orig = cv2.imread(str(out)), cv2.imread(str(BUS))
+    # the camera's own zone in its colour along its right and bottom edges
+    edge = np.concatenate([img[30:130, 400], img[140, 80:390]])
+    assert _share_of_colour(edge, (255, 0, 255)) > 0.9
+    # the "*" zone (normalized: y = 0.75 * 1080) between the people's boxes
+    assert _share_of_colour(img[810, 360:660], KIND_COLORS["parking"]) > 0.9
+    # another camera's zone is not drawn
+    assert np.array_equal(img[10:150, 490:710], orig[10:150, 490:710])
+
+
+def test_a_bare_source_gets_only_the_star_zones(tmp_path, capsys):
+    from vision.zones import KIND_COLORS
+
+    cfg, out = _zone_config(tmp_path / "lookout.toml"), tmp_path / "bus.png"
+    assert main(["--config", str(cfg), "detect", str(BUS), "--json", "--out", str(out)]) == 0
+    (frame,) = _lines(capsys.readouterr().out)
+    assert {o["zone"] for o in _classes(frame["objects"], "person")} >= {"street"}
+    img, orig = cv2.imread(str(out)), cv2.imread(str(BUS))
+    assert _share_of_colour(img[810, 360:660], KIND_COLORS["parking"]) > 0.9
+    assert np.array_equal(img[10:150, 50:410], orig[10:150, 50:410])  # camera lobby's zone: not here
