@@ -8,7 +8,8 @@ Over a clip's frames at ``--fps`` the pose detector runs twice:
 
 (b) is scored against (a): person recall and precision (greedy IoU >= 0.5 per frame), mean keypoint
 distance of matched persons (normalised by the reference box height), and the share of frames and of
-pixels that went through the detector. Works before and after ``MotionResult.regions`` /
+pixels that went through the detector (the detector's ``last_area`` when it has one: its crops are
+larger than the motion regions). Works before and after ``MotionResult.regions`` /
 ``detect_batch(regions=...)`` exist (without them (b) is plain motion gating).
 """
 
@@ -161,7 +162,9 @@ def compare(detector: Any, frames: Iterator[tuple[float, np.ndarray]], motion: A
             kw = {"regions": [regions]} if use_regions else {}
             (prev,) = detector.detect_batch([img], ["clip"], **kw)
             detected += 1
-            area += region_area_frac(regions if use_regions else None, img.shape)
+            # What the network saw: the detector's own count (crops grow around regions) if it keeps one.
+            last = getattr(detector, "last_area", None)
+            area += last[0] if last else region_area_frac(regions if use_regions else None, img.shape)
         t2 = time.perf_counter()
         t_whole += t1 - t0
         t_gated += t2 - t1
