@@ -71,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--minutes", type=float, default=0.0, help="then run ours this long at the sustained N")
     p.add_argument("--long-feeds", type=int, default=None, help="N for --minutes (default: sustained N)")
     p.add_argument("--json", type=Path, help="also write all numbers to this JSON file")
+    p.add_argument("--summary-of", type=Path, metavar="JSON",
+                   help="only print the summary table of a saved --json report (e.g. of a run cut short)")
     p.add_argument("--role", choices=["ours", "naive", "naive-onnx", "long", "export", "accuracy"],
                    help=argparse.SUPPRESS)
     p.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
@@ -289,6 +291,8 @@ def main(argv: list[str], data_dir: Path) -> int:
     a = _resolve(_parser().parse_args(argv))
     if a.role:
         return _role_main(a)
+    if a.summary_of:
+        return _summary_of(a.summary_of)
     with tempfile.TemporaryDirectory(prefix="lookout-bench-") as tmp_name:
         tmp = Path(tmp_name)
         try:
@@ -336,6 +340,20 @@ def main(argv: list[str], data_dir: Path) -> int:
                 report["long"] = long[-1]
                 _print_long(long[-1])
         _write_json(a.json, report)
+    return 0
+
+
+def _summary_of(path: Path) -> int:
+    try:
+        report = json.loads(path.read_text())
+        records = report["clips"]
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"--summary-of {path}: not a saved bench report ({exc}); pass the file --json wrote", file=sys.stderr)
+        return 1
+    rows, med = summarise(records)
+    print(f"summary over {len(rows)} clip(s) ({'quick, ' if report.get('quick') else ''}"
+          f"{report.get('cores')} cores, imgsz {report.get('imgsz')}):")
+    print(format_table(rows, med, report.get("target_fps", 5.0), any(r.get("accuracy") for r in records)))
     return 0
 
 

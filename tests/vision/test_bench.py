@@ -293,3 +293,20 @@ def test_greedy_match_uses_each_box_once_best_first() -> None:
 )
 def test_region_area_counts_overlaps_once(regions, expected: float) -> None:
     assert vision_accuracy.region_area_frac(regions, (100, 100, 3)) == pytest.approx(expected)
+
+
+def test_summary_of_a_saved_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    report = {"cores": 2, "imgsz": 320, "target_fps": 5.0, "quick": True, "clips": [
+        _record("calm", [_row(2, True, 20.0), _row(8, True, 20.0)], [_row(1, True, 80.0), _row(2, False, 80.0)],
+                {"recall": 1.0, "precision": 1.0}),
+        {**_record("busy", [_row(2, True, 50.0)], [_row(1, True, 80.0)]), "ratio_vs_naive": "inf"},
+    ]}
+    saved = tmp_path / "r.json"
+    saved.write_text(json.dumps(report))
+    assert bench_vision.main(["--summary-of", str(saved)], data_dir=tmp_path) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "summary over 2 clip(s) (quick, 2 cores, imgsz 320):"
+    assert lines[2].split()[4:7] == ["8", "1", "8.0x"] and lines[3].split()[4:7] == ["2", "1", "2.0x"]
+    assert lines[4].startswith("median") and "5.0x" in lines[4]
+    (tmp_path / "bad.json").write_text("{}")
+    assert bench_vision.main(["--summary-of", str(tmp_path / "bad.json")], data_dir=tmp_path) == 1
