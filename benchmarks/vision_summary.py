@@ -86,7 +86,7 @@ def summary_row(rec: dict[str, Any]) -> Row:
         "cpu_ms_naive": c_naive,
         "cpu_ratio": round(c_naive / c_ours, 2) if c_ours and c_naive else None,
     }
-    for k in ("recall", "precision", "kp_err_mean", "detected_frac", "area_frac", "frames"):
+    for k in ("recall", "precision", "kp_err_mean", "detected_frac", "area_frac", "frames", "persons_ref"):
         row[f"acc_{k}"] = acc.get(k)
     return row
 
@@ -132,6 +132,7 @@ COLUMNS: list[tuple[str, str, str, int]] = [  # key, header, format, width
     ("cpu_ms_ours", "ms/f", "{:.1f}", 6),
     ("cpu_ms_naive", "naive", "{:.1f}", 6),
     ("cpu_ratio", "cpu x", "{:.1f}x", 6),
+    ("acc_persons_ref", "people", "{}", 6),
     ("acc_recall", "recall", "{:.3f}", 6),
     ("acc_precision", "prec", "{:.3f}", 6),
     ("acc_kp_err_mean", "kp err", "{:.3f}", 6),
@@ -156,6 +157,7 @@ def format_table(rows: list[Row], med: Row, fps: float, accuracy: bool = True) -
               f"(FeedStats.area_frac); ours/naive: feeds sustained at {fps:g} fps (>= 95 %) measured on this "
               f"machine; ms/f: CPU ms per analysed frame (median over N), cpu x = naive/ours")
     if accuracy:
-        legend += ("; recall/prec/kp err: gated (+regions) vs whole-frame detection every frame (IoU >= 0.5, "
-                   "kp err / box height); a.det/a.area: frames/pixels through the detector in that check")
+        legend += ("; people: persons whole-frame detection found over the clip's frames at that fps (the "
+                   "reference, not ground truth); recall/prec/kp err: gated (+regions) vs that reference (IoU >= "
+                   "0.5, kp err / box height); a.det/a.area: frames/pixels through the detector in that check")
     return "\n".join([*lines, legend])

@@ -173,14 +173,14 @@ def test_summary_row_takes_the_largest_sustained_n_and_median_cpu() -> None:
               area_frac_mean=0.4), _row(12, False, 25.0, fps=4.0, detected=2.0, area_frac_mean=0.6)],
         naive=[_row(1, True, 100.0), _row(3, False, 110.0, fps=3.0), _row(2, True, 90.0)],
         accuracy={"recall": 0.98, "precision": 0.97, "kp_err_mean": 0.01, "detected_frac": 0.4, "area_frac": 0.3,
-                  "frames": 10},
+                  "frames": 10, "persons_ref": 42},
     )
     row = vision_summary.summary_row(rec)
     assert (row["ours_feeds"], row["naive_feeds"], row["ratio"]) == (9, 2, 4.5)
     assert row["cpu_ms_ours"] == 25.0 and row["cpu_ms_naive"] == 100.0 and row["cpu_ratio"] == 4.0
     assert row["detect_share"] == pytest.approx((0.2 + 0.4 + 0.5) / 3, abs=0.01)
     assert row["area_frac"] == pytest.approx(0.4)
-    assert row["acc_recall"] == 0.98 and row["acc_frames"] == 10
+    assert row["acc_recall"] == 0.98 and row["acc_frames"] == 10 and row["acc_persons_ref"] == 42
 
 
 @pytest.mark.parametrize(
