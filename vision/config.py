@@ -30,6 +30,9 @@ class MotionConfig(_Strict):
     region_max_frac: float = Field(
         0.5, gt=0, le=1, description="when motion covers more of the frame than this, detect the whole frame"
     )
+    region_refresh_s: float = Field(
+        2.0, ge=0, description="while detecting in regions, still detect the whole frame at least this often, s"
+    )
 
 
 class CameraConfig(_Strict):

@@ -2,7 +2,8 @@
 
 Fixed cameras mostly look at a still scene. ``MotionGate.check`` says "detect" when enough pixels
 changed against a running background (``diff``) or OpenCV's MOG2 model (``mog2``), for the first frame,
-and at least every ``max_skip_s`` (so parked vehicles are refreshed and tracks do not go stale). On a
+and at least every ``max_skip_s`` (so parked vehicles are refreshed and tracks do not go stale), or
+every ``region_refresh_s`` while detecting in regions (so nothing a crop missed is missed for long). On a
 "no", the scheduler skips the detector and carries the feed's last tracks over. On a "yes" caused by
 motion it also says where: ``regions``, boxes around the changed blobs in the frame's pixels, so a
 region-aware detector can look only there (``vision.detect.regions``); ``regions=None`` means the
@@ -40,6 +41,7 @@ class MotionGate:
         self._shape: tuple[int, int] | None = None
         self._last_detect_mono: float | None = None
         self._kernel = np.ones((5, 5), np.uint8)
+        self._open_kernel = np.ones((2, 2), np.uint8)
 
     def reset(self) -> None:
         self._bg = None
@@ -83,16 +85,25 @@ class MotionGate:
         return mask
 
     def _regions(self, mask: np.ndarray, height: int, width: int) -> tuple[Box, ...] | None:
-        """Boxes around the changed blobs, in the frame's pixels; None if they cover too much of it."""
-        closed = cv2.dilate(mask, self._kernel)  # one blob per moving thing, not per changed pixel
-        n, _labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
-        min_px = max(2, round(self.config.min_area_frac * mask.size))
+        """Boxes around the changed blobs, in the frame's pixels; None if they cover too much of it.
+
+        Isolated changed pixels (sensor noise, compression flicker) are opened away first; what is
+        left is dilated so one moving thing is one blob, and a blob must hold ``min_area_frac``/4 of
+        the frame's (small) pixels that really changed to count."""
+        opened = cv2.morphologyEx(mask, cv2.MORPH_OPEN, self._open_kernel)
+        if not opened.any():
+            return ()
+        grown = cv2.dilate(opened, self._kernel)
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
+        changed = np.bincount(labels[opened > 0], minlength=n)
+        min_px = max(3, round(self.config.min_area_frac * mask.size / 4))
         sx, sy = width / mask.shape[1], height / mask.shape[0]
         boxes = []
         area = 0
-        for x, y, w, h, count in stats[1:n]:
-            if count < min_px:
+        for i in range(1, n):
+            if changed[i] < min_px:
                 continue  # a speck of noise
+            x, y, w, h = (int(v) for v in stats[i, :4])
             boxes.append((int(x * sx), int(y * sy), min(width, round((x + w) * sx)), min(height, round((y + h) * sy))))
             area += w * h
         if area > self.config.region_max_frac * mask.size:
@@ -108,7 +119,8 @@ class MotionGate:
         mask = self._changed_mask(image)
         frac = None if mask is None else cv2.countNonZero(mask) / mask.size
         moving = frac is None or frac >= max(self.config.min_area_frac, 1e-9)
-        stale = self._last_detect_mono is None or now - self._last_detect_mono >= self.config.max_skip_s
+        since = None if self._last_detect_mono is None else now - self._last_detect_mono
+        stale = since is None or since >= self.config.max_skip_s or (moving and since >= self.config.region_refresh_s)
         if stale or mask is None:  # the whole frame: first frame, or the periodic full refresh
             self._last_detect_mono = now
             return MotionResult(moving, 1.0 if frac is None else frac, True)

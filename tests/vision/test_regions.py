@@ -25,37 +25,42 @@ W, H = 640, 360
 
 
 @pytest.mark.parametrize(
-    ("regions", "previous", "expected"),
+    ("regions", "previous", "max_crops", "expected"),
     [
-        ([], [], []),  # moving but no blob worth a look: nothing to detect, everything carried
-        ([(100, 100, 110, 110)], [], [(41, 41, 169, 169)]),  # grown to min_side 128 around its centre
-        ([(0, 0, 10, 10)], [], [(0, 0, 128, 128)]),  # at the corner: shifted inside, size kept
-        ([(630, 350, 640, 360)], [], [(512, 232, 640, 360)]),
-        # the region touches a previous box: it grows to include it (then margin)
-        ([(100, 100, 110, 110)], [[105, 50, 200, 200]], [(62, 12, 238, 238)]),
+        ([], [], 1, []),  # moving but no blob worth a look: nothing to detect, everything carried
+        ([(100, 100, 110, 110)], [], 1, [(41, 41, 169, 169)]),  # grown to min_side 128 around its centre
+        ([(0, 0, 10, 10)], [], 1, [(0, 0, 128, 128)]),  # at the corner: shifted inside, size kept
+        ([(630, 350, 640, 360)], [], 1, [(512, 232, 640, 360)]),
+        # the region touches a previous box: it grows to include it, then gets its margin
+        ([(100, 100, 110, 110)], [[105, 50, 200, 200]], 1, [(48, 0, 252, 252)]),
         # a previous box elsewhere does not matter
-        ([(100, 100, 110, 110)], [[400, 50, 450, 200]], [(41, 41, 169, 169)]),
+        ([(100, 100, 110, 110)], [[400, 50, 450, 200]], 1, [(41, 41, 169, 169)]),
+        # a box the margin touches is taken whole (never cut), one it does not touch stays out
+        ([(100, 100, 110, 110)], [[150, 100, 200, 200], [230, 100, 300, 200]], 1, [(41, 41, 200, 200)]),
         # two regions whose padded crops overlap become one
-        ([(100, 100, 110, 110), (150, 100, 160, 110)], [], [(41, 41, 219, 169)]),
-        # regions far apart stay apart
-        ([(50, 50, 60, 60), (500, 250, 510, 260)], [], [(0, 0, 128, 128), (441, 191, 569, 319)]),
+        ([(100, 100, 110, 110), (150, 100, 160, 110)], [], 1, [(41, 41, 219, 169)]),
+        # regions far apart: one crop around both costs more than the whole frame ...
+        ([(50, 50, 60, 60), (500, 250, 510, 260)], [], 1, None),
+        # ... unless separate crops are allowed
+        ([(50, 50, 60, 60), (500, 250, 510, 260)], [], 4, [(0, 0, 128, 128), (441, 191, 569, 319)]),
         # motion over most of the frame: the whole frame is cheaper
-        ([(0, 0, 600, 300)], [], None),
+        ([(0, 0, 600, 300)], [], 1, None),
         # out-of-frame coordinates are clipped; an empty box is ignored
-        ([(-50, -50, 5, 5), (300, 300, 300, 320)], [], [(0, 0, 128, 128)]),
+        ([(-50, -50, 5, 5), (300, 300, 300, 320)], [], 1, [(0, 0, 128, 128)]),
     ],
 )
-def test_plan_crops(regions, previous, expected) -> None:
-    got = rg.plan_crops(regions, np.array(previous, np.float32).reshape(-1, 4), W, H, min_side=128)
-    assert got == expected
+def test_plan_crops(regions, previous, max_crops, expected) -> None:
+    prev = np.array(previous, np.float32).reshape(-1, 4)
+    assert rg.plan_crops(regions, prev, W, H, min_side=128, max_crops=max_crops) == expected
 
 
-def test_many_separate_regions_become_one_crop() -> None:
-    spots = [(40 + 110 * i, 40, 50 + 110 * i, 50) for i in range(5)]
-    crops = rg.plan_crops(spots, np.zeros((0, 4)), 2000, 2000, min_side=64, max_crops=4)
-    assert crops is not None and len(crops) == 1
-    x0, y0, x1, y1 = crops[0]
-    assert all(x0 <= s[0] and y0 <= s[1] and s[2] <= x1 and s[3] <= y1 for s in spots)
+def test_more_regions_than_max_crops_are_joined_where_least_area_is_wasted() -> None:
+    spots = [(40 + 110 * i, 40, 50 + 110 * i, 50) for i in range(5)] + [(1500, 1500, 1510, 1510)]
+    crops = rg.plan_crops(spots, np.zeros((0, 4)), 2000, 2000, min_side=64, max_crops=3)
+    assert crops is not None and len(crops) == 3
+    inside = [[c for c in crops if c[0] <= s[0] and c[1] <= s[1] and s[2] <= c[2] and s[3] <= c[3]] for s in spots]
+    assert all(len(found) == 1 for found in inside)  # every spot in exactly one crop
+    assert inside[-1][0][1] > 1000  # the far spot keeps its own crop; neighbours in the row were joined
 
 
 def _dets(boxes: list[list[float]]) -> Detections:

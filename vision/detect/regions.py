@@ -4,11 +4,12 @@ A fixed camera's frame usually changes in a few places: people walking, a door, 
 The motion gate finds those places (``vision.motion``); a region-aware detector then runs the
 network on crops around them, at the same scale the whole frame would have been run at, and keeps
 its previous detections of the feed wherever nothing moved. Crops are planned so that a moving
-person is never cut in two: each motion region grows to include every previous box it touches,
-gets a margin and a minimum size, and overlapping crops are merged. When the crops would cover
-``max_frac`` of the frame or more, the whole frame is cheaper (one call, no per-crop overhead) and
-is used instead. A forced full-frame pass (``MotionConfig.max_skip_s``) corrects anything a crop
-missed, e.g. someone who stood still and was carried over.
+person is never cut in two: each motion region grows to include every previous box it touches, gets
+a margin and a minimum size, and overlapping crops are merged (at most ``max_crops``, joining the
+pair that wastes least area). Each crop costs its share of the frame's pixels plus a fixed per-call
+cost; when that adds up to ``max_frac`` of a whole-frame call, the whole frame is used. A forced
+full-frame pass (``MotionConfig.max_skip_s``) corrects anything a crop missed, e.g. someone who
+stood still and was carried over.
 
 Everything here is pure numpy on small arrays (a few boxes per frame).
 """
@@ -25,9 +26,10 @@ from vision.types import Detections
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels, x1/y1 exclusive
 Regions = Sequence[Box]
 
-MAX_FRAC = 0.6  # crops covering more of the frame than this: detect the whole frame
-MAX_CROPS = 4  # more separate crops than this: merge them all into one
-MARGIN_FRAC = 0.25  # margin around a region, as a fraction of its own larger side
+MAX_FRAC = 0.75  # crops costing more than this share of a whole-frame call: detect the whole frame
+CALL_COST = 0.07  # the fixed cost of one network call (pre/post-processing), as a share of a whole frame
+MAX_CROPS = 1  # at most this many crops (one: a person whose head and feet moved is never cut in two)
+MARGIN_FRAC = 0.35  # margin around a region, as a fraction of its own larger side
 MIN_MARGIN_PX = 16
 
 
@@ -60,26 +62,39 @@ def merge_overlapping(boxes: list[Box]) -> list[Box]:
     return out
 
 
+def _grow(crops: list[Box], prev: list[Box]) -> list[Box]:
+    """Crops grown to include every previous box they touch (a person is never cut), merged."""
+    grown = True
+    while grown:  # a grown crop may touch more boxes or another crop: repeat until nothing changes
+        grown = False
+        for i, c in enumerate(crops):
+            for p in prev:
+                if _overlap(c, p) and _union(c, p) != c:
+                    crops[i] = c = _union(c, p)
+                    grown = True
+        if grown:
+            crops = merge_overlapping(crops)
+    return crops
+
+
 def _pad(b: Box, width: int, height: int, min_side: int) -> Box:
-    x0, y0, x1, y1 = b
-    m = max(MIN_MARGIN_PX, round(MARGIN_FRAC * max(x1 - x0, y1 - y0)))
-    x0, y0, x1, y1 = x0 - m, y0 - m, x1 + m, y1 + m
-    for lo, hi, limit in ((0, 2, width), (1, 3, height)):  # grow to min_side around the centre
-        box = [x0, y0, x1, y1]
-        side = box[hi] - box[lo]
-        if side < min_side:
-            grow = min_side - side
-            box[lo] -= grow // 2
-            box[hi] += grow - grow // 2
-        if box[lo] < 0:  # shift back inside before clipping, so the side is kept where possible
+    """``b`` with its margin (clipped at the frame's edges), then widened to ``min_side`` if smaller
+    (shifted inside the frame, so the side is kept where the frame allows)."""
+    m = max(MIN_MARGIN_PX, round(MARGIN_FRAC * max(b[2] - b[0], b[3] - b[1])))
+    box = [max(0, b[0] - m), max(0, b[1] - m), min(width, b[2] + m), min(height, b[3] + m)]
+    for lo, hi, limit in ((0, 2, width), (1, 3, height)):
+        grow = min(min_side, limit) - (box[hi] - box[lo])
+        if grow <= 0:
+            continue
+        box[lo] -= grow // 2
+        box[hi] += grow - grow // 2
+        if box[lo] < 0:
             box[hi] -= box[lo]
             box[lo] = 0
         if box[hi] > limit:
             box[lo] -= box[hi] - limit
             box[hi] = limit
-        box[lo] = max(0, box[lo])
-        x0, y0, x1, y1 = box
-    return int(x0), int(y0), int(x1), int(y1)
+    return box[0], box[1], box[2], box[3]
 
 
 def plan_crops(
@@ -90,7 +105,7 @@ def plan_crops(
     *,
     min_side: int = 64,
     max_frac: float = MAX_FRAC,
-    max_crops: int = MAX_CROPS,
+    max_crops: int | None = None,
 ) -> list[Box] | None:
     """The crops to detect in, or None for the whole frame.
 
@@ -107,26 +122,20 @@ def plan_crops(
     boxes = [b for b in boxes if _area(b) > 0]
     if not boxes:
         return []
-    prev = [(math.floor(p[0]), math.floor(p[1]), math.ceil(p[2]), math.ceil(p[3]))
-            for p in np.asarray(previous, np.float64).reshape(-1, 4)]
-    crops = merge_overlapping(boxes)
-    grown = True
-    while grown:  # a previous box touching a crop joins it; repeat, since a grown crop may touch more
-        grown = False
-        for i, c in enumerate(crops):
-            for p in prev:
-                if _overlap(c, p) and _union(c, p) != c:
-                    crops[i] = c = _union(c, p)
-                    grown = True
-        if grown:
-            crops = merge_overlapping(crops)
-    crops = merge_overlapping([_pad(c, width, height, min_side) for c in crops])
-    if len(crops) > max_crops:  # each call has a fixed cost: one crop around all of them
-        whole = crops[0]
-        for c in crops[1:]:
-            whole = _union(whole, c)
-        crops = [whole]
-    if sum(_area(c) for c in crops) >= max_frac * width * height:
+    prev = [
+        (max(0, math.floor(p[0])), max(0, math.floor(p[1])), min(width, math.ceil(p[2])), min(height, math.ceil(p[3])))
+        for p in np.asarray(previous, np.float64).reshape(-1, 4)
+    ]
+    crops = _grow(merge_overlapping(boxes), prev)
+    crops = _grow(merge_overlapping([_pad(c, width, height, min_side) for c in crops]), prev)
+    max_crops = MAX_CROPS if max_crops is None else max_crops
+    while len(crops) > max_crops:  # each call has a fixed cost: join the two that waste least area
+        best = min(((i, j) for i in range(len(crops)) for j in range(i + 1, len(crops))),
+                   key=lambda ij: _area(_union(crops[ij[0]], crops[ij[1]])) - _area(crops[ij[0]]) - _area(crops[ij[1]]))
+        joined = _union(crops[best[0]], crops[best[1]])
+        crops = _grow(merge_overlapping([c for k, c in enumerate(crops) if k not in best] + [joined]), prev)
+    frame = width * height
+    if sum(_area(c) / frame + CALL_COST for c in crops) >= max_frac:
         return None
     return crops
 
