@@ -71,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--minutes", type=float, default=0.0, help="then run ours this long at the sustained N")
     p.add_argument("--long-feeds", type=int, default=None, help="N for --minutes (default: sustained N)")
     p.add_argument("--json", type=Path, help="also write all numbers to this JSON file")
+    p.add_argument("--resume", action="store_true",
+                   help="with --json: keep the clips a run cut short already saved there, measure only the rest")
     p.add_argument("--summary-of", type=Path, metavar="JSON",
                    help="only print the summary table of a saved --json report (e.g. of a run cut short)")
     p.add_argument("--role", choices=["ours", "naive", "naive-onnx", "long", "export", "accuracy"],
@@ -297,6 +299,7 @@ def main(argv: list[str], data_dir: Path) -> int:
         tmp = Path(tmp_name)
         try:
             sources = _pick_clips(a, tmp)
+            done = _saved_records(a.json) if a.resume else {}
         except ClipListError as exc:
             print(str(exc), file=sys.stderr)
             return 1
@@ -313,16 +316,23 @@ def main(argv: list[str], data_dir: Path) -> int:
               f"imgsz {a.imgsz}, window {a.window_s} s after {a.warmup_s} s warm-up"
               f"{', quick' if a.quick else ''}{', accuracy check' if a.accuracy else ''}")
         passthrough = _without(argv, "--minutes", "--clip", "--clips", "--json")
-        _sub("export", a, passthrough, data_dir, clips[0])
+        todo = [c for s, c in zip(sources, clips, strict=True) if str(s) not in done]
+        if done:
+            print(f"--resume: {len(clips) - len(todo)} clip(s) kept from {a.json}, {len(todo)} to measure")
         report: dict[str, Any] = {"cores": cores, "target_fps": a.fps, "imgsz": a.imgsz, "quick": a.quick,
                                   "window_s": a.window_s, "warmup_s": a.warmup_s}
         acc: dict[str, Row] = {}
-        if a.accuracy:  # first (it is quick), all clips in one process: it measures detections, not CPU
-            rows = _sub("accuracy", a, passthrough, data_dir, clips[0], ("--clips", ",".join(map(str, clips))))
+        if todo:
+            _sub("export", a, passthrough, data_dir, todo[0])
+        if a.accuracy and todo:  # first (it is quick), all clips in one process: it measures detections, not CPU
+            rows = _sub("accuracy", a, passthrough, data_dir, todo[0], ("--clips", ",".join(map(str, todo))))
             acc = {r["clip_path"]: r for r in rows if "clip_path" in r}
         records: list[dict[str, Any]] = []
         report["clips"] = records
         for src, clip in zip(sources, clips, strict=True):
+            if str(src) in done:
+                records.append({**done[str(src)], "resumed": True})
+                continue
             records.append(_run_clip(a, src, clip, passthrough, data_dir, acc.get(str(clip))))
             _write_json(a.json, report)  # after every clip: a long run that is cut short keeps its numbers
         if len(records) == 1:  # one clip: its numbers at the top level too
@@ -341,6 +351,19 @@ def main(argv: list[str], data_dir: Path) -> int:
                 _print_long(long[-1])
         _write_json(a.json, report)
     return 0
+
+
+def _saved_records(path: Path | None) -> dict[str, dict[str, Any]]:
+    """Clip records (by source path) of an earlier run's --json report; none if it does not exist yet."""
+    if path is None:
+        raise ClipListError("--resume needs --json FILE (the report of the run to continue)")
+    if not path.is_file():
+        return {}
+    try:
+        return {r["path"]: r for r in json.loads(path.read_text())["clips"] if "path" in r}
+    except (ValueError, KeyError, TypeError) as exc:
+        problem = f"--resume: {path} is not a bench report ({exc}); remove it or pick another --json"
+        raise ClipListError(problem) from None
 
 
 def _summary_of(path: Path) -> int:

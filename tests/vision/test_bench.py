@@ -310,3 +310,19 @@ def test_summary_of_a_saved_report(tmp_path: Path, capsys: pytest.CaptureFixture
     assert lines[4].startswith("median") and "5.0x" in lines[4]
     (tmp_path / "bad.json").write_text("{}")
     assert bench_vision.main(["--summary-of", str(tmp_path / "bad.json")], data_dir=tmp_path) == 1
+
+
+def test_resume_keeps_saved_clips_and_measures_none_again(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    clip = bench_vision.make_clip(tmp_path, frames=10, fps=10.0)
+    saved = tmp_path / "r.json"
+    saved.write_text(json.dumps({"clips": [{**_record("x", [_row(3, True, 20.0)], [_row(1, True, 80.0)]),
+                                            "path": str(clip)}]}))
+    rc = bench_vision.main(["--clips", str(clip), "--json", str(saved), "--resume"], data_dir=tmp_path)
+    assert rc == 0  # nothing left to measure: no subprocess ran (it would need the model)
+    out = capsys.readouterr().out
+    assert "1 clip(s) kept" in out and "[ours]" not in out
+    report = json.loads(saved.read_text())
+    assert report["clips"][0]["resumed"] is True and report["summary"][0]["ratio"] == 3.0
+    assert bench_vision.main(["--clips", str(clip), "--resume"], data_dir=tmp_path) == 1  # needs --json
+    saved.write_text("[]")
+    assert bench_vision.main(["--clips", str(clip), "--json", str(saved), "--resume"], data_dir=tmp_path) == 1
