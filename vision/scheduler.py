@@ -392,7 +392,12 @@ class Scheduler:
             return
         self._last_check = now
         for w in list(self._workers):
-            if self._stop.is_set() or w.process.exitcode is None or not w.ready:
+            if self._stop.is_set() or w.process.exitcode is None:
+                continue
+            if not w.ready:  # died while loading (e.g. spawn could not import the caller's __main__)
+                if not self._ready.is_set():
+                    self._fatal = f"worker {w.wid} exited with code {w.process.exitcode} before it was ready"
+                    self._ready.set()
                 continue
             self.last_error = f"worker {w.wid} died (exit code {w.process.exitcode})"
             log.error("vision %s; restarting it (its trackers start over)", self.last_error)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -181,6 +182,12 @@ def test_a_detector_that_cannot_load_is_one_clear_error() -> None:
     s = Scheduler(functools.partial(sd.StandInDetector, crash=True), workers=1)
     with pytest.raises(SchedulerError, match="stand-in detector refuses to load"):
         s.start(timeout_s=60)
+
+
+def test_a_worker_that_dies_while_loading_fails_start_at_once() -> None:
+    s = Scheduler(functools.partial(os._exit, 3), workers=1)  # the process ends without a word
+    with pytest.raises(SchedulerError, match="worker 0 exited with code 3 before it was ready"):
+        s.start(timeout_s=120)  # the message differs from the timeout's ("not ready after 120 s")
 
 
 def test_a_failing_batch_is_counted_and_other_feeds_go_on() -> None:
