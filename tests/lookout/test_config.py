@@ -150,3 +150,15 @@ def test_cli_config_show_prints_defaults(capsys: pytest.CaptureFixture[str]) -> 
     out = capsys.readouterr().out
     assert "[sim]" in out and "vehicles = 3" in out
     assert parse_config(out) == LookoutConfig()
+
+
+def test_the_readme_config_examples_are_valid() -> None:
+    """Every ```toml block in the README parses as a whole config (users copy them)."""
+    import re
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    blocks = re.findall(r"```toml\n(.*?)```", readme, re.S)
+    assert blocks, "the README shows a config example"
+    for text in blocks:
+        cfg = parse_config(text, "README.md")
+        assert cfg.cameras or cfg.zones
