@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
@@ -11,15 +9,10 @@ import pytest
 from vision.config import MotionConfig
 from vision.motion import MotionGate
 
-ASSETS = Path(cv2.__file__).parents[1] / "ultralytics" / "assets"
-
 
 @pytest.fixture(scope="module")
-def scene() -> np.ndarray:
-    img = cv2.imread(str(ASSETS / "zidane.jpg"))
-    if img is None:
-        pytest.skip("ultralytics asset zidane.jpg is missing")
-    return img
+def scene(zidane_img: np.ndarray) -> np.ndarray:
+    return zidane_img
 
 
 def noisy(img: np.ndarray, seed: int) -> np.ndarray:

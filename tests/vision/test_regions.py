@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
@@ -20,7 +19,6 @@ from vision.detect.ultralytics_pose import UltralyticsPoseDetector
 from vision.motion import MotionGate
 from vision.types import PERSON, Detections
 
-ASSETS = Path(cv2.__file__).parents[1] / "ultralytics" / "assets"
 W, H = 640, 360
 
 
@@ -92,11 +90,8 @@ def test_crop_imgsz_keeps_the_whole_frame_scale(crop, expected) -> None:
 
 # ---------------------------------------------------------------------------- the motion gate's regions
 @pytest.fixture(scope="module")
-def scene() -> np.ndarray:
-    img = cv2.imread(str(ASSETS / "zidane.jpg"))
-    if img is None:
-        pytest.skip("ultralytics asset zidane.jpg is missing")
-    return img
+def scene(zidane_img: np.ndarray) -> np.ndarray:
+    return zidane_img
 
 
 def moved(img: np.ndarray, dx: int) -> np.ndarray:
@@ -165,11 +160,8 @@ def _matches(got: Detections, want: Detections, iou: float) -> bool:
 
 
 @pytest.fixture(scope="module")
-def bus() -> np.ndarray:
-    img = cv2.imread(str(ASSETS / "bus.jpg"))
-    if img is None:
-        pytest.skip("ultralytics asset bus.jpg is missing")
-    return img
+def bus(bus_img: np.ndarray) -> np.ndarray:
+    return bus_img
 
 
 def walked(img: np.ndarray, dx: int) -> np.ndarray:
