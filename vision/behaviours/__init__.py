@@ -1,0 +1,7 @@
+"""Behaviour rules over tracked detections: door-handle trying, vehicle entry, fights, water entry,
+loitering, crowds, zone entry (see README.md)."""
+
+from vision.behaviours.config import RulesConfig
+from vision.behaviours.types import EVENT_KINDS, Event, FrameContext, Rule
+
+__all__ = ["EVENT_KINDS", "Event", "FrameContext", "Rule", "RulesConfig"]

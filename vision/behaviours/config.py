@@ -1,0 +1,79 @@
+"""``[rules]``: which behaviour rules run and their thresholds (one sub-table per rule).
+
+Each rule's model is owned by the rule's module author; fields may be added with defaults, never
+renamed. Durations are seconds of capture time; sizes relative to the person's box height where a
+pixel size would depend on the camera's distance.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DoorHandleConfig(_Strict):
+    """A person's wrist at the door height of a parked car, on several cars one after another."""
+
+    enabled: bool = True
+    min_vehicles: int = Field(2, ge=2, le=20, description="different parked cars touched before it fires")
+    window_s: float = Field(90.0, gt=0, description="within this many seconds")
+    min_touch_s: float = Field(0.6, ge=0, description="a wrist must stay at a door this long to count as a try")
+
+
+class VehicleEntryConfig(_Strict):
+    """A person who was touching a parked car disappears into it (the door opened: it was unlocked)."""
+
+    enabled: bool = True
+    vanish_s: float = Field(2.0, gt=0, description="the person is gone from view this long next to the car")
+
+
+class FightConfig(_Strict):
+    """Fast limb motion between people close together, sustained."""
+
+    enabled: bool = True
+    min_people: int = Field(2, ge=2, le=50)
+    min_duration_s: float = Field(1.0, gt=0, description="the motion must last this long")
+
+
+class WaterEntryConfig(_Strict):
+    """A person's foot point entering a ``kind = "water"`` zone."""
+
+    enabled: bool = True
+    min_inside_s: float = Field(1.0, ge=0, description="inside the water zone this long (not a wobbling box)")
+
+
+class LoiteringConfig(_Strict):
+    """A person staying inside a ``restricted``/``watch`` zone (or anywhere, with no zones) too long."""
+
+    enabled: bool = True
+    dwell_s: float = Field(60.0, gt=0, description="seconds inside the zone before it fires")
+
+
+class CrowdConfig(_Strict):
+    """Many people close together."""
+
+    enabled: bool = True
+    min_people: int = Field(8, ge=2, le=1000, description="people in one group")
+    min_duration_s: float = Field(5.0, ge=0, description="the group holds this long")
+
+
+class ZoneEntryConfig(_Strict):
+    """A person entering a ``kind = "restricted"`` zone."""
+
+    enabled: bool = True
+
+
+class RulesConfig(_Strict):
+    """``[rules]``: every rule on by default; ``cooldown_s`` stops one situation firing again and again."""
+
+    cooldown_s: float = Field(30.0, ge=0, description="the same rule and track fire at most this often, s")
+    door_handles: DoorHandleConfig = Field(default_factory=DoorHandleConfig)
+    vehicle_entry: VehicleEntryConfig = Field(default_factory=VehicleEntryConfig)
+    fight: FightConfig = Field(default_factory=FightConfig)
+    water_entry: WaterEntryConfig = Field(default_factory=WaterEntryConfig)
+    loitering: LoiteringConfig = Field(default_factory=LoiteringConfig)
+    crowd: CrowdConfig = Field(default_factory=CrowdConfig)
+    zone_entry: ZoneEntryConfig = Field(default_factory=ZoneEntryConfig)
