@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.events import EventsModel, EventsView, kind_text
 from console.fleet_model import FleetModel
 from console.mapview import MapView
 from console.services import ConsoleServices
@@ -102,6 +103,16 @@ class MainWindow(QMainWindow):
             wall_dock = self._dock("Video wall", self.wall, Qt.DockWidgetArea.RightDockWidgetArea)
             self.resizeDocks([wall_dock], [560], Qt.Orientation.Horizontal)
 
+        self.events_model = EventsModel()
+        self.events_view: EventsView | None = None
+        self._event_seq = 0
+        if services.events is not None:
+            self.events_view = EventsView(self.events_model)
+            events_dock = self._dock("Events", self.events_view, Qt.DockWidgetArea.BottomDockWidgetArea)
+            self.tabifyDockWidget(fleet_dock, events_dock)
+            fleet_dock.raise_()
+            self._events_dock = events_dock
+
         self.selected: int | None = None
         self._missions_drawn: set[int] = set()
         self.statusBar().showMessage("Ready. Click a drone on the map or in the fleet table to select it.")
@@ -157,12 +168,28 @@ class MainWindow(QMainWindow):
 
     # ---- state ------------------------------------------------------------------------------
     def poll(self) -> None:
+        self._poll_events()
         for state in self.services.fleet.snapshot().values():
             self.fleet_model.update(state)
             self.map.set_vehicle(state)
             if self.services.actions is not None and state.mission_total and state.sysid not in self._missions_drawn:
                 self._missions_drawn.add(state.sysid)
                 self._load_mission_path(state.sysid)
+
+    def _poll_events(self) -> None:
+        if self.services.events is None:
+            return
+        seq, events = self.services.events.events_since(self._event_seq)
+        self._event_seq = seq
+        if not events:
+            return
+        self.events_model.add(events)
+        urgent = [e for e in events if e.severity == "high"]
+        newest = (urgent or list(events))[-1]
+        self.statusBar().showMessage(f"{'ALERT' if urgent else 'Event'}: {kind_text(newest.kind)} on "
+                                     f"{newest.feed} at {newest.t_end_utc:%H:%M:%S} UTC: {newest.summary}")
+        if urgent:
+            self._events_dock.raise_()  # the operator sees the list, not the fleet table
 
     def select_vehicle(self, sysid: int) -> None:
         self.selected = sysid

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -58,6 +59,23 @@ class VideoFeed(Protocol):
         ...
 
 
+class EventLike(Protocol):
+    """A behaviour event as the console shows it (``vision.behaviours.Event`` has these fields)."""
+
+    id: str
+    kind: str  # e.g. "door_handle_trying", "water_entry", "fight"
+    severity: str  # "low" | "medium" | "high"
+    feed: str
+    t_end_utc: datetime
+    summary: str
+
+
+class EventFeed(Protocol):
+    def events_since(self, seq: int) -> tuple[int, Sequence[EventLike]]:
+        """The newest sequence number and the events after ``seq`` (oldest first). Must not block."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class MapImage:
     """A geo-referenced picture for the map background (e.g. the simulator's aerial image)."""
@@ -74,6 +92,7 @@ class ConsoleServices:
     fleet: FleetSource
     actions: FlightActions | None = None
     feeds: Sequence[VideoFeed] = ()
+    events: EventFeed | None = None  # behaviour events from the video wall
     map_image: MapImage | None = None
     map_center: tuple[float, float] | None = None
     tiles_dir: Path | None = None
