@@ -46,10 +46,11 @@ class WaterEntryConfig(_Strict):
 
 
 class LoiteringConfig(_Strict):
-    """A person staying inside a ``restricted``/``watch`` zone (or anywhere, with no zones) too long."""
+    """A person staying inside a ``restricted``/``watch`` zone too long (no such zones: the rule does nothing)."""
 
     enabled: bool = True
     dwell_s: float = Field(60.0, gt=0, description="seconds inside the zone before it fires")
+    exit_grace_s: float = Field(2.0, ge=0, description="time outside the zone that does not end the stay")
 
 
 class CrowdConfig(_Strict):
@@ -58,6 +59,10 @@ class CrowdConfig(_Strict):
     enabled: bool = True
     min_people: int = Field(8, ge=2, le=1000, description="people in one group")
     min_duration_s: float = Field(5.0, ge=0, description="the group holds this long")
+    link_heights: float = Field(
+        1.0, gt=0, le=10, description="people closer than this many box heights (foot to foot) are one group"
+    )
+    gap_s: float = Field(1.0, ge=0, description="time below min_people that does not end the crowd")
 
 
 class ZoneEntryConfig(_Strict):
