@@ -23,6 +23,7 @@ from dispatch.config import DispatchConfig, UnitConfig
 from flight.config import LinkConfig, SimConfig
 from lookout.errors import ConfigError
 from missions.config import MissionsConfig
+from vision.behaviours.config import RulesConfig
 from vision.config import CameraConfig, DetectorsConfig
 from vision.zones import ZoneConfig, check_zone_cameras
 
@@ -58,6 +59,7 @@ class LookoutConfig(_Strict):
     map: MapConfig = Field(default_factory=MapConfig)
     users: dict[str, UserConfig] = Field(default_factory=dict)
     zones: dict[str, ZoneConfig] = Field(default_factory=dict)
+    rules: RulesConfig = Field(default_factory=RulesConfig)
 
     @model_validator(mode="after")
     def _zones_name_cameras(self) -> LookoutConfig:
