@@ -13,6 +13,7 @@ import getpass
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -162,13 +163,27 @@ class AnnotatedFeed:
     _times: list[float] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _zones: tuple[tuple[int, int], list[Any]] | None = None
+    last_event: Any = None  # the newest vision.behaviours.Event of this feed
+    _shown: list[tuple[Any, float]] = field(default_factory=list)  # (event, drawn until capture time s)
 
-    def publish(self, image: np.ndarray, n_people: int, n_vehicles: int) -> None:
+    EVENT_SHOW_S = 5.0  # an event's box stays on the tile this long (capture time) after it fired
+
+    def note_events(self, events: Sequence[Any], t_s: float) -> list[Any]:
+        """Remember ``events`` fired at capture time ``t_s``; return the events to draw on this frame."""
+        self._shown = [(e, until) for e, until in self._shown if until >= t_s]
+        self._shown += [(e, t_s + self.EVENT_SHOW_S) for e in events]
+        if events:
+            self.last_event = events[-1]
+        return [e for e, _ in self._shown]
+
+    def publish(self, image: np.ndarray, n_people: int, n_vehicles: int, alert: str | None = None) -> None:
         now = time.monotonic()
         with self._lock:
             self._times = [t for t in self._times if now - t < 5.0] + [now]
             fps = (len(self._times) - 1) / max(1e-3, self._times[-1] - self._times[0]) if len(self._times) > 1 else 0
             caption = f"{fps:.1f} fps · {n_people} people · {n_vehicles} vehicles"
+            if alert:
+                caption += f" · {alert}"
             self._latest, self._t_mono = FeedFrame(image, caption), now
 
     def zones_at(self, width: int, height: int) -> list[Any]:
@@ -188,25 +203,39 @@ class AnnotatedFeed:
             return FeedFrame(self._latest.image, self._latest.caption, time.monotonic() - self._t_mono)
 
     def status(self) -> str:
+        last = "" if self.last_event is None else f" (last event: {self.last_event.kind.replace('_', ' ')})"
         if self.source is None:
-            return ""
+            return last.strip(" ()")
         h = self.source.health()
         if h.connected:
-            return f"connected, {h.fps_in:.1f} fps in, waiting for analysis"
+            return f"connected, {h.fps_in:.1f} fps in, waiting for analysis{last}"
         if h.ended:
-            return "source ended"
+            return f"source ended{last}"
         why = f": {h.last_error}" if h.last_error else ""
-        return f"{h.url} unreachable, retrying (attempt {h.reconnects + 1}){why}"
+        return f"{h.url} unreachable, retrying (attempt {h.reconnects + 1}){why}{last}"
 
 
 class VisionWall:
-    """Runs ``vision.scheduler.Scheduler`` over sources and annotates each result for the console."""
+    """Runs ``vision.scheduler.Scheduler`` over sources, the behaviour rules over each feed's tracks
+    (one ``BehaviourEngine`` per feed, with that feed's zones), and annotates each result for the console.
+
+    Events: the newest ``MAX_EVENTS`` are kept with increasing sequence numbers; the console polls
+    ``events_since(seq)`` from its thread while results arrive on the scheduler's result thread.
+    """
+
+    MAX_EVENTS = 500
 
     def __init__(self, cfg: LookoutConfig, data_dir: Path, workers: int | None = 1) -> None:
         from vision.scheduler import Scheduler
 
         self.feeds: dict[str, AnnotatedFeed] = {}
         self.zone_cfg = cfg.zones
+        self.rules_cfg = cfg.rules
+        self.engines: dict[str, Any] = {}  # feed -> vision.behaviours.BehaviourEngine
+        self._history = (cfg.detectors.track_history, cfg.detectors.track_expire_s)
+        self._events: deque[tuple[int, Any]] = deque(maxlen=self.MAX_EVENTS)  # (seq, Event), oldest first
+        self._seq = 0
+        self._events_lock = threading.Lock()
         self.scheduler = Scheduler(
             detector_factory(cfg, data_dir),
             tracker=tracker_factory(cfg.detectors.tracker),
@@ -217,7 +246,13 @@ class VisionWall:
 
     def add(self, source: Any, fps: float, motion: Any = None, zones: bool = False) -> AnnotatedFeed:
         """``zones``: draw the configured ``[zones.*]`` of this feed (fixed cameras; not a moving drone camera)."""
+        from vision.behaviours import BehaviourEngine
+
         feed = self.feeds[source.name] = AnnotatedFeed(source.name, source, self.zone_cfg if zones else {})
+        length, expire_s = self._history
+        self.engines[source.name] = BehaviourEngine(
+            source.name, self.rules_cfg, feed.zones_at, history_len=length, expire_s=expire_s
+        )
         self.scheduler.add_feed(source, fps=fps, motion=motion)
         return feed
 
@@ -236,16 +271,45 @@ class VisionWall:
         self.scheduler.start()
 
     def _on_result(self, result: Any) -> None:
-        from vision.annotate import annotate
+        """On the scheduler's result thread: rules first (every analysed frame, detected or carried), then the tile."""
+        from vision.annotate import annotate, draw_events
         from vision.types import PERSON, VEHICLE_CLASSES
 
         feed = self.feeds.get(result.feed)
-        if feed is None or result.frame is None:
+        if feed is None:
             return
-        det = result.detections
+        det, meta = result.detections, result.meta
+        events = self._run_rules(result)
+        shown = feed.note_events(events, meta.capture_t_utc.timestamp())
+        if result.frame is None:
+            return
         h, w = result.frame.image.shape[:2]
         image = annotate(result.frame.image, det, feed.zones_at(w, h))  # annotate draws on a copy
-        feed.publish(image, int(np.sum(det.class_id == PERSON)), int(np.isin(det.class_id, VEHICLE_CLASSES).sum()))
+        draw_events(image, shown)
+        alert = shown[-1].kind.replace("_", " ").upper() if shown else None
+        feed.publish(image, int(np.sum(det.class_id == PERSON)), int(np.isin(det.class_id, VEHICLE_CLASSES).sum()),
+                     alert)  # fmt: skip
+
+    def _run_rules(self, result: Any) -> list[Any]:
+        engine = self.engines.get(result.feed)
+        if engine is None:
+            return []
+        meta = result.meta
+        events = engine.update(meta.index, meta.capture_t_utc, meta.width, meta.height, result.detections)
+        if events:
+            with self._events_lock:
+                for ev in events:
+                    self._seq += 1
+                    self._events.append((self._seq, ev))
+            for ev in events:
+                log.info("event %s on %s (%s): %s", ev.kind, ev.feed, ev.severity, ev.summary)
+        return events
+
+    def events_since(self, seq: int) -> tuple[int, list[Any]]:
+        """The newest sequence number and the events after ``seq``, oldest first (at most ``MAX_EVENTS``;
+        older ones have been dropped). Thread-safe and quick: the console calls it from its timer."""
+        with self._events_lock:
+            return self._seq, [ev for s, ev in self._events if s > seq]
 
     def stop(self) -> None:
         self.scheduler.stop()

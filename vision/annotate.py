@@ -104,3 +104,25 @@ def annotate(
             cv2.rectangle(img, (x1, ty - th - 3), (x1 + tw + 4, ty + base - 1), color, -1)
             cv2.putText(img, text, (x1 + 2, ty), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA)
     return img
+
+
+SEVERITY_COLORS = {"high": (0, 0, 255), "medium": (0, 140, 255), "low": (0, 220, 255)}  # BGR: red, orange, yellow
+
+
+def draw_events(img: np.ndarray, events: Sequence[Any]) -> np.ndarray:
+    """Draw behaviour events (``vision.behaviours.Event``) on ``img`` IN PLACE: a thick box around the
+    involved people in the severity's colour and the event's kind (and zone) above it. Returns ``img``."""
+    thickness = max(2, round(max(img.shape[:2]) / 250))
+    for ev in events:
+        color = SEVERITY_COLORS.get(ev.severity, SEVERITY_COLORS["medium"])
+        x1, y1, x2, y2 = (round(float(v)) for v in ev.box_xyxy)
+        pad = thickness * 2
+        x1, y1, x2, y2 = x1 - pad, y1 - pad, x2 + pad, y2 + pad
+        cv2.rectangle(img, (x1, y1), (x2, y2), color, thickness, cv2.LINE_AA)
+        text = ev.kind.replace("_", " ").upper() + (f" @ {ev.zone}" if ev.zone else "")
+        scale = 0.25 * thickness + 0.2
+        (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)
+        ty = y1 - 6 if y1 - th - base - 6 >= 0 else y2 + th + 6
+        cv2.rectangle(img, (x1, ty - th - 4), (x1 + tw + 6, ty + base), color, -1)
+        cv2.putText(img, text, (x1 + 3, ty), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 2, cv2.LINE_AA)
+    return img

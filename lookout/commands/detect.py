@@ -7,7 +7,14 @@ SOURCE is an image, a directory/glob of images, a video file or a stream URL (rt
      "objects": [{"class": "person", "confidence": 0.88, "xyxy": [...], "tracker_id": 1,
                   "keypoints": [[x, y, score] x 17] | null, "zone": "car_row" | null}]}
 
-(``"type": "event"`` lines are reserved for behaviour rules.) ``--out`` writes an annotated video, or
+With tracking (not ``--tracker none``, not a single image) the ``[rules]`` behaviour rules run too
+(``vision.behaviours``); each event they fire is printed right after its frame's detection line::
+
+    {"type": "event", "id": "...", "kind": "loitering", "severity": "low", "feed": "bus", "frame": 7,
+     "t_start_utc": "...", "t_end_utc": "...", "track_ids": [3], "xy_px": [x, y], "box_xyxy": [...],
+     "score": 0.87, "zone": "yard", "summary": "person 3 stayed in 'yard' (watch) for 0.5 s", "details": {...}}
+
+(without ``--json``: one human line per event). ``--out`` writes an annotated video, or
 an annotated image when SOURCE is a single image. ``[zones.*]`` apply: those of camera NAME when
 SOURCE is a ``[cameras.NAME]`` name, and the ``camera = "*"`` ones; they are drawn in ``--out`` and
 each object's ``"zone"`` is the zone holding its foot point (bottom-centre of the box).
@@ -35,6 +42,7 @@ log = logging.getLogger(__name__)
 
 IMAGE_OUT_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 VIDEO_OUT_SUFFIXES = {".mp4": "mp4v", ".avi": "MJPG", ".mkv": "mp4v"}
+EVENT_SHOW_S = 3.0  # --out: an event's box stays drawn this long (capture time) after it fired
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,15 +50,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         "detect",
         help="detect and track people (with keypoints) and vehicles in an image, video or stream",
         description="Run the detectors and the tracker on SOURCE (image, image dir/glob, video file, "
-        "rtsp/http/udp URL or device index) and print the results.",
+        "rtsp/http/udp URL or device index) and print the results. With tracking, the [rules] behaviour rules "
+        "run over the tracks and each event they fire is printed after its frame (a JSON line with type "
+        "'event' with --json). Events need tracks: with --tracker none or a single image no rules run.",
     )
     p.add_argument("source", metavar="SOURCE", help="image, video, URL, device index, or a [cameras.NAME] name")
     p.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help="lookout.toml (also before 'detect')")
-    p.add_argument("--json", action="store_true", help="one JSON object per analysed frame on stdout")
+    p.add_argument("--json", action="store_true", help="one JSON object per analysed frame and per event, on stdout")
     p.add_argument("--out", metavar="FILE", help="write an annotated video (.mp4/.avi/.mkv) or, for one image, image")
     p.add_argument("--max-frames", type=int, metavar="N", help="stop after N frames")
     p.add_argument("--imgsz", type=int, metavar="PX", help="pose inference size (default: [detectors.people] imgsz)")
-    p.add_argument("--tracker", choices=("bytetrack", "botsort", "none"), help="default: [detectors] tracker")
+    p.add_argument("--tracker", choices=("bytetrack", "botsort", "none"),
+                   help="default: [detectors] tracker; 'none' also turns the behaviour rules off")  # fmt: skip
     p.add_argument("--feed", metavar="NAME", help="feed name in the output (default: from SOURCE)")
     p.set_defaults(func=run)
 
@@ -202,8 +213,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         raise OutputError(out, "SOURCE is an image, so --out must be an image", "use .jpg or .png")
     _ = ctx.data_dir  # sets the offline Ultralytics environment before anything imports it
 
-    from vision.annotate import annotate
-    from vision.history import TrackHistory
+    from vision.annotate import annotate, draw_events
+    from vision.behaviours import BehaviourEngine
     from vision.track import Tracker
 
     cfg = ctx.config.detectors
@@ -219,22 +230,31 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         _quiet_ultralytics()
         detector = build_detector(ctx, imgsz)
         tracker = None if kind == "none" or single_image else Tracker(kind)
-        history = TrackHistory(cfg.track_history, cfg.track_expire_s)
+        engine = None
+        if tracker is not None:
+            engine = BehaviourEngine(frames.source.name, ctx.config.rules, zones_at,
+                                     history_len=cfg.track_history, expire_s=cfg.track_expire_s)  # fmt: skip
+        shown: list[tuple[Any, float]] = []  # (event, drawn until capture time) for --out
         try:
             for frame in frames:
                 t0 = time.perf_counter()
                 t_s = frame.capture_t_utc.timestamp()
                 det = detector.detect([frame.image], feeds=[frame.feed], t_mono=[t_s])[0]
-                if tracker is not None:
+                h, w = frame.image.shape[:2]
+                events = []
+                if tracker is not None and engine is not None:
                     det = tracker.update(det, frame.image)
-                    history.update(t_s, det)
-                zones = zones_at(frame.image.shape[1], frame.image.shape[0])
+                    events = engine.update(frame.index, frame.capture_t_utc, w, h, det)
+                zones = zones_at(w, h)
                 in_zone = _zones_of(zones, det)
                 ms = (time.perf_counter() - t0) * 1000
                 n += 1
                 _emit(args.json, frame, det, ms, in_zone)
+                _emit_events(args.json, frame, events)
                 if out is not None:
-                    scene = annotate(frame.image, det, zones)
+                    shown = [(e, until) for e, until in shown if until >= t_s]
+                    shown += [(e, t_s + EVENT_SHOW_S) for e in events]
+                    scene = draw_events(annotate(frame.image, det, zones), [e for e, _ in shown])
                     if video is not None:
                         video.write(scene, t_s)
                     else:
@@ -275,6 +295,14 @@ def _emit(as_json: bool, frame: Any, det: Any, ms: float, in_zone: list[str | No
         counts[o["class"]] = counts.get(o["class"], 0) + 1
     found = ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "nothing"
     print(f"{frame.feed} frame {frame.index}: {found} ({ms:.0f} ms)", flush=True)
+
+
+def _emit_events(as_json: bool, frame: Any, events: list[Any]) -> None:
+    for ev in events:
+        if as_json:
+            print(json.dumps({"type": "event", **ev.to_json()}), flush=True)
+        else:
+            print(f"{frame.feed} frame {frame.index}: EVENT {ev.kind} ({ev.severity}): {ev.summary}", flush=True)
 
 
 def _fps_of(frames: _Frames) -> float | None:

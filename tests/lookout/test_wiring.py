@@ -62,3 +62,84 @@ def test_video_wall_draws_each_cameras_zones(tmp_path: Path) -> None:
 
     assert share(img[40:110, 200], (255, 0, 255)) > 0.9  # the camera's own zone, right edge
     assert share(img[40:100, 576], (255, 255, 0)) > 0.9  # the "*" zone, right edge at 0.9 * 640
+
+
+def _wall_result(feed: str, k: int, boxes: dict, *, frame: bool = True, detected: bool = True):
+    """A scheduler Result of ``feed`` at capture time k/10 s with tracked people ``boxes`` (id -> xyxy)."""
+    from datetime import UTC, datetime, timedelta
+
+    import numpy as np
+
+    from vision.scheduler_types import FrameMeta, Result
+    from vision.types import Detections, Frame
+
+    t = datetime(2026, 11, 23, 15, 0, tzinfo=UTC) + timedelta(seconds=k / 10)
+    ids = list(boxes)
+    det = Detections(np.array([boxes[i] for i in ids], np.float32).reshape(-1, 4), np.full(len(ids), 0.9, np.float32),
+                     np.zeros(len(ids), np.int32), np.array(ids, np.int64))  # fmt: skip
+    img = np.zeros((360, 640, 3), np.uint8)
+    return Result(feed, FrameMeta(feed, k, t, 640, 360), det, detected, 0.01,
+                  Frame(img, t, feed, k) if frame else None)  # fmt: skip
+
+
+def test_video_wall_runs_the_rules_per_feed_and_serves_events_since(tmp_path: Path, caplog) -> None:
+    """One engine per feed with that feed's zones; detected and carried results count; bounded, in order."""
+    import logging
+
+    from lookout.config import parse_config
+    from lookout.wiring import VisionWall
+    from vision.feeds import IteratorSource
+
+    cfg = parse_config(
+        '[cameras.yard]\nurl = "/dev/null"\n[cameras.road]\nurl = "/dev/null"\n'
+        '[zones.lawn]\ncamera = "yard"\nkind = "watch"\npolygon = [[0, 0], [320, 0], [320, 360], [0, 360]]\n'
+        "[rules]\ncooldown_s = 0\n[rules.loitering]\ndwell_s = 0.5\n"
+    )
+    wall = VisionWall(cfg, tmp_path, workers=1)  # not started: results are fed by hand, no model loads
+    for name in ("yard", "road"):
+        wall.add(IteratorSource(name, []), fps=10, zones=True)
+    assert wall.events_since(0) == (0, [])
+    standing = {7: (100.0, 100.0, 140.0, 200.0)}  # foot point (120, 200): on the lawn
+    with caplog.at_level(logging.INFO, logger="lookout.wiring"):
+        for k in range(8):  # detected, carried (motion gate) and frameless results all count
+            wall._on_result(_wall_result("yard", k, standing, detected=k % 2 == 0, frame=k != 3))
+            wall._on_result(_wall_result("road", k, standing))  # road has no zones: nothing loiters there
+    seq, events = wall.events_since(0)
+    assert seq == 1 and [(e.kind, e.feed, e.zone, e.frame_index) for e in events] == [("loitering", "yard", "lawn", 5)]
+    assert wall.events_since(seq) == (1, [])
+    assert "event loitering on yard (low): person 7 stayed in 'lawn' (watch) for 0.5 s" in caplog.text
+    assert "LOITERING" in wall.feeds["yard"].latest().caption
+    assert "last event: loitering" in wall.feeds["yard"].status()
+    assert "last event" not in wall.feeds["road"].status()
+
+
+def test_video_wall_keeps_the_newest_500_events_with_increasing_seq(tmp_path: Path) -> None:
+    import threading
+
+    from lookout.config import parse_config
+    from lookout.wiring import VisionWall
+    from vision.feeds import IteratorSource
+
+    cfg = parse_config('[zones.door]\ncamera = "*"\nkind = "restricted"\npolygon = [[0, 0], [320, 0], [320, 360]]\n'
+                       "[rules]\ncooldown_s = 0\n[rules.loitering]\nenabled = false\n")  # fmt: skip
+    wall = VisionWall(cfg, tmp_path, workers=1)
+    wall.add(IteratorSource("gate", []), fps=10, zones=True)
+    seen: list[int] = []
+    done = threading.Event()
+
+    def poll() -> None:  # the console's timer, on another thread
+        seq = 0
+        while not done.is_set() or seq < wall.events_since(seq)[0]:
+            seq, new = wall.events_since(seq)
+            seen.extend(e.frame_index for e in new)
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    inside, outside = (250.0, 10.0, 290.0, 60.0), (80.0, 200.0, 120.0, 300.0)
+    for k in range(1400):  # enters the restricted zone every other frame: 700 events
+        wall._on_result(_wall_result("gate", k, {1: inside if k % 2 == 0 else outside}, frame=False))
+    done.set()
+    poller.join(timeout=30)
+    seq, kept = wall.events_since(0)
+    assert seq == 700 and len(kept) == 500 and [e.frame_index for e in kept] == list(range(400, 1400, 2))
+    assert seen == sorted(set(seen)) and seen[-1] == 1398  # in order, none twice, the last one seen

@@ -229,3 +229,55 @@ def test_a_bare_source_gets_only_the_star_zones(tmp_path, capsys):
     img, orig = cv2.imread(str(out)), cv2.imread(str(BUS))
     assert _share_of_colour(img[810, 360:660], KIND_COLORS["parking"]) > 0.9
     assert np.array_equal(img[10:150, 50:410], orig[10:150, 50:410])  # camera lobby's zone: not here
+
+
+def _still_clip(path: Path, frames: int, fps: float = 10.0) -> Path:
+    """bus.jpg repeated: people standing still, capture times advancing 1/fps per frame."""
+    img = cv2.imread(str(BUS))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (img.shape[1], img.shape[0]))
+    for _ in range(frames):
+        writer.write(img)
+    writer.release()
+    return path
+
+
+def test_people_standing_in_a_watch_zone_fire_a_loitering_event_line(tmp_path, capsys):
+    """End to end: real detector + tracker + rules; the event line follows its frame's detection line."""
+    clip = _still_clip(tmp_path / "bus.mp4", 9)
+    cfg = tmp_path / "lookout.toml"
+    cfg.write_text(
+        '[zones.pavement]\ncamera = "*"\nkind = "watch"\nnormalized = true\n'
+        "polygon = [[0, 0.5], [1, 0.5], [1, 1], [0, 1]]\n"
+        "[rules.loitering]\ndwell_s = 0.5\n"
+    )
+    out = tmp_path / "events.mp4"
+    assert main(["--config", str(cfg), "detect", str(clip), "--json", "--out", str(out), "--feed", "bus"]) == 0
+    lines = _lines(capsys.readouterr().out)
+    assert {line["type"] for line in lines} == {"detection", "event"}
+    events = [line for line in lines if line["type"] == "event"]
+    loiter = [e for e in events if e["kind"] == "loitering"]
+    assert len(loiter) >= 3, events  # the people on the pavement, once each (cooldown)
+    assert len({tuple(e["track_ids"]) for e in loiter}) == len(loiter)
+    for e in loiter:
+        assert e["zone"] == "pavement" and e["feed"] == "bus" and e["severity"] == "low"
+        assert e["details"]["dwell_s"] >= 0.5 and "stayed in 'pavement'" in e["summary"]
+        assert e["xy_px"][1] >= 540
+    for i, line in enumerate(lines):  # each event right after its frame's detection line (or another event)
+        if line["type"] == "event":
+            prev = next(p for p in reversed(lines[:i]) if p["type"] == "detection")
+            assert prev["frame"] == line["frame"] and lines[i - 1]["type"] in ("detection", "event")
+    assert min(e["frame"] for e in loiter) == 5  # 0.5 s of capture time after frame 0
+    assert out.exists()
+
+
+def test_events_print_one_human_line_each_and_need_tracking(tmp_path, capsys):
+    clip = _still_clip(tmp_path / "bus.mp4", 4)
+    cfg = tmp_path / "lookout.toml"
+    cfg.write_text('[zones.all]\ncamera = "*"\nkind = "restricted"\nnormalized = true\n'
+                   "polygon = [[0, 0], [1, 0], [1, 1], [0, 1]]\n")  # fmt: skip
+    assert main(["--config", str(cfg), "detect", str(clip), "--feed", "bus", "--max-frames", "2"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    entries = [line for line in printed if "EVENT zone_entry (medium): person" in line]
+    assert len(entries) >= 3 and all(line.startswith("bus frame 0: EVENT") for line in entries), printed
+    assert main(["--config", str(cfg), "detect", str(clip), "--json", "--tracker", "none", "--max-frames", "2"]) == 0
+    assert {line["type"] for line in _lines(capsys.readouterr().out)} == {"detection"}
