@@ -134,3 +134,22 @@ def test_rules_config_round_trips_through_lookout_config_show():
                        "[rules.crowd]\nmin_people = 3\nlink_heights = 1.5\n")  # fmt: skip
     assert cfg.rules.loitering.dwell_s == 12.5 and cfg.rules.crowd.link_heights == 1.5
     assert parse_config(dump_toml(cfg)) == cfg
+
+
+def test_a_rule_module_that_does_not_exist_is_skipped_with_a_warning(monkeypatch, caplog):
+    import importlib
+
+    from vision.behaviours import engine as engine_mod
+
+    real = importlib.import_module
+
+    def no_fight(name: str, *a):
+        if name == "vision.behaviours.fight":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return real(name, *a)
+
+    monkeypatch.setattr(engine_mod.importlib, "import_module", no_fight)
+    with caplog.at_level(logging.WARNING):
+        kinds = [r.kind for r in build_rules(RulesConfig())]
+    assert "fight" not in kinds and "water_entry" in kinds
+    assert "behaviour rule fight is not available (no module vision.behaviours.fight)" in caplog.text
