@@ -141,6 +141,7 @@ def start_demo(
         if video:
             demo.wall = _video(cfg, data_dir, sim, aerial)
             services.feeds = list(demo.wall.feeds.values())
+            services.events = demo.wall
         services.map_image = _map_image(aerial)
         services.map_center = (lat, lon)
     except BaseException:

@@ -48,6 +48,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             wall.add_cameras(cfg.cameras)
             wall.start()
             services.feeds = list(wall.feeds.values())
+            services.events = wall
         ctx.audit().append("console", "console.start", "", links=sorted(cfg.links), cameras=sorted(cfg.cameras))
         return run_console(services, quit_after_s=args.quit_after,
                            screenshot=Path(args.screenshot) if args.screenshot else None)  # fmt: skip
