@@ -28,6 +28,11 @@ class VehicleEntryConfig(_Strict):
 
     enabled: bool = True
     vanish_s: float = Field(2.0, gt=0, description="the person is gone from view this long next to the car")
+    min_touch_s: float = Field(0.6, ge=0, description="a wrist must stay at the door this long (as door_handles)")
+    last_touch_s: float = Field(
+        2.0, gt=0, description="the touch ended at most this long before the person was last seen"
+    )
+    prior_window_s: float = Field(120.0, gt=0, description="other cars tried this long before make it high severity")
 
 
 class FightConfig(_Strict):
@@ -36,6 +41,13 @@ class FightConfig(_Strict):
     enabled: bool = True
     min_people: int = Field(2, ge=2, le=50)
     min_duration_s: float = Field(1.0, gt=0, description="the motion must last this long")
+    limb_speed: float = Field(
+        1.5, gt=0, description="a wrist/ankle moving this fast against the body, box heights per second, is 'active'"
+    )
+    near: float = Field(0.5, ge=0, description="people are close when their boxes' gap is at most this x box height")
+    active_frac: float = Field(0.5, gt=0, le=1, description="this share of a close group (and >= 2) must be active")
+    ref_dt_s: float = Field(0.15, gt=0, le=1, description="limb speed is measured over this baseline, s")
+    gap_s: float = Field(0.4, ge=0, description="a pause in the motion this short does not restart the clock, s")
 
 
 class WaterEntryConfig(_Strict):
