@@ -40,14 +40,14 @@ class FightConfig(_Strict):
 
     enabled: bool = True
     min_people: int = Field(2, ge=2, le=50)
-    min_duration_s: float = Field(1.0, gt=0, description="the motion must last this long")
+    min_duration_s: float = Field(0.8, gt=0, description="the motion must last this long")
     limb_speed: float = Field(
-        1.5, gt=0, description="a wrist/ankle moving this fast against the body, box heights per second, is 'active'"
+        0.45, gt=0, description="a wrist sweeping this fast against the torso (box heights/s) is 'active'"
     )
     near: float = Field(0.5, ge=0, description="people are close when their boxes' gap is at most this x box height")
-    active_frac: float = Field(0.5, gt=0, le=1, description="this share of a close group (and >= 2) must be active")
-    ref_dt_s: float = Field(0.15, gt=0, le=1, description="limb speed is measured over this baseline, s")
-    gap_s: float = Field(0.4, ge=0, description="a pause in the motion this short does not restart the clock, s")
+    active_frac: float = Field(0.3, gt=0, le=1, description="this share of a close group (and >= 1) must be active")
+    window_s: float = Field(0.8, gt=0, le=5, description="limb sweep is measured over this window, s")
+    gap_s: float = Field(0.8, ge=0, description="a pause in the motion this short does not restart the clock, s")
 
 
 class WaterEntryConfig(_Strict):

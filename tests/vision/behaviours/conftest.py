@@ -61,6 +61,18 @@ def vehicle(tid: int, box: tuple[float, float, float, float], cls: int = CAR) ->
     return Obj(tid, cls, box)
 
 
+def to_detections(objs: list[Obj]) -> Detections:
+    """Tracked detections of these objects (vehicles get all-zero keypoints, as from the composite)."""
+    if not objs:
+        return Detections(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int32),
+                          np.zeros(0, np.int64), np.zeros((0, 17, 3), np.float32))  # fmt: skip
+    kps = np.stack([o.keypoints if o.keypoints is not None else np.zeros((17, 3), np.float32) for o in objs])
+    return Detections(
+        np.array([o.box for o in objs], np.float32), np.full(len(objs), 0.9, np.float32),
+        np.array([o.cls for o in objs], np.int32), np.array([o.tid for o in objs], np.int64), kps,
+    )  # fmt: skip
+
+
 class Scene:
     """One feed's capture clock and track history. ``frame(objs)`` -> the FrameContext of the next frame."""
 
@@ -77,15 +89,7 @@ class Scene:
     def frame(self, objs: list[Obj]) -> FrameContext:
         self.index += 1
         t_s = T0_S + self.index / self.fps
-        if objs:
-            kps = np.stack([o.keypoints if o.keypoints is not None else np.zeros((17, 3), np.float32) for o in objs])
-            det = Detections(
-                np.array([o.box for o in objs], np.float32), np.full(len(objs), 0.9, np.float32),
-                np.array([o.cls for o in objs], np.int32), np.array([o.tid for o in objs], np.int64), kps,
-            )  # fmt: skip
-        else:
-            det = Detections(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int32),
-                             np.zeros(0, np.int64), np.zeros((0, 17, 3), np.float32))  # fmt: skip
+        det = to_detections(objs)
         self.history.update(t_s, det)
         t_utc = T0 + timedelta(seconds=self.index / self.fps)
         return FrameContext(self.feed, self.index, t_s, t_utc, self.size[0], self.size[1], det, self.history,
@@ -192,6 +196,7 @@ def row():
     for name, v in {"CAR_IDS": CAR_IDS, "CAR_BOXES": CAR_BOXES, "HANDLE_X": HANDLE_X, "FOOT_Y": FOOT_Y,
                     "PERSON_H": PERSON_H, "cars": cars, "walking": walking, "at_handle": at_handle,
                     "thief": thief_script, "walker": walker_script, "owner": owner_script,
-                    "person": person, "vehicle": vehicle}.items():  # fmt: skip
+                    "person": person, "vehicle": vehicle,
+                    "detections": to_detections, "T0": T0}.items():  # fmt: skip
         setattr(ns, name, v)
     return ns
