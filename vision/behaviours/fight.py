@@ -46,7 +46,12 @@ def limb_swing(points: tuple[TrackPoint, ...], window_s: float, now_s: float) ->
     the diagonal of the box its positions (relative to the shoulders/hips centre, in box heights)
     span; None with fewer than 3 usable points. Jitter of a still or walking person stays small; a
     punch, kick, grab or shove sweeps a limb across a large part of the body."""
-    recent = [p for p in points[-64:] if now_s - p.t_s <= window_s and p.keypoints is not None]
+    recent = []
+    for p in reversed(points):
+        if now_s - p.t_s > window_s:
+            break
+        if p.keypoints is not None:
+            recent.append(p)
     if len(recent) < 3:
         return None
     kps = np.stack([p.keypoints for p in recent])  # (n, 17, 3)
@@ -80,15 +85,14 @@ def close_groups(boxes: np.ndarray, near: float) -> list[list[int]]:
             i = parent[i]
         return i
 
-    h = boxes[:, 3] - boxes[:, 1]
-    for i in range(n):
-        for j in range(i + 1, n):
-            if max(h[i], h[j]) > 2 * min(h[i], h[j]):
-                continue
-            dx = max(0.0, float(max(boxes[i, 0], boxes[j, 0]) - min(boxes[i, 2], boxes[j, 2])))
-            dy = max(0.0, float(max(boxes[i, 1], boxes[j, 1]) - min(boxes[i, 3], boxes[j, 3])))
-            if np.hypot(dx, dy) <= near * (h[i] + h[j]) / 2:
-                parent[find(i)] = find(j)
+    b = np.asarray(boxes, np.float64)
+    h = b[:, 3] - b[:, 1]
+    dx = np.maximum(0.0, np.maximum(b[:, None, 0], b[None, :, 0]) - np.minimum(b[:, None, 2], b[None, :, 2]))
+    dy = np.maximum(0.0, np.maximum(b[:, None, 1], b[None, :, 1]) - np.minimum(b[:, None, 3], b[None, :, 3]))
+    close = np.hypot(dx, dy) <= near * (h[:, None] + h[None, :]) / 2
+    close &= np.maximum(h[:, None], h[None, :]) <= 2 * np.minimum(h[:, None], h[None, :])
+    for i, j in zip(*np.nonzero(np.triu(close, 1)), strict=True):
+        parent[find(int(i))] = find(int(j))
     groups: dict[int, list[int]] = {}
     for i in range(n):
         groups.setdefault(find(i), []).append(i)
@@ -126,12 +130,10 @@ class FightRule:
             return []
         ids = det.tracker_id[rows].astype(np.int64)
         boxes = det.xyxy[rows].astype(np.float32)
-        speeds = [
-            None if (e := limb_swing(ctx.history.get(int(pid)), cfg.window_s, now)) is None else e / cfg.window_s
-            for pid in ids
-        ]
+        tracks = [ctx.history.get(int(pid)) for pid in ids]
+        speeds = [None if (e := limb_swing(pts, cfg.window_s, now)) is None else e / cfg.window_s for pts in tracks]
         active = np.array([s is not None and s >= cfg.limb_speed for s in speeds])
-        first_seen = [(pts[0].t_s if (pts := ctx.history.get(int(pid))) else now) for pid in ids]
+        first_seen = [pts[0].t_s if pts else now for pts in tracks]
         events = []
         for group in close_groups(boxes, cfg.near):
             n_active = int(active[group].sum())

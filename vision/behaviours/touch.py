@@ -137,13 +137,16 @@ def touched_vehicle(
     """The parked vehicle whose door-handle band holds one of this person's wrists this frame, or None."""
     if keypoints is None or not parked:
         return None
+    ids = np.fromiter(parked, np.int64, len(parked))
+    return _touched(box, keypoints, ids, np.stack([parked[int(v)] for v in ids]).astype(np.float32), g)
+
+
+def _touched(box: np.ndarray, keypoints: np.ndarray, ids: np.ndarray, vb: np.ndarray, g: TouchGeometry) -> int | None:
     person_h = float(box[3] - box[1])
     wrists = keypoints[list(WRISTS)]
     wrists = wrists[wrists[:, 2] >= g.min_kp_conf]
     if person_h <= 1 or not len(wrists):
         return None
-    ids = np.fromiter(parked, np.int64, len(parked))
-    vb = np.stack([parked[int(v)] for v in ids]).astype(np.float32)
     fx, fy = foot_point(box, keypoints, g.min_kp_conf)
     m, side = g.margin * person_h, g.foot_side * person_h
     vh = vb[:, 3] - vb[:, 1]
@@ -218,11 +221,13 @@ class TouchTracker:
         g = self.geometry
         seen: set[int] = set()
         if detections.tracker_id is not None and len(detections):
+            ids = np.fromiter(parked, np.int64, len(parked))
+            vb = np.stack([parked[int(v)] for v in ids]).astype(np.float32) if parked else None
             for i in np.flatnonzero(detections.class_id == PERSON):
                 pid, box = int(detections.tracker_id[i]), detections.xyxy[i]
                 kps = None if detections.keypoints is None else detections.keypoints[i]
                 seen.add(pid)
-                vid = touched_vehicle(box, kps, parked, g)
+                vid = None if vb is None or kps is None else _touched(box, kps, ids, vb, g)
                 st = self._people.get(pid)
                 if st is None and vid is None:
                     continue
