@@ -22,8 +22,10 @@ at any distance from the camera). A **touch frame**: a wrist keypoint (9 or 10, 
 ``min_kp_conf``) inside that band, and the person's foot point (ankles' x when seen, else the
 box's; the box's bottom y) within ``foot_above``/``foot_below`` x person height of the vehicle's
 bottom edge and within its x-range +- ``foot_side`` x person height: the person stands beside the
-car, not far behind it with a raised hand overlapping it in the image. When several cars qualify,
-the one whose bottom edge is nearest the feet (same depth) wins.
+car, not far behind it with a raised hand overlapping it in the image. When no ankle is seen and the
+box ends above where the shoulders and hips put the feet (legs hidden behind the car: someone at its
+far side), the feet are estimated from the torso (``stance``). When several cars qualify, the one
+whose bottom edge is nearest the feet (same depth) wins.
 
 A **touch** is touch frames of one person on one vehicle held ``min_touch_s`` (gaps up to ``gap_s``
 bridged: keypoints drop out), while the foot point stays within ``max_shift`` x person height of
@@ -42,6 +44,8 @@ from vision.types import BUS, CAR, PERSON, TRUCK, Detections
 
 DOOR_VEHICLE_CLASSES = (CAR, BUS, TRUCK)  # bicycles and motorcycles have no doors
 WRISTS = (9, 10)
+SHOULDERS = (5, 6)
+HIPS = (11, 12)
 ANKLES = (15, 16)
 
 
@@ -112,15 +116,28 @@ class ParkedVehicles:
         return len(self._vehicles)
 
 
-def foot_point(box: np.ndarray, keypoints: np.ndarray | None, min_conf: float) -> tuple[float, float]:
-    """Where the person stands: ankles' mean x when seen (stable while arms reach out), the box's bottom y."""
-    x = float(box[0] + box[2]) / 2
-    if keypoints is not None:
-        ank = keypoints[list(ANKLES)]
-        ok = ank[:, 2] >= min_conf
-        if ok.any():
-            x = float(ank[ok, 0].mean())
-    return x, float(box[3])
+def stance(box: np.ndarray, keypoints: np.ndarray | None, min_conf: float) -> tuple[float, float, float]:
+    """(foot x, foot y, person height) of a person: the ankles' mean x when seen (stable while arms
+    reach out), the box's bottom y and height. With no ankle seen and the box cut short of what the
+    shoulders and hips imply (legs hidden behind a car), the feet are estimated as hip + 1.75 x the
+    shoulder-to-hip drop (leg ~0.53, torso ~0.30 of a body), so someone at the far side of a car
+    still stands "beside" it."""
+    x, y, top = float(box[0] + box[2]) / 2, float(box[3]), float(box[1])
+    if keypoints is None:
+        return x, y, y - top
+    ank = keypoints[list(ANKLES)]
+    ok = ank[:, 2] >= min_conf
+    if ok.any():
+        return float(ank[ok, 0].mean()), y, y - top
+    sh, hp = keypoints[list(SHOULDERS)], keypoints[list(HIPS)]
+    sok, hok = sh[:, 2] >= min_conf, hp[:, 2] >= min_conf
+    if sok.any() and hok.any():
+        hip_y = float(hp[hok, 1].mean())
+        drop = hip_y - float(sh[sok, 1].mean())
+        est = hip_y + 1.75 * drop
+        if drop > 0 and est > y + 0.1 * (y - top):
+            return float(hp[hok, 0].mean()), est, est - top
+    return x, y, y - top
 
 
 def beside(foot: tuple[float, float], person_h: float, vehicle_box: np.ndarray, g: TouchGeometry) -> bool:
@@ -142,12 +159,11 @@ def touched_vehicle(
 
 
 def _touched(box: np.ndarray, keypoints: np.ndarray, ids: np.ndarray, vb: np.ndarray, g: TouchGeometry) -> int | None:
-    person_h = float(box[3] - box[1])
     wrists = keypoints[list(WRISTS)]
     wrists = wrists[wrists[:, 2] >= g.min_kp_conf]
+    fx, fy, person_h = stance(box, keypoints, g.min_kp_conf)
     if person_h <= 1 or not len(wrists):
         return None
-    fx, fy = foot_point(box, keypoints, g.min_kp_conf)
     m, side = g.margin * person_h, g.foot_side * person_h
     vh = vb[:, 3] - vb[:, 1]
     ok = (vb[:, 3] - g.foot_above * person_h <= fy) & (fy <= vb[:, 3] + g.foot_below * person_h)
@@ -194,6 +210,7 @@ class PersonTouches:
     last_seen_s: float
     last_box: np.ndarray
     last_foot: tuple[float, float]
+    last_h: float  # person height (estimated when the legs are hidden)
     touches: list[Touch] = field(default_factory=list)
     pending: _Pending | None = None
 
@@ -231,11 +248,12 @@ class TouchTracker:
                 st = self._people.get(pid)
                 if st is None and vid is None:
                     continue
-                foot = foot_point(box, kps, g.min_kp_conf)
+                fx, fy, person_h = stance(box, kps, g.min_kp_conf)
+                foot = (fx, fy)
                 if st is None:
-                    st = self._people[pid] = PersonTouches(t_s, box.copy(), foot)
-                st.last_seen_s, st.last_box, st.last_foot = t_s, box.copy(), foot
-                self._advance(st, t_s, vid, foot, float(box[3] - box[1]), parked)
+                    st = self._people[pid] = PersonTouches(t_s, box.copy(), foot, person_h)
+                st.last_seen_s, st.last_box, st.last_foot, st.last_h = t_s, box.copy(), foot, person_h
+                self._advance(st, t_s, vid, foot, person_h, parked)
         self._prune(t_s)
         return seen
 

@@ -53,8 +53,7 @@ class VehicleEntryRule:
     def _judge(self, ctx: FrameContext, pid: int, st: PersonTouches) -> Event | None:
         cfg = self.config
         last = next((t for t in reversed(st.touches) if t.t_end_s >= st.last_seen_s - cfg.last_touch_s), None)
-        person_h = float(st.last_box[3] - st.last_box[1])
-        if last is None or not beside(st.last_foot, person_h, last.vehicle_box, self.geometry):
+        if last is None or not beside(st.last_foot, st.last_h, last.vehicle_box, self.geometry):
             return None
         others = [v for v in st.vehicles_since(last.t_start_s - cfg.prior_window_s) if v != last.vehicle_id]
         vid = last.vehicle_id

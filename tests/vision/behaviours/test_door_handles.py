@@ -107,6 +107,21 @@ def test_touched_vehicle_table(case, wrist, conf, foot_dy, expected):
     assert touched_vehicle(box, kp, parked) == expected, case
 
 
+@pytest.mark.parametrize(
+    ("case", "hips_seen", "expected"), [("hips above the roof", True, 102), ("only the head", False, None)]
+)
+def test_far_side_of_the_car_with_legs_hidden(row, case, hips_seen, expected):
+    """Feet hidden behind car 102 (its box cut at the hips): the feet are estimated from the torso."""
+    p = row.person(7, row.HANDLE_X[102] - 25, 470.0, 120.0, right_wrist=(row.HANDLE_X[102], 422.0))
+    kp = p.keypoints.copy()
+    kp[13:17, 2] = 0.05  # knees and ankles not seen
+    if not hips_seen:
+        kp[11:13, 2] = 0.05
+    box = np.array([p.box[0], p.box[1], p.box[2], 420.0], np.float32)  # visible down to the hips
+    parked = {cid: np.array(b, np.float32) for cid, b in row.CAR_BOXES.items()}
+    assert touched_vehicle(box, kp, parked) == expected, case
+
+
 @pytest.mark.parametrize("parked", [{}, {101: np.array([40.0, 380.0, 330.0, 480.0])}])
 def test_touched_vehicle_without_keypoints_or_cars(parked):
     assert touched_vehicle(np.array(BOX, np.float32), None, parked) is None
