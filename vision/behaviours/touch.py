@@ -60,7 +60,7 @@ class TouchGeometry:
     foot_below: float = 0.25
     foot_side: float = 0.25
     min_kp_conf: float = 0.30
-    max_shift: float = 0.20
+    max_shift: float = 0.15
     gap_s: float = 0.40
     still_s: float = 2.0
     still_move: float = 0.15
