@@ -5,7 +5,7 @@ Raw per-frame detections are cached as one .npz per clip and setting, so re-tuni
 tracker, which is cheap) does not re-run the model. ``/work/shared/footage`` (``LOOKOUT_FOOTAGE``
 overrides) is not in the repository; callers skip when it is missing.
 
-    .venv/bin/python tests/vision/behaviours/footage.py [--imgsz 320] [--fps 10|native]
+    .venv/bin/python tests/vision/behaviours/footage.py [--imgsz 416] [--fps native|10]
 """
 
 from __future__ import annotations
@@ -142,8 +142,8 @@ def main(argv: list[str]) -> int:
     from vision.behaviours.fight import FightRule
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--imgsz", type=int, default=320)
-    p.add_argument("--fps", default="10", help="frames per second analysed, or 'native'")
+    p.add_argument("--imgsz", type=int, default=416)
+    p.add_argument("--fps", default="native", help="frames per second analysed (e.g. 10), or 'native'")
     p.add_argument("--min-duration", type=float, default=None)
     a = p.parse_args(argv)
     fps = None if a.fps == "native" else float(a.fps)
