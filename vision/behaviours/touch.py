@@ -112,6 +112,11 @@ class ParkedVehicles:
             del self._vehicles[vid]
         return {vid: v.anchor for vid, v in self._vehicles.items() if v.parked}
 
+    def last_seen(self, vehicle_id: int) -> float | None:
+        """Capture time the vehicle track was last seen (None: unknown or forgotten)."""
+        v = self._vehicles.get(vehicle_id)
+        return None if v is None else v.last_t
+
     def __len__(self) -> int:
         return len(self._vehicles)
 

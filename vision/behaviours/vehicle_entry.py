@@ -4,8 +4,10 @@ that succeeded), medium otherwise (often the owner). Geometry: ``vision.behaviou
 
 A person "vanishes" when their track is not updated for ``vanish_s``. Trackers also lose people
 behind obstacles, so it fires only when their last held touch ended at most ``last_touch_s`` before
-they were last seen and their last foot point was beside that same vehicle. Fires at most once per
-person track.
+they were last seen and their last foot point was beside that same vehicle. It does not fire when
+the person was last seen at the edge of the picture (they walked out of view) or when the car
+itself is no longer seen after them (the camera moved or cut to another scene: everyone "vanished").
+Fires at most once per person track.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from vision.behaviours.touch import (
     beside,
 )
 from vision.behaviours.types import Event, FrameContext
+
+EDGE_FRAC = 0.01  # a box within 1 % of the frame's border touches the edge of the picture
 
 
 class VehicleEntryRule:
@@ -55,6 +59,13 @@ class VehicleEntryRule:
         last = next((t for t in reversed(st.touches) if t.t_end_s >= st.last_seen_s - cfg.last_touch_s), None)
         if last is None or not beside(st.last_foot, st.last_h, last.vehicle_box, self.geometry):
             return None
+        car_seen = self._parked.last_seen(last.vehicle_id)
+        if car_seen is None or car_seen <= st.last_seen_s:
+            return None  # the car went out of view with them: a camera move or cut, not someone getting in
+        x0, y0, x1, y1 = (float(v) for v in st.last_box)
+        mx, my = EDGE_FRAC * ctx.width, EDGE_FRAC * ctx.height
+        if x0 <= mx or y0 <= my or x1 >= ctx.width - mx or y1 >= ctx.height - my:
+            return None  # last seen at the edge of the picture: they walked out of view
         others = [v for v in st.vehicles_since(last.t_start_s - cfg.prior_window_s) if v != last.vehicle_id]
         vid = last.vehicle_id
         box = st.last_box

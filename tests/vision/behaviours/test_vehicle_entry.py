@@ -40,6 +40,21 @@ def test_walker_who_vanishes_beside_a_car_without_trying_it_is_nothing(scene, ro
     assert scene.run(VehicleEntryRule(), frames) == []
 
 
+def test_no_entry_when_the_car_goes_out_of_view_with_them(scene, row):
+    """A camera that pans or cuts to another scene makes everyone vanish at once, the cars too."""
+    frames = row.thief(tried=(101, 102), end="stay")
+    frames += [[] for _ in range(40)]  # nothing seen any more: not the thief getting in
+    assert scene.run(VehicleEntryRule(), frames) == []
+
+
+@pytest.mark.parametrize(("width", "fires"), [(1280, True), (1100, False)])
+def test_no_entry_when_last_seen_at_the_edge_of_the_picture(scene, row, width, fires):
+    """The owner at the last car (x 940..1230): in a 1100 px wide picture they stand cut off at the
+    right edge, so vanishing there is walking out of view, not getting in."""
+    events = type(scene)(size=(width, 720)).run(VehicleEntryRule(), row.owner(cid=104, hold_s=3.0, end="vanish"))
+    assert bool(events) is fires
+
+
 def test_vanish_must_last_vanish_s(scene, row):
     frames = row.thief(tried=(101, 102), end="stay")
     frames += [row.cars() for _ in range(25)]  # 2.5 s gone
