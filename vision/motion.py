@@ -19,8 +19,7 @@ import cv2
 import numpy as np
 
 from vision.config import MotionConfig
-
-Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in the frame's pixels
+from vision.detect.regions import Box
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +55,6 @@ class MotionGate:
         small = cv2.resize(image, (tw, th), interpolation=cv2.INTER_AREA) if (tw, th) != (w, h) else image
         grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
         return cv2.GaussianBlur(grey, (5, 5), 0)
-
-    def changed_fraction(self, image: np.ndarray) -> float | None:
-        """Update the background with ``image``; the changed fraction, or None for a first/resized frame."""
-        mask = self._changed_mask(image)
-        return None if mask is None else cv2.countNonZero(mask) / mask.size
 
     def _changed_mask(self, image: np.ndarray) -> np.ndarray | None:
         """Update the background with ``image``; the small changed-pixel mask (255 = changed), or None

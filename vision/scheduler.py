@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vision.config import MotionConfig
+from vision.detect.regions import scaled
 from vision.feeds.base import FrameSource
 from vision.motion import MotionGate
 from vision.scheduler_types import FeedStats, FrameMeta, Result, SchedulerError, rescale
@@ -316,7 +317,7 @@ class Scheduler:
                 slot = w.free_slots.pop()
                 f.in_flight += 1
                 sh, sw, scale = w.ring.write(slot, frame.image)
-                regions = None if motion.regions is None else _scaled(motion.regions, 1.0 / scale)
+                regions = None if motion.regions is None else scaled(motion.regions, 1.0 / scale)
                 jobs.append((f, meta, frame if self.keep_frames else None, slot, sh, sw, scale, now, regions))
             for wid, jobs in batches.items():
                 if not jobs:
@@ -415,10 +416,3 @@ class Scheduler:
             with self._lock:
                 self._workers[w.wid] = new
             self.restarts += 1
-
-
-def _scaled(regions: tuple[tuple[int, int, int, int], ...], k: float) -> tuple[tuple[int, int, int, int], ...]:
-    """Motion regions in the ring's (possibly downscaled) pixels."""
-    if k == 1.0:
-        return regions
-    return tuple((int(x0 * k), int(y0 * k), round(x1 * k), round(y1 * k)) for x0, y0, x1, y1 in regions)

@@ -63,7 +63,7 @@ class UltralyticsRunner(Detector):
         feeds: Sequence[str] | None = None,
         t_mono: Any = None,
         imgsz: Sizes = None,
-        regions: Sequence[rg.Regions | None] | None = None,
+        regions: rg.BatchRegions = None,
     ) -> list[Detections]:
         if feeds is None or self._loaded.fixed_size:
             return self.detect(images, imgsz=imgsz)  # no feed identity or no variable size: whole frames

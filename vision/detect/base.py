@@ -18,6 +18,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from vision.detect.errors import DetectorError, UnknownDetectorError
+from vision.detect.regions import BatchRegions
 from vision.types import CLASS_NAMES, Detections
 
 CLASS_IDS = {name: cid for cid, name in CLASS_NAMES.items()}
@@ -77,7 +78,7 @@ class Detector(ABC):
         feeds: Sequence[str] | None = None,
         t_mono: Sequence[float] | None = None,
         imgsz: int | Sequence[int | None] | None = None,
-        regions: Sequence[Sequence[tuple[int, int, int, int]] | None] | None = None,
+        regions: BatchRegions = None,
     ) -> list[Detections]:
         """The scheduler's entry point: images of several feeds with each image's feed name, time,
         inference size and motion regions (per image: boxes where something moved, or None = look

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from vision.detect.base import Detector, Weights, build_detector, check_images
+from vision.detect.regions import BatchRegions
 from vision.types import Detections
 
 THUMB_SIZE = (64, 36)
@@ -93,7 +94,7 @@ class CompositeDetector(Detector):
         feeds: Sequence[str] | None = None,
         t_mono: Sequence[float] | None = None,
         imgsz: int | Sequence[int | None] | None = None,
-        regions: Sequence[Sequence[tuple[int, int, int, int]] | None] | None = None,
+        regions: BatchRegions = None,
     ) -> list[Detections]:
         """Detect in each image. ``feeds`` names each image's feed (the vehicle cache key; default
         one shared key, so a new scene is caught by the scene-change test); ``t_mono`` their times;

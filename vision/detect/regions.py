@@ -24,7 +24,8 @@ import numpy as np
 from vision.types import Detections
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels, x1/y1 exclusive
-Regions = Sequence[Box]
+Regions = Sequence[Box]  # one image's motion regions
+BatchRegions = Sequence[Regions | None] | None  # per image of a batch: its regions, or None = the whole frame
 
 MAX_FRAC = 0.75  # crops costing more than this share of a whole-frame call: detect the whole frame
 CALL_COST = 0.07  # the fixed cost of one network call (pre/post-processing), as a share of a whole frame
@@ -162,6 +163,13 @@ def shifted(det: Detections, dx: float, dy: float) -> Detections:
         kp[..., 0] += dx
         kp[..., 1] += dy
     return Detections(xyxy, det.confidence, det.class_id, det.tracker_id, kp)
+
+
+def scaled(regions: tuple[Box, ...], k: float) -> tuple[Box, ...]:
+    """``regions`` in the pixels of a copy of the frame resized by ``k``."""
+    if k == 1.0:
+        return regions
+    return tuple((int(x0 * k), int(y0 * k), round(x1 * k), round(y1 * k)) for x0, y0, x1, y1 in regions)
 
 
 def crop_imgsz(crop: Box, frame_w: int, frame_h: int, imgsz: int, stride: int = 32) -> int:
