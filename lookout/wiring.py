@@ -164,17 +164,19 @@ class AnnotatedFeed:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _zones: tuple[tuple[int, int], list[Any]] | None = None
     last_event: Any = None  # the newest vision.behaviours.Event of this feed
-    _shown: list[tuple[Any, float]] = field(default_factory=list)  # (event, drawn until capture time s)
+    _overlay: Any = None  # vision.annotate.EventOverlay, made on first use
 
     EVENT_SHOW_S = 5.0  # an event's box stays on the tile this long (capture time) after it fired
 
     def note_events(self, events: Sequence[Any], t_s: float) -> list[Any]:
         """Remember ``events`` fired at capture time ``t_s``; return the events to draw on this frame."""
-        self._shown = [(e, until) for e, until in self._shown if until >= t_s]
-        self._shown += [(e, t_s + self.EVENT_SHOW_S) for e in events]
+        if self._overlay is None:
+            from vision.annotate import EventOverlay
+
+            self._overlay = EventOverlay(self.EVENT_SHOW_S)
         if events:
             self.last_event = events[-1]
-        return [e for e, _ in self._shown]
+        return self._overlay.update(events, t_s)
 
     def publish(self, image: np.ndarray, n_people: int, n_vehicles: int, alert: str | None = None) -> None:
         now = time.monotonic()

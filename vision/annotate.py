@@ -109,6 +109,20 @@ def annotate(
 SEVERITY_COLORS = {"high": (0, 0, 255), "medium": (0, 140, 255), "low": (0, 220, 255)}  # BGR: red, orange, yellow
 
 
+class EventOverlay:
+    """Which events to draw on a feed's frames: each stays ``show_s`` of capture time after it fired."""
+
+    def __init__(self, show_s: float) -> None:
+        self.show_s = show_s
+        self._shown: list[tuple[Any, float]] = []  # (event, drawn until capture time s)
+
+    def update(self, events: Sequence[Any], t_s: float) -> list[Any]:
+        """Add ``events`` fired at capture time ``t_s``; the events to draw on this frame, oldest first."""
+        self._shown = [(e, until) for e, until in self._shown if until >= t_s]
+        self._shown += [(e, t_s + self.show_s) for e in events]
+        return [e for e, _ in self._shown]
+
+
 def draw_events(img: np.ndarray, events: Sequence[Any]) -> np.ndarray:
     """Draw behaviour events (``vision.behaviours.Event``) on ``img`` IN PLACE: a thick box around the
     involved people in the severity's colour and the event's kind (and zone) above it. Returns ``img``."""

@@ -213,7 +213,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         raise OutputError(out, "SOURCE is an image, so --out must be an image", "use .jpg or .png")
     _ = ctx.data_dir  # sets the offline Ultralytics environment before anything imports it
 
-    from vision.annotate import annotate, draw_events
+    from vision.annotate import EventOverlay, annotate, draw_events
     from vision.behaviours import BehaviourEngine
     from vision.track import Tracker
 
@@ -234,7 +234,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         if tracker is not None:
             engine = BehaviourEngine(frames.source.name, ctx.config.rules, zones_at,
                                      history_len=cfg.track_history, expire_s=cfg.track_expire_s)  # fmt: skip
-        shown: list[tuple[Any, float]] = []  # (event, drawn until capture time) for --out
+        overlay = EventOverlay(EVENT_SHOW_S)  # which events --out draws on each frame
         try:
             for frame in frames:
                 t0 = time.perf_counter()
@@ -252,9 +252,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                 _emit(args.json, frame, det, ms, in_zone)
                 _emit_events(args.json, frame, events)
                 if out is not None:
-                    shown = [(e, until) for e, until in shown if until >= t_s]
-                    shown += [(e, t_s + EVENT_SHOW_S) for e in events]
-                    scene = draw_events(annotate(frame.image, det, zones), [e for e, _ in shown])
+                    scene = draw_events(annotate(frame.image, det, zones), overlay.update(events, t_s))
                     if video is not None:
                         video.write(scene, t_s)
                     else:
