@@ -21,8 +21,9 @@ tree and peak RSS (sum over the tree). A run "sustains" N when every feed gets >
 ``--minutes M`` then runs ours for M minutes at the sustained N (of the first clip) and reports RSS drift.
 
 The clips: ``--clips`` (paths, ``footage``, ``footage:fight``, ``footage:nofight``) or ``--clip``, else
-the MIT-licensed CCTV footage in /work/shared/footage (used by path, never copied), else a clip panned
-across Ultralytics' bus.jpg/zidane.jpg in a temp dir. One summary table over all clips ends the run.
+the MIT-licensed CCTV footage in ``../shared/footage`` or ``$LOOKOUT_FOOTAGE`` (used by path, never
+copied), else a clip panned across Ultralytics' bus.jpg/zidane.jpg in a temp dir. One summary table over
+all clips ends the run.
 """
 
 from __future__ import annotations
@@ -40,14 +41,15 @@ from typing import Any
 from benchmarks.vision_measure import Row, best, cpu_per_frame, emit, onnx_path, pose_weights, projected_feeds
 from benchmarks.vision_summary import ClipListError, format_table, parse_clips, ratio, summarise
 
-FOOTAGE = Path("/work/shared/footage/fight/dev_fi009-010_terrace_brawl_concat.mp4")
+FOOTAGE_CLIP = "fight/dev_fi009-010_terrace_brawl_concat.mp4"  # under lookout.paths.footage_dir()
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lookout bench vision", description=__doc__.split("\n\n")[0])
     p.add_argument("--clip", type=Path, help="video file to copy into N feeds (default: real CCTV footage)")
     p.add_argument("--clips", help="several clips, one after the other: comma-separated paths, 'footage' (every "
-                                   "clip in /work/shared/footage), 'footage:fight' or 'footage:nofight'")
+                                   "clip in ../shared/footage or $LOOKOUT_FOOTAGE), 'footage:fight' or "
+                                   "'footage:nofight'")
     p.add_argument("--quick", action="store_true",
                    help="short windows (2 s warm-up, 5 s) and N chosen around the projected capacity; no naive-onnx")
     p.add_argument("--accuracy", action=argparse.BooleanOptionalAction, default=None,
@@ -105,7 +107,7 @@ def make_clip(out_dir: Path, frames: int = 120, fps: float = 20.0) -> Path:
     assets = Path(cv2.__file__).parents[1] / "ultralytics" / "assets"
     imgs = [cv2.imread(str(assets / n)) for n in ("bus.jpg", "zidane.jpg")]
     if any(i is None for i in imgs):
-        raise SystemExit(f"no clip: {FOOTAGE} and {assets}/bus.jpg are both missing; pass --clip FILE")
+        raise SystemExit(f"no clip: no shared footage and {assets}/bus.jpg is missing; pass --clip FILE")
     path = out_dir / "bench_clip.mp4"
     out = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, (640, 360))
     for i in range(frames):
@@ -280,9 +282,13 @@ def _pick_clips(a: argparse.Namespace, tmp: Path) -> list[Path]:
     if a.clips is not None:
         return parse_clips(a.clips)
     if a.clip is None:
-        if FOOTAGE.is_file():
-            return [FOOTAGE]
-        print(f"note: {FOOTAGE} is missing; using a clip panned across Ultralytics' assets")
+        from lookout.paths import footage_dir
+
+        root = footage_dir()
+        if root is not None and (root / FOOTAGE_CLIP).is_file():
+            return [root / FOOTAGE_CLIP]
+        print("note: no shared footage (../shared/footage or $LOOKOUT_FOOTAGE); "
+              "using a clip panned across Ultralytics' assets")
         return [make_clip(tmp)]
     if not a.clip.is_file():
         raise ClipListError(f"clip {a.clip} does not exist")

@@ -8,14 +8,12 @@ from typing import Any
 
 from benchmarks.vision_measure import Row, best, cpu_per_frame
 
-FOOTAGE_DIR = Path("/work/shared/footage")
-
 
 class ClipListError(ValueError):
     """A ``--clips`` entry names no clip."""
 
 
-def parse_clips(spec: str, footage_dir: Path = FOOTAGE_DIR) -> list[Path]:
+def parse_clips(spec: str, footage_dir: Path | None = None) -> list[Path]:
     """``--clips`` -> clip paths: comma-separated files, ``footage`` (every .mp4 under ``footage_dir``'s
     sub-folders), or ``footage:SUB`` (e.g. ``footage:fight``). Order kept, duplicates dropped."""
     out: list[Path] = []
@@ -24,6 +22,13 @@ def parse_clips(spec: str, footage_dir: Path = FOOTAGE_DIR) -> list[Path]:
             continue
         if item == "footage" or item.startswith("footage:"):
             sub = item.partition(":")[2]
+            if footage_dir is None:
+                from lookout.paths import footage_dir as shared_footage
+
+                footage_dir = shared_footage()
+            if footage_dir is None:
+                raise ClipListError(f"--clips {item}: no shared footage (../shared/footage beside the repository, "
+                                    "or set LOOKOUT_FOOTAGE); pass clip paths instead")
             root = footage_dir / sub if sub else footage_dir
             found = sorted(root.glob("*.mp4") if sub else root.glob("*/*.mp4"))
             if not found:

@@ -21,7 +21,7 @@ Ankles were measured too: on the footage they changed no result, and a walking s
 ankle ~0.4 box heights against the hips, right at the threshold, so they are left out. Requiring
 *both* people to be active (as first planned) lost most real fights: the victim is often
 half hidden, on the ground or keypoint-less. Thresholds were tuned on the 2-s clips of
-``/work/shared/footage`` (see README.md for the per-clip table).
+``../shared/footage`` (see README.md for the per-clip table).
 """
 
 from __future__ import annotations

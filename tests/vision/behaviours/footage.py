@@ -2,7 +2,7 @@
 for the slow fight test and for tuning the fight rule (run this file: it prints a per-clip table).
 
 Raw per-frame detections are cached as one .npz per clip and setting, so re-tuning the rules (or the
-tracker, which is cheap) does not re-run the model. ``/work/shared/footage`` (``LOOKOUT_FOOTAGE``
+tracker, which is cheap) does not re-run the model. ``../shared/footage`` (``LOOKOUT_FOOTAGE``
 overrides) is not in the repository; callers skip when it is missing.
 
     .venv/bin/python tests/vision/behaviours/footage.py [--imgsz 416] [--fps native|10]
@@ -22,11 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
+from lookout.paths import footage_dir
 from vision.behaviours.types import FrameContext
 from vision.history import TrackHistory
 from vision.types import Detections
 
-FOOTAGE = Path(os.environ.get("LOOKOUT_FOOTAGE", "/work/shared/footage"))
+FOOTAGE = footage_dir() or Path("<no ../shared/footage; set LOOKOUT_FOOTAGE>")
 CACHE = Path(os.environ.get("LOOKOUT_FOOTAGE_CACHE", Path(tempfile.gettempdir()) / "lookout-footage-cache"))
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from lookout.paths import footage_dir
 from vision.behaviours.config import FightConfig
 from vision.behaviours.fight import FightRule, close_groups, limb_swing
 
@@ -126,7 +127,7 @@ def test_thief_and_fight_through_the_engine(row):
     assert kinds == [("door_handle_trying", "high", 7), ("vehicle_entry", "high", 7)]
 
 
-FOOTAGE = Path(os.environ.get("LOOKOUT_FOOTAGE", "/work/shared/footage"))
+FOOTAGE = footage_dir() or Path("<no ../shared/footage; set LOOKOUT_FOOTAGE>")
 # Chosen from the tuning run (README.md, "fight"): at imgsz 416 and the clips' native frame rate the
 # rule fires on fi108 (a grapple in front of a shop) and stays quiet on these three hard negatives:
 # a tight group walking, three men standing close in a gym, a dense nightclub crowd.
