@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import struct
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -33,6 +34,29 @@ _KIND = {MISSION: "mission", FENCE: "fence", RALLY: "rally"}
 _GLOBAL_FRAMES = frozenset({0, 3, 5, 6, 10, 11})  # GLOBAL(_INT), GLOBAL_RELATIVE_ALT(_INT), GLOBAL_TERRAIN_ALT(_INT)
 _LOCAL_FRAMES = frozenset({1, 7, 8, 9, 20, 21})
 Progress = Callable[[int, int], None]
+BOOT_WAIT_S = 60.0  # how long a transfer waits for a vehicle that is still starting up
+
+
+def wait_booted(link: Link, sid: int, what: str, timeout_s: float = BOOT_WAIT_S) -> None:
+    """Wait while the vehicle's HEARTBEAT says MAV_STATE_BOOT.
+
+    ArduPilot answers heartbeats from the start of its init, but AP_Mission::init() (which sets
+    the mission's capacity, ``num_commands_max()``) runs later: a MISSION_COUNT that arrives while
+    the heartbeat still says BOOT gets MISSION_ACK NO_SPACE with "Only 0 items are supported".
+    """
+    if link.state(sid).system_status != "BOOT":
+        return
+    if link.wait_state(lambda s: s.system_status != "BOOT", sysid=sid, timeout_s=timeout_s) is None:
+        raise MissionTransferError(what, f"vehicle still starting up (heartbeat system_status BOOT) after "
+                                         f"{timeout_s:.0f} s; wait for it to finish booting and retry")  # fmt: skip
+
+
+def _capacity_text(link: Link, sid: int, since: float) -> str:
+    """The vehicle's own reason for NO_SPACE (ArduPilot: "Only N items are supported"), or ''."""
+    for text in reversed(link.statustexts_since(sid, since)):
+        if "items are supported" in text or "space" in text.lower():
+            return text
+    return ""
 
 
 def _encode_xy(frame: int, value: float) -> int:
@@ -94,8 +118,11 @@ def _check_cancel(link: Link, sysid: int, compid: int, mission_type: int, cancel
 
 def upload_items(link: Link, items: Sequence[MissionItem], *, mission_type: int = MISSION, sysid: int | None = None,
                  progress: Progress | None = None, cancel: threading.Event | None = None,
-                 item_timeout_s: float = 1.5, retries: int = 5) -> None:
-    """Upload wire items (seq 0 first, exactly as given) with the mission protocol."""
+                 item_timeout_s: float = 1.5, retries: int = 5, boot_wait_s: float = BOOT_WAIT_S) -> None:
+    """Upload wire items (seq 0 first, exactly as given) with the mission protocol.
+
+    Waits (up to ``boot_wait_s``) while the vehicle's heartbeat says it is still booting, and
+    resends the count if a booting ArduPilot answers NO_SPACE ("Only 0 items are supported")."""
     sid = link.default_sysid() if sysid is None else sysid
     compid = link.target_compid(sid)
     what = f"{_KIND.get(mission_type, 'mission')} upload to sysid {sid}"
@@ -113,13 +140,16 @@ def upload_items(link: Link, items: Sequence[MissionItem], *, mission_type: int 
                 link.send(wire[m.seq])
         return True
 
+    wait_booted(link, sid, what, boot_wait_s)
     types = ("MISSION_REQUEST_INT", "MISSION_REQUEST", "MISSION_ACK")
     with link.waiter(types, sysid=sid, predicate=mine) as w:
         count_msg = mavlink.MAVLink_mission_count_message(sid, compid, total, mission_type)
         last_sent: Any = count_msg
+        t_count = time.monotonic()
         link.send(count_msg)
         sent: set[int] = set()
         silent = 0
+        boot_retries = 3
         while True:
             _check_cancel(link, sid, compid, mission_type, cancel)
             m = w.get(item_timeout_s)
@@ -136,6 +166,18 @@ def upload_items(link: Link, items: Sequence[MissionItem], *, mission_type: int 
                     return
                 if m.type == mavlink.MAV_MISSION_ACCEPTED:  # stale ack from an earlier transfer
                     continue
+                if m.type == mavlink.MAV_MISSION_NO_SPACE and not sent:
+                    link.wait_state(lambda _s, t0=t_count: bool(_capacity_text(link, sid, t0)), sysid=sid,
+                                    timeout_s=0.5)
+                    reason = _capacity_text(link, sid, t_count)
+                    if boot_retries > 0 and (link.state(sid).system_status == "BOOT" or "Only 0 " in reason):
+                        boot_retries -= 1  # still booting: the mission store is not set up yet
+                        wait_booted(link, sid, what, boot_wait_s)
+                        t_count = time.monotonic()
+                        link.send(count_msg)
+                        continue
+                    raise MissionTransferError(what, f"vehicle rejected it (NO_SPACE) for {total} items"
+                                                     + (f": {reason}" if reason else ""))  # fmt: skip
                 raise MissionTransferError(what, f"vehicle rejected it ({enum_name('MAV_MISSION_RESULT', m.type)}) "
                                                  f"after {len(sent)}/{total} items")  # fmt: skip
             seq = m.seq
@@ -177,6 +219,7 @@ def download_items(link: Link, *, mission_type: int = MISSION, sysid: int | None
                     link.send(mavlink.MAVLink_mission_request_int_message(sid, compid, nxt, mission_type))
         return True
 
+    wait_booted(link, sid, what)
     types = ("MISSION_COUNT", "MISSION_ITEM_INT", "MISSION_ITEM", "MISSION_ACK")
     with link.waiter(types, sysid=sid, predicate=mine) as w:
         request_list = mavlink.MAVLink_mission_request_list_message(sid, compid, mission_type)
