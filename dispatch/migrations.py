@@ -1,0 +1,132 @@
+"""Schema migrations of ``<data>/alerts.sqlite``: an ordered list of ``Migration(version, sql)`` steps.
+
+To change the schema, APPEND a step with the next version number (never edit a released step):
+
+    Migration(4, "CREATE TABLE outbox (...);"),
+
+``migrate`` applies every step above the database's version, each in its own transaction together
+with its row in ``schema_migrations``; a crash mid-step leaves the previous version intact. A
+database whose version is higher than ``LATEST`` was written by a newer Lookout and is refused.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from dispatch.errors import StoreError
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    sql: str
+
+
+MIGRATIONS: list[Migration] = [
+    Migration(1, """
+CREATE TABLE alerts (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind        TEXT NOT NULL,
+    severity    TEXT NOT NULL,
+    feed        TEXT NOT NULL,
+    t_start_utc TEXT NOT NULL,
+    t_end_utc   TEXT NOT NULL,
+    track_ids   TEXT NOT NULL,
+    lat_deg     REAL,
+    lon_deg     REAL,
+    accuracy_m  REAL,
+    zone        TEXT,
+    summary     TEXT NOT NULL,
+    details     TEXT NOT NULL,
+    state       TEXT NOT NULL,
+    notes       TEXT NOT NULL,
+    history     TEXT NOT NULL,
+    evidence    TEXT NOT NULL,
+    event_ids   TEXT NOT NULL,
+    count       INTEGER NOT NULL,
+    created_utc TEXT NOT NULL,
+    updated_utc TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    track_path  TEXT NOT NULL,
+    node        TEXT NOT NULL,
+    cooldown_s  REAL NOT NULL
+);
+CREATE UNIQUE INDEX alerts_by_version ON alerts(version);
+CREATE INDEX alerts_by_kind_feed_end ON alerts(kind, feed, t_end_utc);
+CREATE INDEX alerts_by_state ON alerts(state, id);
+"""),
+    # v2: event id -> alert lookup (attach_evidence, idempotent re-delivery of an event) and the
+    # evidence byte total per alert (retention's cheap check); both filled from existing rows.
+    Migration(2, """
+CREATE TABLE alert_events (
+    event_id TEXT PRIMARY KEY,
+    alert_id INTEGER NOT NULL REFERENCES alerts(id)
+);
+INSERT OR IGNORE INTO alert_events (event_id, alert_id)
+    SELECT j.value, alerts.id FROM alerts, json_each(alerts.event_ids) AS j;
+ALTER TABLE alerts ADD COLUMN evidence_bytes INTEGER NOT NULL DEFAULT 0;
+UPDATE alerts SET evidence_bytes = COALESCE((
+    SELECT SUM(json_extract(e.value, '$.size_bytes')) FROM json_each(alerts.evidence) AS e
+    WHERE NOT COALESCE(json_extract(e.value, '$.removed'), 0)), 0);
+"""),
+]  # fmt: skip
+
+LATEST = MIGRATIONS[-1].version
+
+_VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_utc TEXT NOT NULL)"
+
+
+def _check_order(steps: list[Migration]) -> None:
+    for i, m in enumerate(steps, start=1):
+        if m.version != i:
+            raise RuntimeError(f"dispatch.migrations: step {i} has version {m.version}; versions must be 1, 2, 3 ...")
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    """The schema version of an open database (0 = empty, no tables yet)."""
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "schema_migrations" not in tables:
+        return 0 if not tables else -1
+    row = conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(conn: sqlite3.Connection, path: Path, *, upto: int | None = None) -> int:
+    """Bring the database to ``upto`` (default ``LATEST``); returns the version reached.
+
+    ``conn`` must be in autocommit mode (``isolation_level=None``). Raises ``StoreError`` for a
+    database of another program or of a newer Lookout.
+    """
+    _check_order(MIGRATIONS)
+    target = LATEST if upto is None else upto
+    have = current_version(conn)
+    if have < 0:
+        raise StoreError(
+            f"{path} is not a Lookout alert database (it has tables but no schema_migrations table); "
+            "move it aside and Lookout starts a new one"
+        )
+    if have > LATEST:
+        raise StoreError(
+            f"{path}: alert database schema version {have} is newer than this Lookout supports (version {LATEST}); "
+            "upgrade Lookout, or use another data directory (--data-dir)"
+        )
+    for step in MIGRATIONS:
+        if have < step.version <= target:
+            now = datetime.now(UTC).isoformat()
+            try:
+                conn.executescript(
+                    f"BEGIN IMMEDIATE;\n{_VERSION_TABLE};\n{step.sql}\n"
+                    f"INSERT INTO schema_migrations (version, applied_utc) VALUES ({step.version}, '{now}');\nCOMMIT;"
+                )
+            except sqlite3.Error as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise StoreError(
+                    f"{path}: upgrading the alert database to schema version {step.version} failed ({exc}); "
+                    "nothing was changed; keep a copy of the file and report this"
+                ) from None
+            have = step.version
+    return have

@@ -1,0 +1,360 @@
+"""``AlertStore``: alerts in ``<data>/alerts.sqlite`` (WAL, ``synchronous=FULL``, schema migrations).
+
+Every write is one ``BEGIN IMMEDIATE`` transaction: the alert row, its event-id index, the
+``on_change(conn, after, before)`` hook (the outbox writes its rows here) and the audit call all
+happen before ``COMMIT``; if any of them raises, nothing is written. A process killed at any point
+leaves the database at the last commit: no committed alert lost, no half-written one.
+
+Several processes may share one file (the node's alerting subscriber, the console, ``lookout
+alerts``): writers wait up to ``busy_timeout_s`` for each other. Within a process one connection is
+shared under a lock, so the store may be called from any thread.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from dispatch import alerts as rules
+from dispatch.errors import AlertError, StoreError
+from dispatch.migrations import migrate
+from dispatch.roles import Actor, require
+from dispatch.types import Alert, AlertInput, AlertState, EvidenceRef, Position, Transition
+
+log = logging.getLogger(__name__)
+
+AuditFn = Callable[..., Any]
+OnChange = Callable[[sqlite3.Connection, Alert, "Alert | None"], None]
+
+_COLUMNS = (
+    "id, kind, severity, feed, t_start_utc, t_end_utc, track_ids, lat_deg, lon_deg, accuracy_m, zone, summary, "
+    "details, state, notes, history, evidence, event_ids, count, created_utc, updated_utc, version, track_path, "
+    "node, cooldown_s"
+)
+SYSTEM_ACTOR = "lookout"
+
+
+def _t(dt: datetime) -> str:
+    return dt.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _j(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _row_to_alert(r: sqlite3.Row | tuple[Any, ...]) -> Alert:
+    pos = None if r[7] is None else Position(r[7], r[8], r[9])
+    return Alert(
+        id=r[0], kind=r[1], severity=r[2], feed=r[3], t_start_utc=datetime.fromisoformat(r[4]),
+        t_end_utc=datetime.fromisoformat(r[5]), track_ids=tuple(json.loads(r[6])), position=pos, zone=r[10],
+        summary=r[11], details=json.loads(r[12]), state=AlertState(r[13]), notes=tuple(json.loads(r[14])),
+        history=tuple(Transition.from_json(t) for t in json.loads(r[15])),
+        evidence=tuple(EvidenceRef.from_json(e) for e in json.loads(r[16])), event_ids=tuple(json.loads(r[17])),
+        count=r[18], created_utc=datetime.fromisoformat(r[19]), updated_utc=datetime.fromisoformat(r[20]),
+        version=r[21], track_path=tuple((a, b) for a, b in json.loads(r[22])), node=r[23], cooldown_s=r[24],
+    )  # fmt: skip
+
+
+def _values(a: Alert) -> tuple[Any, ...]:
+    p = a.position
+    return (
+        a.kind, a.severity, a.feed, _t(a.t_start_utc), _t(a.t_end_utc), _j(list(a.track_ids)),
+        None if p is None else p.lat_deg, None if p is None else p.lon_deg, None if p is None else p.accuracy_m,
+        a.zone, a.summary, _j(a.details), str(a.state), _j(list(a.notes)), _j([t.to_json() for t in a.history]),
+        _j([e.to_json() for e in a.evidence]), _j(list(a.event_ids)), a.count, _t(a.created_utc), _t(a.updated_utc),
+        a.version, _j([list(pt) for pt in a.track_path]), a.node, a.cooldown_s,
+        sum(e.size_bytes for e in a.evidence if not e.removed),
+    )  # fmt: skip
+
+
+_SET = ", ".join(f"{c.strip()} = ?" for c in _COLUMNS.split(",")[1:]) + ", evidence_bytes = ?"
+_INSERT = f"INSERT INTO alerts ({_COLUMNS.split(',', 1)[1]}, evidence_bytes) VALUES ({', '.join('?' * 25)})"
+
+
+class AlertStore:
+    """The alert database. Use as a context manager or call ``close``."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        audit: AuditFn | None = None,
+        on_change: OnChange | None = None,
+        evidence_max_bytes: int | None = None,
+        busy_timeout_s: float = 10.0,
+    ) -> None:
+        self.path = Path(path)
+        self.data_dir = self.path.parent  # evidence paths are relative to this
+        self._audit = audit
+        self._on_change = on_change
+        self.evidence_max_bytes = evidence_max_bytes
+        self._lock = threading.RLock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{self.path.parent}: cannot create the data directory ({exc})") from None
+        try:
+            self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"{self.path}: cannot open the alert database ({exc}); check the path and permissions"
+            ) from None
+        try:
+            self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
+            # reads the header first: a corrupt or foreign file fails here, before anything is written
+            self._db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            migrate(self._db, self.path)
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise StoreError(
+                f"{self.path} is not a Lookout alert database ({exc}); move it aside and Lookout starts a new one"
+            ) from None
+        except BaseException:
+            self._db.close()
+            raise
+
+    # ---- plumbing ------------------------------------------------------------------------------
+    def __enter__(self) -> AlertStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close_db()
+
+    def close_db(self) -> None:
+        """Close the database connection (``close()`` with no arguments does the same)."""
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.path}: cannot write the alert database ({exc}); nothing was changed") from None
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback()
+                raise StoreError(f"{self.path}: alert database write failed ({exc}); nothing was changed") from None
+            except BaseException:
+                self._rollback()
+                raise
+
+    def _rollback(self) -> None:
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
+
+    def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.path}: cannot read the alert database ({exc})") from None
+
+    @staticmethod
+    def _next_version(conn: sqlite3.Connection) -> int:
+        return int(conn.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM alerts").fetchone()[0])
+
+    def _load(self, conn: sqlite3.Connection, alert_id: int) -> Alert:
+        row = conn.execute(f"SELECT {_COLUMNS} FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+        if row is None:
+            raise AlertError(f"no alert {alert_id} in {self.path}; `lookout alerts list` shows the ids")
+        return _row_to_alert(row)
+
+    def _save(self, conn: sqlite3.Connection, after: Alert, before: Alert | None) -> Alert:
+        if before is None:
+            cur = conn.execute(_INSERT, _values(after))
+            after = replace(after, id=int(cur.lastrowid or 0))
+        else:
+            conn.execute(f"UPDATE alerts SET {_SET} WHERE id = ?", (*_values(after), after.id))
+        known = set() if before is None else set(before.event_ids)
+        for eid in after.event_ids:
+            if eid not in known:
+                conn.execute("INSERT OR IGNORE INTO alert_events (event_id, alert_id) VALUES (?, ?)", (eid, after.id))
+        if self._on_change is not None:
+            self._on_change(conn, after, before)
+        return after
+
+    def _audit_call(self, actor: str, action: str, subject: str, **detail: Any) -> None:
+        if self._audit is not None:
+            self._audit(actor, action, subject, **detail)
+
+    # ---- events in -----------------------------------------------------------------------------
+    def ingest(self, inp: AlertInput) -> Alert:
+        """Store one event: a new alert, or an update of the open alert it continues (see dispatch.alerts).
+
+        The same event id delivered twice (MQTT QoS 1 may redeliver) returns the alert unchanged.
+        """
+        rules.check_input(inp)
+        now = datetime.now(UTC)
+        lower = _t(inp.t_start_utc) if inp.cooldown_s <= 0 else _t(inp.t_start_utc - timedelta(seconds=inp.cooldown_s))
+        with self._write() as conn:
+            seen = conn.execute("SELECT alert_id FROM alert_events WHERE event_id = ?", (inp.event_id,)).fetchone()
+            if seen is not None:
+                return self._load(conn, seen[0])
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM alerts WHERE kind = ? AND feed = ? AND state != 'closed' "
+                "AND t_end_utc >= ? ORDER BY id DESC LIMIT 50",
+                (inp.kind, inp.feed, lower),
+            ).fetchall()
+            version = self._next_version(conn)
+            actor = f"node:{inp.node}" if inp.node else SYSTEM_ACTOR
+            for row in rows:
+                before = _row_to_alert(row)
+                if rules.matches(before, inp):
+                    after = self._save(conn, rules.merge(before, inp, now, version), before)
+                    self._audit_call(actor, "alerts.merge", f"alert {after.id}", event_id=inp.event_id,
+                                     count=after.count, **_ref_detail(inp.snapshot))  # fmt: skip
+                    break
+            else:
+                after = self._save(conn, rules.new_alert(inp, now, version), None)
+                self._audit_call(actor, "alerts.create", f"alert {after.id}", event_id=inp.event_id, kind=inp.kind,
+                                 severity=inp.severity, feed=inp.feed, **_ref_detail(inp.snapshot))  # fmt: skip
+        if inp.snapshot is not None:
+            self._check_retention()
+        return after
+
+    def attach_evidence(self, event_id: str, ref: EvidenceRef) -> Alert | None:
+        """Add ``ref`` (a snapshot or clip of event ``event_id``) to its alert; None if no alert has that event."""
+        rules.check_evidence(ref, f"event {event_id!r}")
+        with self._write() as conn:
+            seen = conn.execute("SELECT alert_id FROM alert_events WHERE event_id = ?", (event_id,)).fetchone()
+            if seen is None:
+                log.warning("evidence %s for unknown event %s: no alert holds it; not attached", ref.path, event_id)
+                return None
+            before = self._load(conn, seen[0])
+            if ref in before.evidence:
+                return before
+            kept = tuple(e for e in before.evidence if e.path != ref.path)  # a re-written file replaces its ref
+            after = replace(before, evidence=(*kept, ref), updated_utc=datetime.now(UTC),
+                            version=self._next_version(conn))  # fmt: skip
+            after = self._save(conn, after, before)
+            actor = f"node:{before.node}" if before.node else SYSTEM_ACTOR
+            self._audit_call(actor, "alerts.evidence", f"alert {after.id}", event_id=event_id, **_ref_detail(ref))
+        self._check_retention()
+        return after
+
+    def _check_retention(self) -> None:
+        if self.evidence_max_bytes is not None and self.evidence_total_bytes() > self.evidence_max_bytes:
+            from dispatch.retention import enforce_retention  # retention builds on the store
+
+            enforce_retention(self, self.data_dir, self.evidence_max_bytes)
+
+    # ---- lifecycle -----------------------------------------------------------------------------
+    def acknowledge(self, alert_id: int, actor: Actor, note: str = "") -> Alert:
+        return self._transition(alert_id, actor, "acknowledge", note)
+
+    def confirm(self, alert_id: int, actor: Actor, note: str = "") -> Alert:
+        return self._transition(alert_id, actor, "confirm", note)
+
+    def dismiss(self, alert_id: int, actor: Actor, reason: str) -> Alert:
+        return self._transition(alert_id, actor, "dismiss", reason)
+
+    def close(self, alert_id: int | None = None, actor: Actor | None = None, note: str = "") -> Alert | None:  # type: ignore[override]
+        """``close(alert_id, actor)`` closes an alert; ``close()`` without arguments closes the database."""
+        if alert_id is None:
+            self.close_db()
+            return None
+        if actor is None:
+            raise AlertError(f"alert {alert_id}: closing needs the acting user")
+        return self._transition(alert_id, actor, "close", note)
+
+    def _transition(self, alert_id: int, actor: Actor, verb: str, note: str) -> Alert:
+        action = rules.LIFECYCLE[verb][0]
+        require(actor, action, self._audit, f"alert {alert_id}")
+        with self._write() as conn:
+            before = self._load(conn, alert_id)
+            target = rules.check_transition(before, verb, note)
+            now = datetime.now(UTC)
+            after = self._save(conn, rules.apply_transition(before, target, actor.name, note, now,
+                                                            self._next_version(conn)), before)  # fmt: skip
+            self._audit_call(actor.name, action, f"alert {alert_id}", role=str(actor.role),
+                             from_state=str(before.state), to_state=str(target), note=note.strip())  # fmt: skip
+        return after
+
+    # ---- retention support -----------------------------------------------------------------------
+    def evidence_total_bytes(self) -> int:
+        """Bytes of evidence still on disk over all alerts (from the stored sizes; cheap)."""
+        return int(self._read("SELECT COALESCE(SUM(evidence_bytes), 0) FROM alerts")[0][0])
+
+    def evidence_holders(self) -> list[Alert]:
+        """Alerts that still hold evidence on disk, oldest first."""
+        rows = self._read(f"SELECT {_COLUMNS} FROM alerts WHERE evidence_bytes > 0 ORDER BY id")
+        return [_row_to_alert(r) for r in rows]
+
+    def mark_evidence_removed(self, alert_id: int, path: str, reason: str, actor: str = SYSTEM_ACTOR) -> Alert:
+        """Record that evidence ``path`` of an alert is gone (the caller deletes the file after this commits).
+
+        Refused for an alert that was ever confirmed: its evidence is never removed.
+        """
+        with self._write() as conn:
+            before = self._load(conn, alert_id)
+            if any(t.to_state == AlertState.CONFIRMED for t in before.history):
+                raise AlertError(f"alert {alert_id} was confirmed; its evidence is never removed")
+            refs = [replace(e, removed=True) if e.path == path and not e.removed else e for e in before.evidence]
+            if tuple(refs) == before.evidence:
+                return before
+            after = replace(before, evidence=tuple(refs), updated_utc=datetime.now(UTC),
+                            version=self._next_version(conn))  # fmt: skip
+            after = self._save(conn, after, before)
+            gone = next(e for e in before.evidence if e.path == path)
+            self._audit_call(actor, "alerts.evidence_removed", f"alert {alert_id}", reason=reason, **_ref_detail(gone))
+        return after
+
+    # ---- reading -------------------------------------------------------------------------------
+    def get(self, alert_id: int) -> Alert:
+        with self._lock:
+            try:
+                return self._load(self._db, alert_id)
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.path}: cannot read the alert database ({exc})") from None
+
+    def list(self, state: AlertState | None = None, limit: int = 200) -> list[Alert]:
+        """Alerts newest first, optionally only those in ``state``."""
+        if state is None:
+            rows = self._read(f"SELECT {_COLUMNS} FROM alerts ORDER BY id DESC LIMIT ?", (limit,))
+        else:
+            rows = self._read(
+                f"SELECT {_COLUMNS} FROM alerts WHERE state = ? ORDER BY id DESC LIMIT ?", (str(state), limit)
+            )
+        return [_row_to_alert(r) for r in rows]
+
+    def changes_since(self, version: int, limit: int = 1000) -> tuple[int, list[Alert]]:
+        """Alerts written after ``version`` (oldest change first) and the version to ask from next time.
+
+        One indexed range query; with no change it returns ``(version, [])``. Pass the returned version
+        back; more than ``limit`` changes arrive over several calls.
+        """
+        rows = self._read(f"SELECT {_COLUMNS} FROM alerts WHERE version > ? ORDER BY version LIMIT ?", (version, limit))
+        alerts = [_row_to_alert(r) for r in rows]
+        return (alerts[-1].version if alerts else version), alerts
+
+    def latest_version(self) -> int:
+        return int(self._read("SELECT COALESCE(MAX(version), 0) FROM alerts")[0][0])
+
+    def find_by_event(self, event_id: str) -> Alert | None:
+        rows = self._read("SELECT alert_id FROM alert_events WHERE event_id = ?", (event_id,))
+        return self.get(rows[0][0]) if rows else None
+
+    def integrity_check(self) -> str:
+        """SQLite's ``PRAGMA integrity_check`` ("ok" when the file is sound)."""
+        return str(self._read("PRAGMA integrity_check")[0][0])
+
+
+def _ref_detail(ref: EvidenceRef | None) -> dict[str, Any]:
+    if ref is None:
+        return {}
+    return {"evidence_kind": ref.kind, "path": ref.path, "sha256": ref.sha256, "size_bytes": ref.size_bytes}
