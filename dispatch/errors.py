@@ -26,3 +26,31 @@ class UserError(DispatchError):
 
 class AuthError(DispatchError):
     """Who is working could not be established: unknown user, wrong password, no password given."""
+
+
+# --- outbox, sinks, units, response (dispatch forwarding) ---
+
+
+class SinkConfigError(DispatchError):
+    """A sink cannot be built from its config (secret variable unset, bad whsec_ value, …)."""
+
+
+class DeliveryError(DispatchError):
+    """One delivery attempt failed. ``permanent`` means retrying the same message cannot help."""
+
+    def __init__(self, message: str, *, permanent: bool = False, sink_down: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.sink_down = sink_down  # the sink as a whole is unreachable: back the whole sink off
+
+
+class OutboxError(DispatchError):
+    """The outbox cannot do what was asked (unknown message id, unknown sink)."""
+
+
+class UnitError(DispatchError):
+    """A unit is unknown, has no position, or is not in a state that allows the action."""
+
+
+class ResponseError(DispatchError):
+    """A response-clock step is out of order (on scene before dispatched, …) or the alert has no position."""

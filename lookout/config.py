@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from console.config import MapConfig, UserConfig
-from dispatch.config import DispatchConfig, UnitConfig
+from dispatch.config import DispatchConfig, ResponseAreaConfig, UnitConfig
 from flight.config import LinkConfig, SimConfig
 from lookout.errors import ConfigError
 from missions.config import MissionsConfig
@@ -56,6 +56,7 @@ class LookoutConfig(_Strict):
     missions: MissionsConfig = Field(default_factory=MissionsConfig)
     dispatch: DispatchConfig = Field(default_factory=DispatchConfig)
     units: dict[str, UnitConfig] = Field(default_factory=dict)
+    response_areas: dict[str, ResponseAreaConfig] = Field(default_factory=dict)
     map: MapConfig = Field(default_factory=MapConfig)
     users: dict[str, UserConfig] = Field(default_factory=dict)
     zones: dict[str, ZoneConfig] = Field(default_factory=dict)
