@@ -30,8 +30,14 @@ class _HasTruth(Protocol):
 
 
 def camera_matrix(width: int, height: int, hfov_deg: float) -> np.ndarray:
+    """Pinhole intrinsics: focal length from the horizontal FOV, principal point at the image centre.
+
+    OpenCV (``warpPerspective``, the pixel arrays) puts pixel centres at integer coordinates, so the
+    centre of a ``width``-pixel row is ``(width - 1) / 2``; in the continuous convention of detector
+    boxes (pixel ``i`` spans ``[i, i + 1)``) that is ``width / 2``.
+    """
     f = (width / 2) / math.tan(math.radians(hfov_deg) / 2)
-    return np.array([[f, 0, width / 2], [0, f, height / 2], [0, 0, 1.0]])
+    return np.array([[f, 0, (width - 1) / 2], [0, f, (height - 1) / 2], [0, 0, 1.0]])
 
 
 def world_to_camera(yaw_deg: float, pitch_deg: float, roll_deg: float = 0.0) -> np.ndarray:
