@@ -24,7 +24,7 @@ from flight.config import LinkConfig, SimConfig
 from lookout.errors import ConfigError
 from missions.config import MissionsConfig
 from vision.behaviours.config import RulesConfig
-from vision.config import CameraConfig, DetectorsConfig
+from vision.config import BusConfig, CameraConfig, DetectorsConfig
 from vision.zones import ZoneConfig, check_zone_cameras
 
 
@@ -61,6 +61,7 @@ class LookoutConfig(_Strict):
     users: dict[str, UserConfig] = Field(default_factory=dict)
     zones: dict[str, ZoneConfig] = Field(default_factory=dict)
     rules: RulesConfig = Field(default_factory=RulesConfig)
+    bus: BusConfig = Field(default_factory=BusConfig)
 
     @model_validator(mode="after")
     def _zones_name_cameras(self) -> LookoutConfig:

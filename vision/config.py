@@ -106,3 +106,30 @@ class DetectorsConfig(_Strict):
     @property
     def active_vehicles(self) -> SsdDetectorConfig | UltralyticsDetectConfig | None:
         return self.vehicles if self.vehicles_enabled else None
+
+
+class BusConfig(_Strict):
+    """``[bus]``: where events and detections travel (``vision.bus``). ``inprocess`` (default) keeps them
+    in this process; ``mqtt`` puts them on a broker so vision nodes on other machines feed one console."""
+
+    type: Literal["inprocess", "mqtt"] = Field("inprocess", description="inprocess | mqtt")
+    url: str = Field(
+        "mqtt://127.0.0.1:1883", pattern=r"^mqtts?://[^/:\s]+(:\d{1,5})?/?$",
+        description="mqtt://HOST:PORT (mqtts:// for TLS); type = mqtt only",
+    )  # fmt: skip
+    client_id: str | None = Field(
+        None, min_length=1, max_length=64, description="stable MQTT client id (persistent session); "
+        "default lookout-<host>-<role>",
+    )  # fmt: skip
+    topic_prefix: str = Field("lookout", pattern=r"^[^+#\s]+$", description="first topic level(s), e.g. lookout")
+    node: str | None = Field(None, min_length=1, description="this machine's node name in messages; default host name")
+    username: str | None = Field(None, description="MQTT user name")
+    password_env: str | None = Field(
+        None, description="name of the environment variable holding the MQTT password (never in the file)"
+    )
+    ca_file: Path | None = Field(None, description="TLS: CA certificate file (mqtts://); default: system CAs")
+    cert_file: Path | None = Field(None, description="TLS client certificate (with key_file)")
+    key_file: Path | None = Field(None, description="TLS client key")
+    keepalive_s: int = Field(15, ge=5, le=3600, description="MQTT keepalive, s")
+    detections: bool = Field(True, description="publish every analysed frame's detections (QoS 0)")
+    max_pending: int = Field(1000, ge=10, le=1_000_000, description="in-process queue bound (messages)")
