@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from vision.detect.ssd_mobilenet import SsdDetectorConfig
 from vision.detect.ultralytics_detect import UltralyticsDetectConfig
 from vision.detect.ultralytics_pose import PoseDetectorConfig
+from vision.geolocate import north_east_of, reference_point_problem
 
 
 class _Strict(BaseModel):
@@ -35,6 +37,20 @@ class MotionConfig(_Strict):
     )
 
 
+_PixelCoord = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class ReferencePoint(_Strict):
+    """A surveyed ground point and where the camera sees it: ``{px = [u, v], lat = .., lon = ..}``."""
+
+    px: tuple[_PixelCoord, _PixelCoord] = Field(
+        description="pixel [u, v] in the camera's native frame (fractions 0..1 with normalized = true)"
+    )
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False, description="latitude of the point, degrees")
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False, description="longitude of the point, degrees")
+    normalized: bool = Field(False, description="px is a fraction of the frame width and height")
+
+
 class CameraConfig(_Strict):
     """One fixed camera, e.g. ``[cameras.gate] url = "rtsp://10.0.0.5/stream1"``."""
 
@@ -50,6 +66,28 @@ class CameraConfig(_Strict):
     read_timeout_s: float = Field(3.0, gt=0, le=120, description="treat the stream as dropped after no frame this long")
     reconnect_max_s: float = Field(2.0, gt=0, le=300, description="longest wait between reconnect attempts, s")
     motion: MotionConfig = Field(default_factory=MotionConfig, description="motion gating")
+    reference_points: list[ReferencePoint] = Field(
+        default_factory=list,
+        description="fixed camera geolocation: >= 4 ground points [{px = [u, v], lat = .., lon = ..}, ...], "
+        "spread out, no three in line",
+    )
+
+    @field_validator("reference_points")
+    @classmethod
+    def _usable_reference_points(cls, v: list[ReferencePoint]) -> list[ReferencePoint]:
+        if not v:
+            return v
+        if len({p.normalized for p in v}) > 1:
+            raise PydanticCustomError("reference_points", "mixes normalized and pixel points; use one kind for all")
+        if v[0].normalized and max(max(p.px) for p in v) > 1:
+            raise PydanticCustomError(
+                "reference_points", "normalized px must lie in 0..1; use pixels with normalized = false"
+            )
+        lat0, lon0 = sum(p.lat for p in v) / len(v), sum(p.lon for p in v) / len(v)
+        why = reference_point_problem([p.px for p in v], [north_east_of(lat0, lon0, p.lat, p.lon) for p in v])
+        if why is not None:
+            raise PydanticCustomError("reference_points", why)
+        return v
 
 
 VehicleDetectorConfig = Annotated[SsdDetectorConfig | UltralyticsDetectConfig, Field(discriminator="type")]
