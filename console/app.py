@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import logging
 import signal
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from console.errors import ConsoleError
 from console.qtenv import has_display, sanitize_qt_env
 from console.services import ConsoleServices
+
+if TYPE_CHECKING:
+    from dispatch.roles import Actor
 
 log = logging.getLogger(__name__)
 
@@ -25,17 +30,36 @@ def check_display(quit_after_s: float | None) -> None:
         )
 
 
-def run(services: ConsoleServices, *, quit_after_s: float | None = None, screenshot: Path | None = None) -> int:
+def run(
+    services: ConsoleServices,
+    *,
+    quit_after_s: float | None = None,
+    screenshot: Path | None = None,
+    on_login: Callable[[Actor], None] | None = None,
+) -> int:
+    """Ask who is working (``console.login``: no users -> local admin), then open the window as them.
+
+    ``on_login(actor)`` lets the caller act as that user elsewhere (e.g. audit flight commands as them).
+    Returns 1 when the login is cancelled.
+    """
     check_display(quit_after_s)
     sanitize_qt_env()
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    from console.login import choose_actor
     from console.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([])
     app.setApplicationName("Lookout")
-    window = MainWindow(services)
+    actor = choose_actor(services.users, services.actor)
+    if actor is None:
+        log.info("login cancelled; the console did not open")
+        return 1
+    services.actor = actor
+    if on_login is not None:
+        on_login(actor)
+    window = MainWindow(services, actor=actor)
     window.show()
     # Let Ctrl-C in the terminal close the window cleanly (Qt blocks Python's handler otherwise).
     signal.signal(signal.SIGINT, lambda *_: window.close())

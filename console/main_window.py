@@ -1,7 +1,9 @@
-"""Main window: map in the centre, fleet table + flight controls and the video wall in docks.
+"""Main window: map in the centre, the alert queue, fleet table + flight controls and the video wall in docks.
 
 Vehicle commands block until the vehicle ACKs, so they run on a ``QThreadPool`` worker and report
-back by signal; the GUI thread only polls immutable snapshots on a timer.
+back by signal; the GUI thread only polls immutable snapshots on a timer. The window works as one
+``Actor`` (the logged-in user) and shows only what that role may do (``dispatch.roles.may``): a
+pilot gets the flight controls and no confirm button, an operator the alert queue and no arm button.
 """
 
 from __future__ import annotations
@@ -27,14 +29,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.alerts_dock import AlertQueue
 from console.events import EventsModel, EventsView, kind_text
 from console.fleet_model import FleetModel
 from console.mapview import MapView
-from console.services import ConsoleServices
+from console.services import AlertSource, ConsoleServices
 from console.video import VideoWall
+from dispatch.roles import Actor, may
+from dispatch.types import Alert
 
 log = logging.getLogger(__name__)
 MODES = ("GUIDED", "AUTO", "LOITER", "RTL", "LAND", "BRAKE", "ALT_HOLD", "STABILIZE")
+BUTTON_PERMISSION = {
+    "Arm": "flight.arm", "Disarm": "flight.arm", "Take off": "flight.takeoff", "Set mode": "flight.mode",
+    "RTL": "flight.rtl", "Land": "flight.land", "Fly plan…": "flight.run",
+}  # fmt: skip
 
 
 class _Signals(QObject):
@@ -59,10 +68,11 @@ class _Job(QRunnable):
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, services: ConsoleServices, poll_hz: float = 10.0) -> None:
+    def __init__(self, services: ConsoleServices, poll_hz: float = 10.0, actor: Actor | None = None) -> None:
         super().__init__()
         self.services = services
-        self.setWindowTitle(services.title)
+        self.actor = actor or services.actor or Actor.local_admin()
+        self.setWindowTitle(f"{services.title} · {self.actor.name} ({self.actor.role})")
         self.resize(1400, 860)
         self.pool = QThreadPool(self)
         self.signals = _Signals()
@@ -113,18 +123,50 @@ class MainWindow(QMainWindow):
             fleet_dock.raise_()
             self._events_dock = events_dock
 
+        self.alert_queue: AlertQueue | None = None
+        self.alerts_dock: QDockWidget | None = None
+        if services.alerts is not None and may(self.actor.role, "alerts.view"):
+            self._add_alert_queue(services.alerts)
+
         self.selected: int | None = None
         self._missions_drawn: set[int] = set()
+        self._apply_role()
+        self.user_label = QLabel(f"{self.actor.name} · {self.actor.role}")
+        self.statusBar().addPermanentWidget(self.user_label)
         self.statusBar().showMessage("Ready. Click a drone on the map or in the fleet table to select it.")
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.poll)
         self._timer.start(int(1000 / poll_hz))
+        if self.alert_queue is not None:
+            self._alert_timer = QTimer(self)
+            self._alert_timer.timeout.connect(self.poll_alerts)
+            self._alert_timer.start(int(1000 / min(poll_hz, 4.0)))
+            self.poll_alerts()  # the queue comes back from the store at once after a restart
         quit_action = QAction("Quit", self)
         quit_action.setShortcut("Ctrl+Q")
         quit_action.triggered.connect(self.close)
         self.addAction(quit_action)
 
     # ---- layout -----------------------------------------------------------------------------
+    def _add_alert_queue(self, source: AlertSource) -> None:
+        queue = self.alert_queue = AlertQueue(source, self.actor)
+        self.alerts_dock = self._dock("Alerts", queue, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.resizeDocks([self.alerts_dock], [470], Qt.Orientation.Horizontal)
+        queue.alert_opened.connect(self._alert_opened)
+        queue.alerts_changed.connect(self.map.set_alerts)
+        queue.urgent.connect(self._urgent_alert)
+        queue.message.connect(self._status)
+        queue.failed.connect(self._error)
+        self.map.alert_clicked.connect(queue.select_alert)
+
+    def _apply_role(self) -> None:
+        """Hide what the actor's role may not do (the store and the flight commands refuse it anyway)."""
+        for name, btn in self.buttons.items():
+            btn.setVisible(may(self.actor.role, BUTTON_PERMISSION[name]))
+        self.alt_spin.setVisible(self.buttons["Take off"].isVisible())
+        self.mode_combo.setVisible(self.buttons["Set mode"].isVisible())
+        self.map.fly_here_allowed = may(self.actor.role, "flight.goto")
+
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(title)
@@ -176,6 +218,25 @@ class MainWindow(QMainWindow):
                 self._missions_drawn.add(state.sysid)
                 self._load_mission_path(state.sysid)
 
+    def poll_alerts(self) -> None:
+        if self.alert_queue is not None:
+            self.alert_queue.poll()
+
+    def _alert_opened(self, alert: Alert) -> None:
+        if not self.map.show_alert(alert):
+            self._status(f"Alert #{alert.id} has no position on the map (no reference points or pose for "
+                         f"{alert.feed})")  # fmt: skip
+
+    def _urgent_alert(self, alert: Alert) -> None:
+        if self.alerts_dock is not None:
+            self.alerts_dock.show()
+            self.alerts_dock.raise_()
+        self.statusBar().setStyleSheet("color: #d32f2f; font-weight: bold")
+        self.statusBar().showMessage(
+            f"ALERT #{alert.id}: {kind_text(alert.kind)} on {alert.feed} at {alert.t_start_utc:%H:%M:%S} UTC: "
+            f"{alert.summary} (select it, then A acknowledge, C confirm, D dismiss)", 60000
+        )
+
     def _poll_events(self) -> None:
         if self.services.events is None:
             return
@@ -195,8 +256,8 @@ class MainWindow(QMainWindow):
         self.selected = sysid
         self.map.select(sysid)
         self.selected_label.setText(f"Drone #{sysid}")
-        for btn in self.buttons.values():
-            btn.setEnabled(self.services.actions is not None)
+        for name, btn in self.buttons.items():
+            btn.setEnabled(self.services.actions is not None and may(self.actor.role, BUTTON_PERMISSION[name]))
         for row in range(self.fleet_model.rowCount()):
             if self.fleet_model.sysid_at(row) == sysid and self.table.currentIndex().row() != row:
                 self.table.selectRow(row)
@@ -257,5 +318,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._timer.stop()
+        if self.alert_queue is not None:
+            self._alert_timer.stop()
+            self.alert_queue.detail.clip.stop()
         self.pool.waitForDone(3000)
         super().closeEvent(event)

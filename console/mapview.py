@@ -1,4 +1,5 @@
-"""The map: Web Mercator scene, offline XYZ tiles or a geo-referenced image, drones, trails, missions.
+"""The map: Web Mercator scene, offline XYZ tiles or a geo-referenced image, drones, trails, missions,
+alerts (``console.map_alerts``).
 
 Producers never touch items: the main window calls ``set_vehicle(state)`` / ``set_mission_path``
 with domain values (MAVProxy's slipmap shape); user intent leaves as signals
@@ -11,7 +12,9 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -43,8 +46,12 @@ from PySide6.QtWidgets import (
     QMenu,
 )
 
+from console.map_alerts import ALERT_ITEM, AlertLayer
 from console.services import MapImage
 from flight.types import VehicleState
+
+if TYPE_CHECKING:
+    from dispatch.types import Alert
 
 EARTH_R_M = 6378137.0
 TRAIL_POINTS = 900
@@ -112,6 +119,7 @@ class _VehicleItems:
 
 class MapView(QGraphicsView):
     vehicle_clicked = Signal(int)
+    alert_clicked = Signal(int)
     fly_here_requested = Signal(float, float)
 
     def __init__(self, tiles_dir: Path | None = None) -> None:
@@ -130,6 +138,8 @@ class MapView(QGraphicsView):
         self._centered = False
         self.scene().setSceneRect(QRectF(-2.1e7, -2.1e7, 4.2e7, 4.2e7))
         self.scale(0.5, 0.5)  # 2 m per pixel to start
+        self.alerts = AlertLayer(self.scene(), to_scene)
+        self.fly_here_allowed = True  # the main window clears it for roles that may not fly
 
     # ---- background -------------------------------------------------------------------------
     def set_background(self, img: MapImage) -> None:
@@ -186,6 +196,24 @@ class MapView(QGraphicsView):
             path.moveTo(q) if i == 0 else path.lineTo(q)
         items.mission.setPath(path)
 
+    # ---- alerts -----------------------------------------------------------------------------
+    def set_alerts(self, alerts: Sequence[Alert]) -> None:
+        """Severity-coloured markers for the open alerts that have a position."""
+        self.alerts.set_alerts(alerts)
+
+    def show_alert(self, alert: Alert) -> bool:
+        """Centre on ``alert`` with its accuracy circle and track path; False when it has no position."""
+        p = self.alerts.show(alert)
+        if p is None:
+            return False
+        self.centerOn(p)
+        self._centered = True
+        self._refresh_tiles()
+        return True
+
+    def screen_pos(self, lat_deg: float, lon_deg: float) -> QPointF:
+        return QPointF(self.mapFromScene(to_scene(lat_deg, lon_deg)))
+
     def select(self, sysid: int | None) -> None:
         self._selected = sysid
         for sid, items in self._vehicles.items():
@@ -235,6 +263,9 @@ class MapView(QGraphicsView):
                 if isinstance(item, QGraphicsPolygonItem) and item.data(0) is not None:
                     self.vehicle_clicked.emit(int(item.data(0)))
                     return
+                if item.data(ALERT_ITEM) is not None:
+                    self.alert_clicked.emit(int(item.data(ALERT_ITEM)))
+                    return
         super().mousePressEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
@@ -245,7 +276,7 @@ class MapView(QGraphicsView):
         lat, lon = from_scene(self.mapToScene(event.pos()))
         menu = QMenu(self)
         fly = menu.addAction(f"Fly selected drone here ({lat:.5f}, {lon:.5f})")
-        fly.setEnabled(self._selected is not None)
+        fly.setEnabled(self._selected is not None and self.fly_here_allowed)
         chosen = menu.exec(event.globalPos())
         if chosen is fly:
             self.fly_here_requested.emit(lat, lon)

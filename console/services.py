@@ -11,11 +11,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from flight.types import VehicleState
+
+if TYPE_CHECKING:
+    from dispatch.roles import Actor
+    from dispatch.types import Alert, EvidenceRef
 
 
 class FleetSource(Protocol):
@@ -87,6 +91,36 @@ class MapImage:
     west_deg: float
 
 
+class AlertSource(Protocol):
+    """The alert store as the console sees it (``lookout.console_services.StoreAlerts`` over
+    ``dispatch.store.AlertStore``). Every call is local and quick (SQLite on this machine); the
+    actions run as ``actor`` and raise ``dispatch.errors.DispatchError`` with a clear reason
+    (``PermissionDenied`` when the role may not, ``AlertError`` for a wrong transition)."""
+
+    def changes_since(self, version: int) -> tuple[int, Sequence[Alert]]:
+        """The newest version and every alert changed after ``version`` (0: all of them)."""
+        ...
+
+    def get(self, alert_id: int) -> Alert: ...
+    def acknowledge(self, alert_id: int, actor: Actor, note: str = "") -> Alert: ...
+    def confirm(self, alert_id: int, actor: Actor, note: str = "") -> Alert: ...
+    def dismiss(self, alert_id: int, actor: Actor, reason: str) -> Alert: ...
+
+    def evidence_path(self, ref: EvidenceRef) -> Path:
+        """Where the evidence file of ``ref`` is on this machine (it may not exist yet or any more)."""
+        ...
+
+
+class UserSource(Protocol):
+    """Who may work (``dispatch.users.UserDirectory``): the console asks for a login when not empty."""
+
+    def is_empty(self) -> bool: ...
+
+    def authenticate(self, name: str, password: str) -> Actor:
+        """The user's Actor; raises ``dispatch.errors.DispatchError`` with a clear reason when refused."""
+        ...
+
+
 @dataclass
 class ConsoleServices:
     fleet: FleetSource
@@ -97,3 +131,6 @@ class ConsoleServices:
     map_center: tuple[float, float] | None = None
     tiles_dir: Path | None = None
     title: str = "Lookout"
+    alerts: AlertSource | None = None  # the alert queue (dispatch's store)
+    users: UserSource | None = None  # with users set up, the console asks who is working
+    actor: Actor | None = None  # already logged in (the demo's admin); None: ask ``users`` or local admin

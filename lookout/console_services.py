@@ -1,0 +1,54 @@
+"""The console's alert and user services over ``dispatch`` (``console.services.AlertSource``/``UserSource``).
+
+``StoreAlerts`` is a thin adapter over ``dispatch.store.AlertStore``: the console reads changes by
+version and acts as its logged-in ``Actor``; the store checks the role, audits every transition and
+refuses what the role may not do. Evidence paths are relative to the data directory and never leave it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from dispatch.errors import AlertError
+from dispatch.roles import Actor
+from dispatch.store import AlertStore
+from dispatch.types import Alert, EvidenceRef
+
+
+class StoreAlerts:
+    """``console.services.AlertSource`` over an ``AlertStore`` (local SQLite: every call is quick)."""
+
+    def __init__(self, store: AlertStore, data_dir: Path | None = None) -> None:
+        self.store = store
+        self.data_dir = (data_dir or store.data_dir).resolve()
+
+    @classmethod
+    def open(cls, data_dir: Path, audit: Callable[..., Any] | None = None) -> StoreAlerts:
+        """The store at ``<data_dir>/alerts.sqlite`` (created when missing), auditing to ``audit``."""
+        return cls(AlertStore(data_dir / "alerts.sqlite", audit=audit), data_dir)
+
+    def changes_since(self, version: int) -> tuple[int, list[Alert]]:
+        return self.store.changes_since(version)
+
+    def get(self, alert_id: int) -> Alert:
+        return self.store.get(alert_id)
+
+    def acknowledge(self, alert_id: int, actor: Actor, note: str = "") -> Alert:
+        return self.store.acknowledge(alert_id, actor, note)
+
+    def confirm(self, alert_id: int, actor: Actor, note: str = "") -> Alert:
+        return self.store.confirm(alert_id, actor, note)
+
+    def dismiss(self, alert_id: int, actor: Actor, reason: str) -> Alert:
+        return self.store.dismiss(alert_id, actor, reason)
+
+    def evidence_path(self, ref: EvidenceRef) -> Path:
+        path = (self.data_dir / ref.path).resolve()
+        if not path.is_relative_to(self.data_dir):
+            raise AlertError(f"evidence path {ref.path!r} points outside the data directory {self.data_dir}")
+        return path
+
+    def close(self) -> None:
+        self.store.close_db()
