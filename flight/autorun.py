@@ -1,6 +1,7 @@
 """Fly a whole plan unattended: the sequence behind ``lookout fly run`` (and the console's "fly plan").
 
-check -> upload (progress) -> wait for GPS/EKF -> GUIDED, arm -> take off -> AUTO -> waypoint k/n
+check (the plan against the vehicle: flight.plan_check) -> upload (progress) -> wait for GPS/EKF
+-> GUIDED, arm -> take off -> AUTO -> waypoint k/n
 -> (RTL if the plan does not end by itself) -> landed and disarmed. Each stage reports through
 ``progress(RunProgress)``; any failure raises a ``FlightError`` with one clear reason (the
 vehicle's own PreArm/failsafe text when it gave one).
@@ -20,6 +21,7 @@ from flight.commands import arm, disarm, rtl, set_mode, takeoff
 from flight.errors import FlightAborted, FlightError
 from flight.link import Link
 from flight.mission_transfer import upload_plan
+from flight.plan_check import PlanLimits, check_before_upload
 from flight.types import VehicleState
 from missions.types import MissionItem, Plan
 
@@ -85,8 +87,13 @@ def _last_text(st: VehicleState) -> str:
 def fly_mission(link: Link, plan: Plan, *, sysid: int | None = None,
                 progress: Callable[[RunProgress], None] | None = None, ready_timeout_s: float = 30.0,
                 flight_timeout_s: float = 3600.0, link_lost_s: float = 10.0,
-                cancel: threading.Event | None = None) -> VehicleState:
-    """Fly ``plan`` to completion; returns the final snapshot (landed, disarmed)."""
+                cancel: threading.Event | None = None, limits: PlanLimits | None = None) -> VehicleState:
+    """Fly ``plan`` to completion; returns the final snapshot (landed, disarmed).
+
+    Before anything is sent, ``flight.plan_check.check_before_upload`` checks the plan against the
+    vehicle as it is (distance, coordinates, altitude, fence, battery; ``limits``, default
+    ``PlanLimits()``) and raises ``UnsafePlan`` with nothing uploaded and nothing armed.
+    """
     def report(stage: str, done: int = 0, total: int = 0, text: str = "") -> None:
         if progress is not None:
             progress(RunProgress(stage, done, total, text))
@@ -98,6 +105,10 @@ def fly_mission(link: Link, plan: Plan, *, sysid: int | None = None,
     sid = st.sysid
     if st.armed:
         raise FlightAborted("arm", f"vehicle {sid} is already armed (mode {st.mode}); land and disarm it first")
+    checked = check_before_upload(link, plan, sid, limits, wait_s=min(5.0, ready_timeout_s, stop.left("check")))
+    for note in checked.notes:
+        report("check", text=note)
+    report("check", text=checked.summary())
     upload_plan(link, plan, sysid=sid, progress=lambda d, t: report("upload", d, t), cancel=cancel)
     report("ready", text="waiting for GPS 3D fix and EKF")
     ready_s = min(ready_timeout_s, stop.left("ready"))

@@ -94,3 +94,20 @@ class FlightAborted(FlightError):
     def __init__(self, stage: str, reason: str) -> None:
         super().__init__(f"{stage}: {reason}")
         self.stage, self.reason = stage, reason
+
+
+class UnsafePlan(FlightAborted):
+    """``flight.plan_check`` refused a plan for this vehicle; nothing was uploaded or armed.
+
+    ``problems`` holds every ``PlanProblem``; the message shows the first of each kind and how many
+    more of that kind there are, on one line.
+    """
+
+    def __init__(self, sysid: int, problems: tuple | list) -> None:  # tuple[PlanProblem, ...]
+        self.sysid, self.problems = sysid, tuple(problems)
+        kinds: dict[str, list[str]] = {}
+        for p in self.problems:
+            kinds.setdefault(getattr(p, "kind", ""), []).append(str(p))
+        parts = [texts[0] + (f" (and {len(texts) - 1} more {kind} problem{'s' if len(texts) > 2 else ''})"
+                             if len(texts) > 1 else "") for kind, texts in kinds.items()]  # fmt: skip
+        super().__init__("check", f"plan refused, nothing sent to vehicle {sysid}: " + "; ".join(parts))

@@ -32,7 +32,19 @@ class CameraProfile(_Strict):
 
 class MissionsConfig(_Strict):
     max_alt_m: float = Field(120.0, gt=0, le=1000, description="highest altitude any plan may use (AGL)")
-    max_distance_m: float = Field(5000.0, gt=0, description="farthest any item may be from home")
+    max_distance_m: float = Field(
+        5000.0, gt=0,
+        description="farthest any item may be from home; before an upload also from the vehicle and its own home",
+    )
+    min_alt_m: float = Field(
+        0.0, ge=-1000, le=1000, description="lowest altitude above home a NAV item may use (before an upload)"
+    )
+    battery_drain_pct_per_min: float = Field(
+        4.0, gt=0, le=100, description="battery % a vehicle uses per minute of flight (route check before an upload)"
+    )
+    battery_reserve_pct: float = Field(
+        25.0, ge=0, lt=100, description="battery % that must be left after the whole route (before an upload)"
+    )
     default_vehicle: str = Field("quad", description="profile used by 'lookout plan check' without --vehicle")
     vehicles: dict[str, VehicleProfile] = Field(
         default_factory=lambda: {"quad": VehicleProfile()}, description="named vehicle endurance profiles"
@@ -41,6 +53,8 @@ class MissionsConfig(_Strict):
 
     @model_validator(mode="after")
     def _default_exists(self) -> MissionsConfig:
+        if self.min_alt_m >= self.max_alt_m:
+            raise ValueError(f"min_alt_m {self.min_alt_m:g} must be below max_alt_m {self.max_alt_m:g}")
         if self.default_vehicle not in self.vehicles:
             names = ", ".join(sorted(self.vehicles)) or "none"
             raise ValueError(f"default_vehicle {self.default_vehicle!r} is not in [missions.vehicles] ({names})")

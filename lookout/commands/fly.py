@@ -2,7 +2,9 @@
 
 ACTION: status | arm | disarm | mode NAME | takeoff ALT | goto LAT LON ALT | rtl | land
       | upload FILE | download FILE | run FILE
-``run`` checks, uploads, arms, takes off, flies AUTO with "waypoint k/n" progress and waits for
+``upload`` and ``run`` first check the plan against the vehicle as it is (distance from it and its
+home, coordinates, altitude, fence, battery; limits in [missions]) and refuse an unsafe plan with
+nothing sent. ``run`` then uploads, arms, takes off, flies AUTO with "waypoint k/n" progress and waits for
 landing; exit 0 on success, 1 with one clear reason (e.g. the vehicle's PreArm text) otherwise.
 """
 
@@ -79,7 +81,14 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         if args.action != "status":  # who told which drone to do what, and when
             detail = {k: str(v) for k, v in vars(args).items() if k in ("name", "alt", "lat", "lon", "file")}
             ctx.audit().append(getpass.getuser(), f"fly {args.action}", f"sysid {sid} via {args.connect}", **detail)
+        args.plan_limits = _plan_limits(ctx)  # upload/run check the plan against this vehicle first
         return _ACTIONS[args.action](link, sid, args)
+
+
+def _plan_limits(ctx: Context):  # type: ignore[no-untyped-def]
+    from flight.plan_check import PlanLimits
+
+    return PlanLimits.from_config(ctx.config.missions)
 
 
 def _status(link: Link, sid: int, args: argparse.Namespace) -> int:
@@ -151,9 +160,13 @@ def _load(path: Path):  # type: ignore[no-untyped-def]
 def _upload(link: Link, sid: int, args: argparse.Namespace) -> int:
     from flight.autorun import check_plan_basic
     from flight.mission_transfer import upload_plan
+    from flight.plan_check import check_before_upload
 
     plan = _load(args.file)
     check_plan_basic(plan)
+    checked = check_before_upload(link, plan, sid, args.plan_limits, wait_s=min(5.0, args.wait))
+    for line in (*checked.notes, checked.summary()):
+        print(f"check: {line}", flush=True)
     upload_plan(link, plan, sysid=sid, progress=_printer("upload"))
     print(f"uploaded {len(plan.mission.items)} mission, {len(plan.fence)} fence, {len(plan.rally)} rally items "
           f"to vehicle {sid}")  # fmt: skip
@@ -193,7 +206,7 @@ def _run(link: Link, sid: int, args: argparse.Namespace) -> int:
             print(f"{p.stage}: {p.text}" if p.text else p.stage, flush=True)
 
     final = fly_mission(link, plan, sysid=sid, progress=show, ready_timeout_s=args.ready_timeout,
-                        flight_timeout_s=args.timeout)  # fmt: skip
+                        flight_timeout_s=args.timeout, limits=args.plan_limits)  # fmt: skip
     print(
         f"done: vehicle {sid} landed and disarmed at {final.lat_deg:.6f}, {final.lon_deg:.6f}"
         if final.lat_deg is not None

@@ -1,0 +1,422 @@
+"""Check a plan against the vehicle as it is, before anything is uploaded or armed.
+
+``lookout plan check`` judges a plan file against its own planned home; this module judges it
+against the vehicle that is about to fly it (its ``VehicleState``: position, home, battery) and,
+when the plan carries no fence, the fence already on the vehicle. ``check_against_vehicle`` returns
+every problem; ``require_safe`` raises ``UnsafePlan`` (one line, naming the item and the numbers)
+so ``lookout fly run``/``upload`` and ``flight.autorun.fly_mission`` stop before the upload.
+
+Checks (limits in ``PlanLimits``, from ``[missions]`` in the config):
+
+- **Coordinates:** every located item (NAV commands, ROI, fence vertices, rally points) has a
+  latitude in -90..90 and a longitude in -180..180 (NaN is out of range). (0, 0) on a NAV command
+  means "where the vehicle is" to ArduPilot and is not a place.
+- **Distance:** the first and every located item is at most ``max_distance_m`` from the vehicle's
+  position and from its home. When the vehicle has no position yet, its home is used, else the
+  plan's planned home (a note says so): a vehicle without a position cannot fly AUTO anyway.
+- **Altitude:** every NAV item's altitude above home (relative frames as written, AMSL frames
+  minus the vehicle's home altitude, terrain frames as written) is within ``min_alt_m..max_alt_m``.
+  LAND and RETURN_TO_LAUNCH carry no altitude of their own and are skipped.
+- **Fence:** the plan's fence, or the vehicle's when the plan has none. As ArduPilot's default
+  (``FENCE_OPTIONS`` without INCLUSION_UNION): every located NAV item inside *every* inclusion
+  polygon/circle and outside every exclusion one. Only the items are tested, not the legs between
+  them (``lookout plan check --fence`` tests legs).
+- **Battery:** a simple energy model. The route starts at the vehicle, follows the items in order
+  (DO_JUMP repeats, DO_CHANGE_SPEED, holds, loiter turns) and ends home (RTL, or the RTL
+  ``fly_mission`` sends after a plan that does not end by itself). minutes = horizontal metres /
+  speed + vertical metres / climb rate + holds; needed % = minutes x ``drain_pct_per_min`` +
+  ``reserve_pct``; refused when the vehicle's own battery % is lower. A plan that loops forever
+  (DO_JUMP repeat -1, LOITER_UNLIM) has no end to budget for: noted, not refused (the vehicle's
+  battery failsafe ends it). An unknown battery % is noted, not refused.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from flight._mav import command_name
+from flight.errors import UnsafePlan
+from flight.link import Link
+from flight.types import VehicleState
+from missions.errors import MissionError
+from missions.fence import FenceCircle, FencePolygon, fence_shapes
+from missions.geo import LocalFrame, haversine_m
+from missions.types import MissionItem, Plan
+
+if TYPE_CHECKING:
+    from missions.config import MissionsConfig
+
+_NAV_MAX = 100  # MAV_CMD below this are NAV commands
+_RTL, _LAND, _TAKEOFF, _WAYPOINT = 20, 21, 22, 16
+_LOITER_UNLIM, _LOITER_TURNS, _LOITER_TIME = 17, 18, 19
+_DO_JUMP, _DO_CHANGE_SPEED = 177, 178
+_ROI = frozenset({195, 201})  # DO_SET_ROI_LOCATION, DO_SET_ROI
+_NO_ALT = frozenset({_RTL, _LAND})
+_COORD_FRAMES = frozenset({0, 3, 5, 6, 10, 11})  # GLOBAL, GLOBAL_RELATIVE_ALT(_INT), GLOBAL(_INT), TERRAIN(_INT)
+_AMSL_FRAMES = frozenset({0, 5})
+_MAX_STEPS = 100_000
+_FENCE_RETURN_POINT = 5000  # MAV_CMD_NAV_FENCE_RETURN_POINT: a place, not a boundary
+
+
+@dataclass(frozen=True, slots=True)
+class PlanLimits:
+    """What a plan may ask of a vehicle. Built from ``[missions]`` by the CLI (``lookout.commands.fly``)."""
+
+    max_distance_m: float = 5000.0
+    max_alt_m: float = 120.0
+    min_alt_m: float = 0.0
+    speed_m_s: float = 10.0  # planned ground speed until a DO_CHANGE_SPEED
+    climb_m_s: float = 3.0  # climb and descent rate
+    drain_pct_per_min: float = 4.0  # battery % used per minute of flight
+    reserve_pct: float = 25.0  # battery % that must be left on landing
+
+    @classmethod
+    def from_config(cls, cfg: MissionsConfig) -> PlanLimits:
+        """The ``[missions]`` limits; speed and climb rate of its default vehicle profile."""
+        profile = cfg.vehicles[cfg.default_vehicle]
+        return cls(max_distance_m=cfg.max_distance_m, max_alt_m=cfg.max_alt_m, min_alt_m=cfg.min_alt_m,
+                   speed_m_s=profile.cruise_speed_m_s, climb_m_s=profile.climb_m_s,
+                   drain_pct_per_min=cfg.battery_drain_pct_per_min, reserve_pct=cfg.battery_reserve_pct)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanProblem:
+    """One reason to refuse: ``kind`` is coordinates | distance | altitude | fence | battery."""
+
+    kind: str
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True, slots=True)
+class PlanCheck:
+    """The result: ``problems`` (each a refusal reason) and ``notes`` (what could not be checked)."""
+
+    problems: tuple[PlanProblem, ...] = ()
+    notes: tuple[str, ...] = ()
+    route_m: float | None = None  # None: the plan loops forever or has no start point
+    minutes: float | None = None
+    battery_needed_pct: float | None = None
+    battery_pct: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def summary(self) -> str:
+        """One human line: route, time, battery needed vs what the vehicle has."""
+        if self.route_m is None or self.minutes is None:
+            return "route length not known (loops forever or no start point)"
+        text = f"route {_dist(self.route_m)}, about {self.minutes:.1f} min"
+        if self.battery_needed_pct is not None:
+            has = "?" if self.battery_pct is None else f"{self.battery_pct:.0f}%"
+            text += f", needs {self.battery_needed_pct:.0f}% battery (vehicle has {has})"
+        return text
+
+
+def _dist(m: float) -> str:
+    return f"{m / 1000:.1f} km" if m >= 1000 else f"{m:.0f} m"
+
+
+def _name(command: int) -> str:
+    name = command_name(command)
+    return name[4:] if name.startswith("NAV_") else name
+
+
+def _label(i: int, it: MissionItem) -> str:
+    return f"item {i + 1} ({_name(it.command)})"  # 1-based = ArduPilot's wire seq (home is 0)
+
+
+def _located(it: MissionItem) -> bool:
+    """Does this item name a place (not 'here', not frameless)?"""
+    if it.frame not in _COORD_FRAMES:
+        return False
+    if (it.command < _NAV_MAX and it.command != _RTL) or it.command in _ROI:
+        return not (it.lat_deg == 0.0 and it.lon_deg == 0.0)
+    return False
+
+
+def _in_range(lat: float, lon: float) -> bool:
+    return -90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0  # False for NaN
+
+
+def _known(lat: float | None, lon: float | None) -> tuple[float, float] | None:
+    if lat is None or lon is None or (lat == 0.0 and lon == 0.0) or not _in_range(lat, lon):
+        return None
+    return (lat, lon)
+
+
+@dataclass(frozen=True, slots=True)
+class _Refs:
+    start: tuple[float, float] | None  # where the route starts (vehicle, else its home, else planned home)
+    refs: tuple[tuple[str, tuple[float, float]], ...]  # (what, point) the distance limit is measured from
+    home: tuple[float, float] | None  # where RTL goes
+    home_amsl_m: float | None
+
+
+def _references(plan: Plan, st: VehicleState, notes: list[str]) -> _Refs:
+    pos = _known(st.lat_deg, st.lon_deg)
+    home = _known(st.home_lat_deg, st.home_lon_deg)
+    refs: list[tuple[str, tuple[float, float]]] = []
+    if pos is not None:
+        refs.append(("the vehicle", pos))
+    if home is not None and (pos is None or haversine_m(*pos, *home) > 1.0):
+        refs.append(("the vehicle's home", home))
+    home_amsl = st.home_alt_amsl_m if home is not None else None
+    if not refs:
+        ph = plan.mission.home
+        planned = _known(ph.lat_deg, ph.lon_deg) if ph is not None else None
+        if planned is not None and ph is not None:
+            refs.append(("the plan's home", planned))
+            home, home_amsl = planned, ph.alt_amsl_m
+            notes.append(f"vehicle {st.sysid} reports no position or home yet (GPS fix {st.gps_fix}): "
+                         "distances measured from the plan's planned home")  # fmt: skip
+        else:
+            notes.append(f"vehicle {st.sysid} reports no position or home yet (GPS fix {st.gps_fix}) and the "
+                         "plan has no planned home: distances not checked")  # fmt: skip
+    start = refs[0][1] if refs else None
+    return _Refs(start, tuple(refs), home if home is not None else start, home_amsl)
+
+
+def _alt_above_home(it: MissionItem, home_amsl_m: float | None) -> float | None:
+    if math.isnan(it.alt_m) or it.frame not in _COORD_FRAMES:
+        return None
+    if it.frame in _AMSL_FRAMES:
+        return None if home_amsl_m is None else it.alt_m - home_amsl_m
+    return it.alt_m
+
+
+class _Fence:
+    """Fence shapes in a local frame; ArduPilot's default rule: inside all inclusions, outside all exclusions."""
+
+    def __init__(self, polys: list[FencePolygon], circles: list[FenceCircle], origin: tuple[float, float]) -> None:
+        self.frame = LocalFrame(*origin)
+        self.polys = [(p.inclusion, [self.frame.point_to_enu(a, b) for a, b in p.vertices]) for p in polys]
+        self.circles = circles
+
+    def breach(self, lat: float, lon: float) -> str | None:
+        x, y = self.frame.point_to_enu(lat, lon)
+        for k, (inclusion, ring) in enumerate(self.polys, start=1):
+            inside = _point_in_ring(x, y, ring)
+            if inclusion and not inside:
+                return f"outside inclusion polygon {k}"
+            if not inclusion and inside:
+                return f"inside exclusion polygon {k}"
+        for k, c in enumerate(self.circles, start=1):
+            d = haversine_m(lat, lon, c.lat_deg, c.lon_deg)
+            if c.inclusion and d > c.radius_m:
+                return f"outside inclusion circle {k} ({_dist(d)} from its centre, radius {_dist(c.radius_m)})"
+            if not c.inclusion and d < c.radius_m:
+                return f"inside exclusion circle {k} ({_dist(d)} from its centre, radius {_dist(c.radius_m)})"
+        return None
+
+
+def _point_in_ring(x: float, y: float, ring: list[tuple[float, float]]) -> bool:
+    inside = False
+    j = len(ring) - 1
+    for i in range(len(ring)):
+        (xi, yi), (xj, yj) = ring[i], ring[j]
+        if (yi > y) != (yj > y) and x < (xj - xi) * (y - yi) / (yj - yi) + xi:
+            inside = not inside
+        j = i
+    return inside
+
+
+@dataclass(frozen=True, slots=True)
+class _Route:
+    length_m: float
+    seconds: float
+
+
+def estimate_route(plan: Plan, start: tuple[float, float], home: tuple[float, float], limits: PlanLimits,
+                   home_amsl_m: float | None = None, start_alt_m: float = 0.0) -> _Route | None:
+    """Walk the mission as the autopilot would, from ``start`` back to ``home``; None if it never ends."""
+    frame = LocalFrame(*start)
+    pos, alt, speed = (0.0, 0.0), start_alt_m, limits.speed_m_s
+    length = seconds = 0.0
+    items = plan.mission.items
+    jumps: dict[int, int] = {}
+    i = steps = 0
+
+    def fly_to(p: tuple[float, float], new_alt: float) -> None:
+        nonlocal pos, alt, length, seconds
+        d = math.dist(pos, p)
+        length += d
+        seconds += d / speed + abs(new_alt - alt) / limits.climb_m_s
+        pos, alt = p, new_alt
+
+    while 0 <= i < len(items):
+        steps += 1
+        if steps > _MAX_STEPS:
+            return None
+        it = items[i]
+        c = it.command
+        if c == _DO_JUMP:
+            if it.param2 < 0:
+                return None
+            left = jumps.setdefault(i, int(it.param2))
+            if left > 0:
+                jumps[i] = left - 1
+                i = int(it.param1) - 1  # target seq counts ArduPilot's home as 0
+                continue
+        elif c == _DO_CHANGE_SPEED and it.param2 > 0:
+            speed = it.param2
+        elif c == _LOITER_UNLIM:
+            return None
+        elif c == _RTL:
+            break
+        elif c == _LAND:
+            fly_to(frame.point_to_enu(it.lat_deg, it.lon_deg) if _located(it) else pos, 0.0)
+            return _Route(length, seconds)
+        elif c < _NAV_MAX:
+            rel = _alt_above_home(it, home_amsl_m)
+            target = frame.point_to_enu(it.lat_deg, it.lon_deg) if _located(it) else pos
+            fly_to(target, alt if rel is None or (c == _TAKEOFF and rel <= 0) else rel)
+            if c in (_WAYPOINT, _LOITER_TIME):
+                seconds += max(it.param1, 0.0) if math.isfinite(it.param1) else 0.0
+            elif c == _LOITER_TURNS:
+                radius = abs(it.param3) if math.isfinite(it.param3) and it.param3 else 10.0
+                seconds += abs(it.param1) * 2 * math.pi * radius / speed if math.isfinite(it.param1) else 0.0
+        i += 1
+    fly_to(frame.point_to_enu(*home), alt)  # return home (RTL: the plan's or the one fly_mission sends) ...
+    fly_to(pos, 0.0)  # ... and land
+    return _Route(length, seconds)
+
+
+def check_against_vehicle(plan: Plan, state: VehicleState, limits: PlanLimits | None = None,
+                          vehicle_fence: tuple[MissionItem, ...] = ()) -> PlanCheck:
+    """Every reason ``plan`` must not be sent to the vehicle in ``state`` (empty ``problems`` = fly it)."""
+    limits = limits or PlanLimits()
+    problems: list[PlanProblem] = []
+    notes: list[str] = []
+    refs = _references(plan, state, notes)
+    groups = (("", plan.mission.items), ("fence ", plan.fence), ("rally ", plan.rally))
+    for prefix, items in groups:
+        for i, it in enumerate(items):
+            where = f"{prefix}{_label(i, it)}"
+            located = _located(it) or (prefix != "" and it.frame in _COORD_FRAMES)
+            if located and not _in_range(it.lat_deg, it.lon_deg):
+                problems.append(PlanProblem(
+                    "coordinates", f"{where}: position {it.lat_deg:g}, {it.lon_deg:g} is not on Earth "
+                    "(latitude -90..90, longitude -180..180; are lat and lon swapped?)"))  # fmt: skip
+                continue
+            if not located:
+                continue
+            for what, ref in refs.refs:
+                d = haversine_m(it.lat_deg, it.lon_deg, *ref)
+                if d > limits.max_distance_m:
+                    problems.append(PlanProblem(
+                        "distance", f"{where}: {_dist(d)} from {what} (limit {_dist(limits.max_distance_m)}): "
+                        "is this plan for another site?"))  # fmt: skip
+                    break
+    for i, it in enumerate(plan.mission.items):
+        if it.command >= _NAV_MAX or it.command in _NO_ALT:
+            continue
+        rel = _alt_above_home(it, refs.home_amsl_m)
+        if rel is None:
+            if it.frame in _AMSL_FRAMES and not math.isnan(it.alt_m):
+                notes.append(f"{_label(i, it)}: AMSL altitude not checked (vehicle home altitude unknown)")
+            continue
+        if rel > limits.max_alt_m:
+            problems.append(PlanProblem("altitude", f"{_label(i, it)}: altitude {rel:.1f} m above home is over "
+                                                    f"the limit {limits.max_alt_m:g} m"))  # fmt: skip
+        elif rel < limits.min_alt_m and not (it.command == _TAKEOFF and rel == 0):
+            problems.append(PlanProblem("altitude", f"{_label(i, it)}: altitude {rel:.1f} m above home is under "
+                                                    f"the limit {limits.min_alt_m:g} m"))  # fmt: skip
+    _check_fence(plan, vehicle_fence, refs, problems)
+    return _battery(plan, state, limits, refs, problems, notes)
+
+
+def _check_fence(plan: Plan, vehicle_fence: tuple[MissionItem, ...], refs: _Refs,
+                 problems: list[PlanProblem]) -> None:
+    fence_items = tuple(it for it in (plan.fence or vehicle_fence) if it.command != _FENCE_RETURN_POINT)
+    whose = "the plan's" if plan.fence else "the vehicle's"
+    if not fence_items:
+        return
+    try:
+        polys, circles = fence_shapes(fence_items)
+    except MissionError as exc:
+        problems.append(PlanProblem("fence", f"{whose} fence is malformed: {exc}"))
+        return
+    origin = refs.start or (fence_items[0].lat_deg, fence_items[0].lon_deg)
+    if not _in_range(*origin):
+        return  # the coordinate check above already refused it
+    fence = _Fence(polys, circles, origin)
+    for i, it in enumerate(plan.mission.items):
+        if _located(it) and it.command < _NAV_MAX and _in_range(it.lat_deg, it.lon_deg):
+            why = fence.breach(it.lat_deg, it.lon_deg)
+            if why is not None:
+                problems.append(PlanProblem("fence", f"{_label(i, it)}: {it.lat_deg:.6f}, {it.lon_deg:.6f} is {why} "
+                                                     f"of {whose} fence"))
+
+
+def _battery(plan: Plan, st: VehicleState, limits: PlanLimits, refs: _Refs, problems: list[PlanProblem],
+             notes: list[str]) -> PlanCheck:
+    def done(route_m: float | None = None, minutes: float | None = None, need: float | None = None) -> PlanCheck:
+        return PlanCheck(tuple(problems), tuple(notes), route_m, minutes, need, st.battery_pct)
+
+    if refs.start is None or refs.home is None or any(p.kind in ("coordinates", "distance") for p in problems):
+        return done()  # no route to budget for, or one that is not this site's
+    route = estimate_route(plan, refs.start, refs.home, limits, refs.home_amsl_m, max(st.alt_rel_m or 0.0, 0.0))
+    if route is None:
+        notes.append("the plan loops forever (DO_JUMP repeat -1 or LOITER_UNLIM): battery for the whole route not "
+                     "checked; the vehicle's battery failsafe ends it")  # fmt: skip
+        return done()
+    minutes = route.seconds / 60.0
+    need = minutes * limits.drain_pct_per_min + limits.reserve_pct
+    if st.battery_pct is None:
+        notes.append(f"vehicle {st.sysid} reports no battery level: battery for the route not checked")
+    elif st.battery_pct < need:
+        problems.append(PlanProblem(
+            "battery", f"battery: the route ({_dist(route.length_m)}, about {minutes:.1f} min at "
+            f"{limits.drain_pct_per_min:g}%/min) needs {need:.0f}% including the {limits.reserve_pct:g}% "
+            f"reserve; vehicle {st.sysid} has {st.battery_pct:.0f}%"))  # fmt: skip
+    return done(route.length_m, minutes, need)
+
+
+def require_safe(plan: Plan, state: VehicleState, limits: PlanLimits | None = None,
+                 vehicle_fence: tuple[MissionItem, ...] = ()) -> PlanCheck:
+    """``check_against_vehicle``, raising ``UnsafePlan`` (nothing sent yet) when anything is wrong."""
+    result = check_against_vehicle(plan, state, limits, vehicle_fence)
+    if result.problems:
+        raise UnsafePlan(state.sysid, result.problems)
+    return result
+
+
+def _usable(st: VehicleState) -> bool:
+    return _known(st.lat_deg, st.lon_deg) is not None and st.battery_pct is not None
+
+
+def check_before_upload(link: Link, plan: Plan, sysid: int, limits: PlanLimits | None = None, *,
+                        wait_s: float = 5.0) -> PlanCheck:
+    """What ``lookout fly upload/run`` do before sending anything: wait (up to ``wait_s``) for the
+    vehicle's position and battery (and briefly its home), read its fence when the plan has none,
+    then ``require_safe``. Raises ``UnsafePlan``; a fence that cannot be read becomes a note."""
+    from flight.errors import MissionTransferError
+    from flight.mission_transfer import download_fence
+
+    deadline = time.monotonic() + wait_s
+    link.wait_state(_usable, sysid=sysid, timeout_s=wait_s)
+    if _known(link.state(sysid).home_lat_deg, link.state(sysid).home_lon_deg) is None:
+        link.wait_state(lambda s: _known(s.home_lat_deg, s.home_lon_deg) is not None, sysid=sysid,
+                        timeout_s=max(0.0, min(2.0, deadline - time.monotonic())))  # fmt: skip
+    vehicle_fence: tuple[MissionItem, ...] = ()
+    fence_note = ""
+    if not plan.fence:
+        try:
+            vehicle_fence = download_fence(link, sysid=sysid, item_timeout_s=1.0, retries=2)
+        except MissionTransferError as exc:
+            fence_note = f"the vehicle's fence could not be read ({exc}): not checked"
+    result = require_safe(plan, link.state(sysid), limits, vehicle_fence)
+    if fence_note:
+        result = replace(result, notes=(*result.notes, fence_note))
+    return result
+
+
+__all__ = ["PlanCheck", "PlanLimits", "PlanProblem", "UnsafePlan", "check_against_vehicle", "check_before_upload",
+           "estimate_route", "require_safe"]
