@@ -1,9 +1,11 @@
-"""Config section models owned by ``console`` (no Qt imported here): ``[map]``, ``[users.*]``."""
+"""Config section models owned by ``console`` (no Qt imported here): ``[map]``.
+
+Users are not configured here: they live in ``<data dir>/users.json`` (``lookout users``).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,7 +17,3 @@ class _Strict(BaseModel):
 class MapConfig(_Strict):
     tiles_dir: Path | None = Field(None, description="offline XYZ tile folder {z}/{x}/{y}.png; None = plain grid")
     center: tuple[float, float] | None = Field(None, description="initial map centre lat_deg, lon_deg")
-
-
-class UserConfig(_Strict):
-    role: Literal["pilot", "operator", "dispatcher", "tester", "admin"] = "operator"

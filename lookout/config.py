@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from console.config import MapConfig, UserConfig
+from console.config import MapConfig
 from dispatch.config import DispatchConfig, ResponseAreaConfig, UnitConfig
 from flight.config import LinkConfig, SimConfig
 from lookout.errors import ConfigError
@@ -58,7 +58,6 @@ class LookoutConfig(_Strict):
     units: dict[str, UnitConfig] = Field(default_factory=dict)
     response_areas: dict[str, ResponseAreaConfig] = Field(default_factory=dict)
     map: MapConfig = Field(default_factory=MapConfig)
-    users: dict[str, UserConfig] = Field(default_factory=dict)
     zones: dict[str, ZoneConfig] = Field(default_factory=dict)
     rules: RulesConfig = Field(default_factory=RulesConfig)
     bus: BusConfig = Field(default_factory=BusConfig)
@@ -93,6 +92,13 @@ def parse_config(text: str, source: str = "lookout.toml") -> LookoutConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    if "users" in data:  # users were a config table once; now they live in the data dir
+        users_line = re.compile(r"\s*(\[+\s*users\b|users\s*[.=])")
+        line = next((n for n, t in enumerate(text.splitlines(), 1) if users_line.match(t)), None)
+        raise ConfigError(
+            f"{source}{':' + str(line) if line else ''} users: users are no longer configured here; they live in "
+            "<data dir>/users.json: add them with `lookout users add NAME --role R` and remove the [users] table"
+        )
     try:
         return LookoutConfig.model_validate(data)
     except ValidationError as exc:
