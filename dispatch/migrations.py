@@ -72,6 +72,69 @@ UPDATE alerts SET evidence_bytes = COALESCE((
     SELECT SUM(json_extract(e.value, '$.size_bytes')) FROM json_each(alerts.evidence) AS e
     WHERE NOT COALESCE(json_extract(e.value, '$.removed'), 0)), 0);
 """),
+    # v3 (dispatch forwarding, helper H): the durable outbox (one row per message per sink, delivered in
+    # id order per stream), sink health, response clock per alert, live unit state, this database's
+    # random instance id (part of every message id, so two databases never reuse one).
+    Migration(3, """
+CREATE TABLE dispatch_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+INSERT INTO dispatch_meta (key, value) VALUES ('instance', lower(hex(randomblob(5))));
+CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    sink            TEXT NOT NULL,
+    stream          TEXT NOT NULL,
+    alert_id        INTEGER,
+    seq             INTEGER NOT NULL,
+    type            TEXT NOT NULL,
+    msg_id          TEXT NOT NULL UNIQUE,
+    payload         TEXT NOT NULL,
+    created_t       REAL NOT NULL,
+    state           TEXT NOT NULL DEFAULT 'pending',
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_t          REAL NOT NULL,
+    lease_t         REAL NOT NULL DEFAULT 0,
+    first_attempt_t REAL,
+    delivered_t     REAL,
+    last_error      TEXT
+);
+CREATE INDEX outbox_queue ON outbox(sink, state, next_t);
+CREATE INDEX outbox_stream ON outbox(sink, stream, id);
+CREATE INDEX outbox_alert ON outbox(alert_id, sink);
+CREATE TABLE sink_health (
+    sink           TEXT PRIMARY KEY,
+    last_success_t REAL,
+    last_error_t   REAL,
+    last_error     TEXT,
+    failures       INTEGER NOT NULL DEFAULT 0,
+    paused_until_t REAL NOT NULL DEFAULT 0
+);
+CREATE TABLE responses (
+    alert_id     INTEGER PRIMARY KEY,
+    area         TEXT NOT NULL,
+    target_min   INTEGER NOT NULL,
+    lat_deg      REAL,
+    lon_deg      REAL,
+    confirmed_t  REAL NOT NULL,
+    unit         TEXT,
+    dispatched_t REAL,
+    on_scene_t   REAL,
+    on_scene_by  TEXT,
+    closed_t     REAL,
+    end_state    TEXT
+);
+CREATE TABLE unit_state (
+    name       TEXT PRIMARY KEY,
+    status     TEXT NOT NULL,
+    lat_deg    REAL,
+    lon_deg    REAL,
+    position_t REAL,
+    source     TEXT,
+    alert_id   INTEGER,
+    updated_t  REAL NOT NULL
+);
+"""),
 ]  # fmt: skip
 
 LATEST = MIGRATIONS[-1].version
