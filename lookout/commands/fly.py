@@ -11,7 +11,6 @@ landing; exit 0 on success, 1 with one clear reason (e.g. the vehicle's PreArm t
 from __future__ import annotations
 
 import argparse
-import getpass
 import sys
 from pathlib import Path
 
@@ -37,6 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--wait", type=float, default=10.0, metavar="S", help="seconds to wait for a heartbeat (10)")
     p.add_argument("--signing-key", default=None, metavar="KEY", help="MAVLink2 signing key: 64 hex chars or env:VAR")
     p.add_argument("--no-tlog", action="store_true", help="do not record a .tlog in <data dir>/tlogs")
+    p.add_argument("--user", default=None, metavar="NAME",
+                   help="act as this user once users exist (password from $LOOKOUT_PASSWORD or a prompt)")  # fmt: skip
     acts = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     acts.add_parser("status", help="print the vehicle's state")
     acts.add_parser("arm", help="arm (prints the pre-arm reason if refused)")
@@ -73,14 +74,25 @@ def _signing_key(args: argparse.Namespace, ctx: Context) -> str | None:
     return None
 
 
+# the role permission each action needs (dispatch.roles.may); status and download only read
+_ROLE_ACTION = {"arm": "flight.arm", "disarm": "flight.arm", "mode": "flight.mode", "takeoff": "flight.takeoff",
+                "goto": "flight.goto", "rtl": "flight.rtl", "land": "flight.land", "upload": "flight.upload",
+                "run": "flight.run"}  # fmt: skip
+
+
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    from lookout.access import authorize, resolve_actor
+
+    actor = resolve_actor(ctx.data_dir, args.user, audit=ctx.audit().append)  # before any link is opened
+    if args.action in _ROLE_ACTION:
+        authorize(actor, _ROLE_ACTION[args.action], ctx.audit().append, f"fly {args.action} via {args.connect}")
     tlog_dir = None if args.no_tlog else ctx.data_dir / "tlogs"
     with Link.open(args.connect, sysid=args.sysid, signing_key=_signing_key(args, ctx), tlog_dir=tlog_dir,
                    wait_heartbeat_s=args.wait) as link:  # fmt: skip
         sid = link.default_sysid()
         if args.action != "status":  # who told which drone to do what, and when
             detail = {k: str(v) for k, v in vars(args).items() if k in ("name", "alt", "lat", "lon", "file")}
-            ctx.audit().append(getpass.getuser(), f"fly {args.action}", f"sysid {sid} via {args.connect}", **detail)
+            ctx.audit().append(actor.name, f"fly {args.action}", f"sysid {sid} via {args.connect}", **detail)
         args.plan_limits = _plan_limits(ctx)  # upload/run check the plan against this vehicle first
         return _ACTIONS[args.action](link, sid, args)
 
