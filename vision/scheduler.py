@@ -29,9 +29,22 @@ from vision.config import MotionConfig
 from vision.detect.regions import scaled
 from vision.feeds.base import FrameSource
 from vision.motion import MotionGate
-from vision.scheduler_types import FeedStats, FrameMeta, Result, SchedulerError, rescale
+from vision.scheduler_types import (
+    BatchDone,
+    BatchFailed,
+    DetectBatch,
+    FeedStats,
+    ForgetFeed,
+    FrameMeta,
+    Result,
+    SchedulerError,
+    WorkerFatal,
+    WorkerReady,
+    WorkItem,
+    rescale,
+)
 from vision.shm_ring import FrameRing
-from vision.types import Detections
+from vision.types import Detections, Frame
 from vision.worker import DetectorFactory, TrackerFactory, WorkerHandle, spawn_context, start_worker, stop_worker
 
 __all__ = ["FeedStats", "FrameMeta", "Result", "Scheduler", "SchedulerError", "rescale"]
@@ -62,6 +75,18 @@ class _Feed:
     @property
     def period(self) -> float:
         return 1.0 / self.fps
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Job:
+    """A frame at a worker: what the result needs when its detections come back."""
+
+    feed: _Feed
+    meta: FrameMeta
+    frame: Frame | None  # kept for the result (keep_frames)
+    item: WorkItem  # what the worker got: slot, size in the slot, regions
+    scale: float  # slot pixels -> original pixels
+    t0: float  # monotonic time the scheduler took the frame
 
 
 class Scheduler:
@@ -138,7 +163,7 @@ class Scheduler:
                 return
             f.removed = True
             if self._workers:
-                self._workers[f.wid].inbox.put(("forget", name))
+                self._workers[f.wid].inbox.put(ForgetFeed(name))
         f.source.stop(timeout_s)
 
     @property
@@ -285,7 +310,7 @@ class Scheduler:
         next_wake = 0.05
         carried: list[Result] = []
         with self._lock:
-            batches: dict[int, list[tuple]] = {}
+            batches: dict[int, list[_Job]] = {}
             for f in sorted(self._feeds.values(), key=lambda f: f.next_due):
                 if f.next_due > now:
                     next_wake = min(next_wake, f.next_due - now)
@@ -318,14 +343,15 @@ class Scheduler:
                 f.in_flight += 1
                 sh, sw, scale = w.ring.write(slot, frame.image)
                 regions = None if motion.regions is None else scaled(motion.regions, 1.0 / scale)
-                jobs.append((f, meta, frame if self.keep_frames else None, slot, sh, sw, scale, now, regions))
+                item = WorkItem(slot, f.source.name, sh, sw, regions)
+                jobs.append(_Job(f, meta, frame if self.keep_frames else None, item, scale, now))
             for wid, jobs in batches.items():
                 if not jobs:
                     continue
                 w = self._workers[wid]
                 self._batch_id += 1
                 w.in_flight[self._batch_id] = jobs
-                w.inbox.put(("batch", self._batch_id, [(j[3], j[1].feed, j[4], j[5], j[8]) for j in jobs]))
+                w.inbox.put(DetectBatch(self._batch_id, tuple(j.item for j in jobs)))
         for r in carried:
             self._emit(r)
         return next_wake
@@ -345,46 +371,46 @@ class Scheduler:
                 continue
             except (OSError, ValueError, EOFError):
                 return
-            kind, wid = msg[0], msg[1]
-            if kind == "ready":
-                self._workers[wid].ready, self._workers[wid].name = True, msg[2]
-                waiting.discard(wid)
-                log.info("vision worker %d ready: %s", wid, msg[2])
+            if isinstance(msg, WorkerReady):
+                self._workers[msg.wid].ready, self._workers[msg.wid].name = True, msg.detector_name
+                waiting.discard(msg.wid)
+                log.info("vision worker %d ready: %s", msg.wid, msg.detector_name)
                 if not waiting:
                     self._ready.set()
-            elif kind == "fatal":
-                self._fatal = f"worker {wid}: {msg[2]}"
+            elif isinstance(msg, WorkerFatal):
+                self._fatal = f"worker {msg.wid}: {msg.message}"
                 self._ready.set()
-            elif kind in ("result", "error"):
-                self._finish(wid, msg)
+            elif isinstance(msg, BatchDone | BatchFailed):
+                self._finish(msg)
             self._wake.set()
 
-    def _finish(self, wid: int, msg: tuple) -> None:
-        w = self._workers[wid]
+    def _finish(self, msg: BatchDone | BatchFailed) -> None:
+        w = self._workers[msg.wid]
         with self._lock:
-            jobs = w.in_flight.pop(msg[2], [])
-            w.free_slots.extend(j[3] for j in jobs)
+            jobs: list[_Job] = w.in_flight.pop(msg.batch_id, [])
+            w.free_slots.extend(j.item.slot for j in jobs)
             for j in jobs:
-                j[0].in_flight -= 1
+                j.feed.in_flight -= 1
         if not jobs:
             return  # a batch of a worker that was replaced meanwhile
-        if msg[0] == "error":
-            self.last_error = msg[3]
-            log.warning("vision worker %d: batch failed: %s", wid, msg[3])
+        if isinstance(msg, BatchFailed):
+            self.last_error = msg.message
+            log.warning("vision worker %d: batch failed: %s", msg.wid, msg.message)
             for j in jobs:
-                j[0].errors += 1
+                j.feed.errors += 1
             return
         self.batches += 1
-        self.detect_s_total += msg[4]
+        self.detect_s_total += msg.detect_s
         done = time.monotonic()
-        areas = msg[5] if len(msg) > 5 and msg[5] is not None else [1.0] * len(jobs)
-        for (f, meta, frame, _slot, _h, _w, scale, t0, _regions), det, area in zip(jobs, msg[3], areas, strict=True):
-            det = rescale(det, scale)
+        areas = msg.areas if msg.areas is not None else [1.0] * len(jobs)
+        for j, det, area in zip(jobs, msg.detections, areas, strict=True):
+            f = j.feed
+            det = rescale(det, j.scale)
             with self._lock:
                 f.last_det = det
                 self._record(f, True, area)
             if not f.removed:
-                self._emit(Result(f.source.name, meta, det, True, done - t0, frame))
+                self._emit(Result(f.source.name, j.meta, det, True, done - j.t0, j.frame))
 
     def _check_workers(self) -> None:
         """Replace a worker that died (crash, OOM kill): its in-flight frames are lost, its feeds go on."""
@@ -405,8 +431,8 @@ class Scheduler:
             with self._lock:
                 for jobs in w.in_flight.values():
                     for j in jobs:
-                        j[0].errors += 1
-                        j[0].in_flight -= 1
+                        j.feed.errors += 1
+                        j.feed.in_flight -= 1
                 w.in_flight.clear()
                 w.ready = False
             stop_worker(w, now)  # reap it and close its inbox

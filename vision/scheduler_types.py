@@ -1,10 +1,12 @@
-"""Types the scheduler hands out: ``Result`` (with ``FrameMeta``), ``FeedStats``, ``SchedulerError``."""
+"""Types the scheduler hands out (``Result`` with ``FrameMeta``, ``FeedStats``, ``SchedulerError``) and the
+typed messages between the scheduler and its worker processes (``DetectBatch``, ``BatchDone``, ...)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
+from vision.detect.regions import Box
 from vision.errors import VisionError
 from vision.feeds.base import FeedHealth
 from vision.types import CameraPose, Detections, Frame
@@ -61,3 +63,71 @@ def rescale(det: Detections, scale: float) -> Detections:
         kp = det.keypoints.copy()
         kp[..., :2] *= scale
     return Detections(det.xyxy * scale, det.confidence, det.class_id, det.tracker_id, kp)
+
+
+# ---- the scheduler <-> worker protocol (pickled over multiprocessing queues; all small) -------------
+@dataclass(frozen=True, slots=True)
+class WorkItem:
+    """One frame of a batch: its ring slot, feed and size in the slot; ``regions`` are motion boxes in the
+    slot's pixels (``vision.detect.regions.Box``), or None for the whole frame."""
+
+    slot: int
+    feed: str
+    height: int
+    width: int
+    regions: tuple[Box, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DetectBatch:
+    """Scheduler -> worker: detect (and track) these frames in one detector call."""
+
+    batch_id: int
+    items: tuple[WorkItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetFeed:
+    """Scheduler -> worker: drop the feed's tracker and detector state (the feed was removed)."""
+
+    feed: str
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerReady:
+    """Worker -> scheduler: the detector is loaded and warmed up."""
+
+    wid: int
+    detector_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerFatal:
+    """Worker -> scheduler: the detector could not be built; the worker exits."""
+
+    wid: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class BatchDone:
+    """Worker -> scheduler: one ``Detections`` per item (slot pixels), the detector time, the share of each
+    frame the detector looked at (None: whole frames)."""
+
+    wid: int
+    batch_id: int
+    detections: tuple[Detections, ...]
+    detect_s: float
+    areas: tuple[float, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BatchFailed:
+    """Worker -> scheduler: the batch raised; the worker goes on."""
+
+    wid: int
+    batch_id: int
+    message: str
+
+
+WorkerMessage = WorkerReady | WorkerFatal | BatchDone | BatchFailed

@@ -2,13 +2,13 @@
 
 A worker never decodes video: it reads already-decoded pixels from the scheduler's ``FrameRing``
 (shared memory), runs ONE detector call per batch (frames of several feeds), updates each feed's
-tracker, and sends back only the small ``Detections``. Protocol (plain tuples, all tiny):
+tracker, and sends back only the small ``Detections``. Protocol (typed messages of
+``vision.scheduler_types``, all tiny):
 
-- in:  ``("batch", batch_id, [(slot, feed, h, w, regions), ...])`` (regions: motion boxes in the slot's
-  pixels, or None = the whole frame), ``("forget", feed)``, ``None`` = stop
-- out: ``("ready", wid, detector_name)``, ``("fatal", wid, message)``,
-  ``("result", wid, batch_id, [Detections, ...], detect_s, [area, ...] | None)``,
-  ``("error", wid, batch_id, message)``
+- in:  ``DetectBatch(batch_id, items=(WorkItem(slot, feed, height, width, regions), ...))`` (regions: motion
+  boxes in the slot's pixels, or None = the whole frame), ``ForgetFeed(feed)``, ``None`` = stop
+- out: ``WorkerReady(wid, detector_name)``, ``WorkerFatal(wid, message)``,
+  ``BatchDone(wid, batch_id, detections, detect_s, areas | None)``, ``BatchFailed(wid, batch_id, message)``
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from vision.scheduler_types import BatchDone, BatchFailed, DetectBatch, ForgetFeed, WorkerFatal, WorkerReady
 from vision.types import Detections
 
 log = logging.getLogger(__name__)
@@ -70,11 +71,11 @@ def worker_main(
         detector = detector_factory()
         detector.detect([np.zeros((max_side_px // 2, max_side_px // 2, 3), np.uint8)])  # warm up
     except Exception as exc:  # anything a detector factory raises must reach the parent as one line
-        outbox.put(("fatal", wid, f"{type(exc).__name__}: {exc}"))
+        outbox.put(WorkerFatal(wid, f"{type(exc).__name__}: {exc}"))
         if ring is not None:
             ring.close()
         return
-    outbox.put(("ready", wid, getattr(detector, "name", type(detector).__name__)))
+    outbox.put(WorkerReady(wid, getattr(detector, "name", type(detector).__name__)))
     with_regions = accepts_regions(detector)
     trackers: dict[str, TrackerLike] = {}
     try:
@@ -82,36 +83,38 @@ def worker_main(
             msg = inbox.get()
             if msg is None:
                 break
-            if msg[0] == "forget":
-                trackers.pop(msg[1], None)
+            if isinstance(msg, ForgetFeed):
+                trackers.pop(msg.feed, None)
                 forget = getattr(detector, "forget", None)
                 if forget is not None:
-                    forget(msg[1])
+                    forget(msg.feed)
                 continue
-            _, batch_id, items = msg
+            if not isinstance(msg, DetectBatch):
+                log.warning("vision worker %d: ignoring an unknown message %r", wid, type(msg).__name__)
+                continue
             try:
-                images = [ring.view(slot, h, w) for slot, _feed, h, w, _regions in items]
-                feeds = [feed for _slot, feed, _h, _w, _regions in items]
+                images = [ring.view(it.slot, it.height, it.width) for it in msg.items]
+                feeds = [it.feed for it in msg.items]
                 t0 = time.perf_counter()
                 # per-feed names: the composite keeps each feed's slow-refresh vehicle cache apart
                 if with_regions:
-                    dets = detector.detect_batch(images, feeds, regions=[item[4] for item in items])
+                    dets = detector.detect_batch(images, feeds, regions=[it.regions for it in msg.items])
                 else:
                     dets = detector.detect_batch(images, feeds)
                 areas = getattr(detector, "last_area", None) if with_regions else None
                 out = []
-                for (_slot, feed, _h, _w, _regions), img, det in zip(items, images, dets, strict=True):
+                for it, img, det in zip(msg.items, images, dets, strict=True):
                     if tracker_factory is not None:
-                        trk = trackers.get(feed)
+                        trk = trackers.get(it.feed)
                         if trk is None:
-                            trk = trackers[feed] = tracker_factory()
+                            trk = trackers[it.feed] = tracker_factory()
                         det = trk.update(det, img)
                     out.append(det)
                 del images
-                areas = list(areas) if areas is not None and len(areas) == len(out) else None
-                outbox.put(("result", wid, batch_id, out, time.perf_counter() - t0, areas))
+                areas = tuple(areas) if areas is not None and len(areas) == len(out) else None
+                outbox.put(BatchDone(wid, msg.batch_id, tuple(out), time.perf_counter() - t0, areas))
             except Exception as exc:  # one bad batch must not kill the worker; the parent logs it
-                outbox.put(("error", wid, batch_id, f"{type(exc).__name__}: {exc}"))
+                outbox.put(BatchFailed(wid, msg.batch_id, f"{type(exc).__name__}: {exc}"))
     finally:
         close = getattr(detector, "close", None)
         if close is not None:

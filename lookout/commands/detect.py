@@ -23,7 +23,6 @@ each object's ``"zone"`` is the zone holding its foot point (bottom-centre of th
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import logging
 import os
@@ -63,6 +62,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tracker", choices=("bytetrack", "botsort", "none"),
                    help="default: [detectors] tracker; 'none' also turns the behaviour rules off")  # fmt: skip
     p.add_argument("--feed", metavar="NAME", help="feed name in the output (default: from SOURCE)")
+    p.add_argument("--alerts", action="store_true",
+                   help="also store the alerts its events raise, with evidence (snapshot + clip), in the data dir")
     p.set_defaults(func=run)
 
 
@@ -103,23 +104,6 @@ def _frames(source: str, feed: str | None, max_frames: int | None, **options: An
 
     with open_source(source, feed, **options) as src:
         yield _Frames(src, max_frames)
-
-
-def _obj(det: Any, i: int, zone: str | None = None) -> dict[str, Any]:
-    from vision.types import CLASS_NAMES, PERSON
-
-    cid = int(det.class_id[i])
-    kp = None
-    if det.keypoints is not None and cid == PERSON:
-        kp = [[round(float(x), 1), round(float(y), 1), round(float(s), 3)] for x, y, s in det.keypoints[i]]
-    return {
-        "class": CLASS_NAMES.get(cid, str(cid)),
-        "confidence": round(float(det.confidence[i]), 4),
-        "xyxy": [round(float(v), 1) for v in det.xyxy[i]],
-        "tracker_id": None if det.tracker_id is None else int(det.tracker_id[i]),
-        "keypoints": kp,
-        "zone": zone,
-    }
 
 
 class _VideoOut:
@@ -200,8 +184,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     cameras = ctx.config.cameras
     source, feed, imgsz, options = args.source, args.feed, args.imgsz, {}
     camera = ANY_CAMERA  # a bare path/URL gets only the camera = "*" zones
+    camera_cfg = None
     if source in cameras and not Path(source).exists():  # a configured camera by name
-        cam = cameras[source]
+        cam = camera_cfg = cameras[source]
         source, feed, imgsz, camera = cam.url, feed or args.source, imgsz or cam.imgsz, args.source
         options = {"open_timeout_s": getattr(cam, "open_timeout_s", 5.0)}
     if args.max_frames is not None and args.max_frames < 1:
@@ -211,18 +196,21 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     out = Path(args.out).expanduser() if args.out else None
     if out is not None and single_image and out.suffix.lower() not in IMAGE_OUT_SUFFIXES:
         raise OutputError(out, "SOURCE is an image, so --out must be an image", "use .jpg or .png")
+    kind = args.tracker or ctx.config.detectors.tracker
+    if args.alerts and (single_image or kind == "none"):
+        raise SourceError(args.source, "--alerts needs tracked video: no behaviour rules run on a single image "
+                          "or with --tracker none", "give a video or stream and a tracker")  # fmt: skip
     _ = ctx.data_dir  # sets the offline Ultralytics environment before anything imports it
 
-    from vision.annotate import EventOverlay, annotate, draw_events
-    from vision.behaviours import BehaviourEngine
+    from vision.bus import InProcessBus
+    from vision.messages import Topics
+    from vision.pipeline import Pipeline
     from vision.track import Tracker
 
     cfg = ctx.config.detectors
-    kind = args.tracker or cfg.tracker
-    zones_at = functools.lru_cache(maxsize=4)(lambda w, h: zones_for_camera(ctx.config.zones, camera, w, h))
+    topics = Topics(ctx.config.bus.topic_prefix)
     video: _VideoOut | None = None
     ok = False
-    n = 0
     # Open the source first: a missing file or dead URL fails before any model loads.
     with _frames(source, feed, args.max_frames, **options) as frames:
         if out is not None and not single_image:
@@ -230,77 +218,107 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         _quiet_ultralytics()
         detector = build_detector(ctx, imgsz)
         tracker = None if kind == "none" or single_image else Tracker(kind)
-        engine = None
-        if tracker is not None:
-            engine = BehaviourEngine(frames.source.name, ctx.config.rules, zones_at,
-                                     history_len=cfg.track_history, expire_s=cfg.track_expire_s)  # fmt: skip
-        overlay = EventOverlay(EVENT_SHOW_S)  # which events --out draws on each frame
+        name = frames.source.name
+        # detect's own bus: lossless (a full queue makes the detector wait, never drops a line), in order
+        bus = InProcessBus(drop_qos0=False, max_pending=256, name="detect-bus")
+        printer = _Printer(args.json)
+        bus.subscribe(topics.detections(name), printer.on_detections)
+        bus.subscribe(topics.events, printer.on_event)
+        alerts = None
         try:
-            for frame in frames:
-                t0 = time.perf_counter()
-                t_s = frame.capture_t_utc.timestamp()
-                det = detector.detect([frame.image], feeds=[frame.feed], t_mono=[t_s])[0]
-                h, w = frame.image.shape[:2]
-                events = []
-                if tracker is not None and engine is not None:
-                    det = tracker.update(det, frame.image)
-                    events = engine.update(frame.index, frame.capture_t_utc, w, h, det)
-                zones = zones_at(w, h)
-                in_zone = _zones_of(zones, det)
-                ms = (time.perf_counter() - t0) * 1000
-                n += 1
-                _emit(args.json, frame, det, ms, in_zone)
-                _emit_events(args.json, frame, events)
-                if out is not None:
-                    scene = draw_events(annotate(frame.image, det, zones), overlay.update(events, t_s))
-                    if video is not None:
-                        video.write(scene, t_s)
-                    else:
-                        _write_image(out, scene)
-            ok = True
+            alerts = _start_alerts(ctx, bus, topics) if args.alerts else None
+            pipeline = Pipeline(bus, rules=ctx.config.rules, topics=topics, history_len=cfg.track_history,
+                                expire_s=cfg.track_expire_s, show_s=EVENT_SHOW_S)  # fmt: skip
+            fp = pipeline.add_feed(
+                name, zones=lambda w, h: zones_for_camera(ctx.config.zones, camera, w, h), rules=tracker is not None,
+                annotate=out is not None or args.alerts, geolocator=_geolocator(camera_cfg) if args.alerts else None,
+                evidence_factory=_evidence_factory(ctx, name) if args.alerts else None,
+            )  # fmt: skip
+            try:
+                for frame in frames:
+                    t0 = time.perf_counter()
+                    t_s = frame.capture_t_utc.timestamp()
+                    det = detector.detect([frame.image], feeds=[frame.feed], t_mono=[t_s])[0]
+                    if tracker is not None:
+                        det = tracker.update(det, frame.image)
+                    ms = (time.perf_counter() - t0) * 1000
+                    h, w = frame.image.shape[:2]
+                    image = frame.image if fp.annotate else None
+                    result = fp.process(_info(frame, w, h), det, image, latency_ms=ms)
+                    if out is not None and result.image is not None:
+                        if video is not None:
+                            video.write(result.image, t_s)
+                        else:
+                            _write_image(out, result.image)
+                ok = True
+            finally:
+                pipeline.close()  # pending clips are finished now and published
         finally:
+            bus.close()  # every line printed, every alert stored before we return
+            if alerts is not None:
+                alerts.close()
             if video is not None:
                 video.close(ok)
             detector.close()
-    if n == 0:
+    if fp.frames == 0:
         raise SourceError(source, "gave no frames", "check that it is a readable image, video or live stream")
     if out is not None and not args.json:
         print(f"wrote {out}", file=sys.stderr)
+    if alerts is not None:
+        print(f"lookout detect: {alerts.summary()}", file=sys.stderr)
     return 0
 
 
-def _zones_of(zones: list[Any], det: Any) -> list[str | None]:
-    """The zone holding each object's foot point (bottom-centre of its box), or None."""
-    from vision.zones import foot_points, zone_of_points
+def _info(frame: Any, width: int, height: int) -> Any:
+    from vision.pipeline import FrameInfo
 
-    return zone_of_points(zones, foot_points(det.xyxy)) if zones else [None] * len(det)
-
-
-def _emit(as_json: bool, frame: Any, det: Any, ms: float, in_zone: list[str | None]) -> None:
-    objects = [_obj(det, i, in_zone[i]) for i in range(len(det))]
-    if as_json:
-        line = {
-            "type": "detection",
-            "feed": frame.feed,
-            "frame": frame.index,
-            "capture_t_utc": frame.capture_t_utc.isoformat(),
-            "objects": objects,
-        }
-        print(json.dumps(line), flush=True)
-        return
-    counts: dict[str, int] = {}
-    for o in objects:
-        counts[o["class"]] = counts.get(o["class"], 0) + 1
-    found = ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "nothing"
-    print(f"{frame.feed} frame {frame.index}: {found} ({ms:.0f} ms)", flush=True)
+    return FrameInfo(frame.feed, frame.index, frame.capture_t_utc, width, height, frame.pose)
 
 
-def _emit_events(as_json: bool, frame: Any, events: list[Any]) -> None:
-    for ev in events:
-        if as_json:
+def _geolocator(camera_cfg: Any) -> Any:
+    from lookout.wiring import geolocator_for
+
+    return geolocator_for(camera_cfg)
+
+
+def _evidence_factory(ctx: Context, feed: str) -> Any:
+    from lookout.wiring import evidence_factory
+
+    factory = evidence_factory(ctx.data_dir, feed)
+    if factory is None:
+        log.warning("evidence recording is not available; alerts are stored without snapshots and clips")
+    return factory
+
+
+def _start_alerts(ctx: Context, bus: Any, topics: Any) -> Any:
+    """--alerts: the dispatch alert store under the data dir, fed from the bus by ``lookout.alerting``."""
+    from lookout.alerting import AlertIngest
+
+    return AlertIngest.open(ctx.data_dir, ctx.config, audit=ctx.audit().append, bus=bus, topics=topics)
+
+
+class _Printer:
+    """The bus subscriber that prints: one line per analysed frame, then its events (FIFO bus: in order)."""
+
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+
+    def on_detections(self, topic: str, msg: Any) -> None:
+        if self.as_json:
+            print(json.dumps(msg.detection_line()), flush=True)
+            return
+        counts: dict[str, int] = {}
+        for o in msg.objects:
+            counts[o["class"]] = counts.get(o["class"], 0) + 1
+        found = ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "nothing"
+        print(f"{msg.feed} frame {msg.frame_index}: {found} ({msg.latency_ms:.0f} ms)", flush=True)
+
+    def on_event(self, topic: str, msg: Any) -> None:
+        ev = msg.event
+        if self.as_json:
             print(json.dumps({"type": "event", **ev.to_json()}), flush=True)
         else:
-            print(f"{frame.feed} frame {frame.index}: EVENT {ev.kind} ({ev.severity}): {ev.summary}", flush=True)
+            print(f"{ev.feed} frame {ev.frame_index}: EVENT {ev.kind} ({ev.severity}): {ev.summary}", flush=True)
 
 
 def _fps_of(frames: _Frames) -> float | None:

@@ -104,6 +104,7 @@ def test_video_wall_runs_the_rules_per_feed_and_serves_events_since(tmp_path: Pa
         for k in range(8):  # detected, carried (motion gate) and frameless results all count
             wall._on_result(_wall_result("yard", k, standing, detected=k % 2 == 0, frame=k != 3))
             wall._on_result(_wall_result("road", k, standing))  # road has no zones: nothing loiters there
+        assert wall.flush()  # events reach events_since through the bus (its delivery thread)
     seq, events = wall.events_since(0)
     assert seq == 1 and [(e.kind, e.feed, e.zone, e.frame_index) for e in events] == [("loitering", "yard", "lawn", 5)]
     assert wall.events_since(seq) == (1, [])
@@ -111,6 +112,7 @@ def test_video_wall_runs_the_rules_per_feed_and_serves_events_since(tmp_path: Pa
     assert "LOITERING" in wall.feeds["yard"].latest().caption
     assert "last event: loitering" in wall.feeds["yard"].status()
     assert "last event" not in wall.feeds["road"].status()
+    wall.bus.close()
 
 
 def test_video_wall_keeps_the_newest_500_events_with_increasing_seq(tmp_path: Path) -> None:
@@ -138,8 +140,10 @@ def test_video_wall_keeps_the_newest_500_events_with_increasing_seq(tmp_path: Pa
     inside, outside = (250.0, 10.0, 290.0, 60.0), (80.0, 200.0, 120.0, 300.0)
     for k in range(1400):  # enters the restricted zone every other frame: 700 events
         wall._on_result(_wall_result("gate", k, {1: inside if k % 2 == 0 else outside}, frame=False))
+    assert wall.flush()
     done.set()
     poller.join(timeout=30)
+    wall.bus.close()
     seq, kept = wall.events_since(0)
     assert seq == 700 and len(kept) == 500 and [e.frame_index for e in kept] == list(range(400, 1400, 2))
     assert seen == sorted(set(seen)) and seen[-1] == 1398  # in order, none twice, the last one seen
