@@ -153,30 +153,16 @@ class FleetActions:
 # ---- video -------------------------------------------------------------------------------------
 @dataclass
 class AnnotatedFeed:
-    """``console.services.VideoFeed``: the newest annotated frame of one vision feed."""
+    """``console.services.VideoFeed``: the newest annotated frame of one vision feed (drawn by
+    ``vision.pipeline.FeedPipeline``; this only holds it for the console's timer)."""
 
     name: str
     source: Any = None  # vision.feeds.FrameSource, for its health
-    zone_cfg: Mapping[str, Any] = field(default_factory=dict)  # [zones.*]; those of this camera and "*" are drawn
     _latest: FeedFrame | None = None
     _t_mono: float = 0.0
     _times: list[float] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _zones: tuple[tuple[int, int], list[Any]] | None = None
     last_event: Any = None  # the newest vision.behaviours.Event of this feed
-    _overlay: Any = None  # vision.annotate.EventOverlay, made on first use
-
-    EVENT_SHOW_S = 5.0  # an event's box stays on the tile this long (capture time) after it fired
-
-    def note_events(self, events: Sequence[Any], t_s: float) -> list[Any]:
-        """Remember ``events`` fired at capture time ``t_s``; return the events to draw on this frame."""
-        if self._overlay is None:
-            from vision.annotate import EventOverlay
-
-            self._overlay = EventOverlay(self.EVENT_SHOW_S)
-        if events:
-            self.last_event = events[-1]
-        return self._overlay.update(events, t_s)
 
     def publish(self, image: np.ndarray, n_people: int, n_vehicles: int, alert: str | None = None) -> None:
         now = time.monotonic()
@@ -187,16 +173,6 @@ class AnnotatedFeed:
             if alert:
                 caption += f" · {alert}"
             self._latest, self._t_mono = FeedFrame(image, caption), now
-
-    def zones_at(self, width: int, height: int) -> list[Any]:
-        """This feed's ``vision.zones.Zone`` list in pixels of a ``width`` x ``height`` frame (kept per size)."""
-        if not self.zone_cfg:
-            return []
-        if self._zones is None or self._zones[0] != (width, height):
-            from vision.zones import zones_for_camera
-
-            self._zones = ((width, height), zones_for_camera(self.zone_cfg, self.name, width, height))
-        return self._zones[1]
 
     def latest(self) -> FeedFrame | None:
         with self._lock:
@@ -217,27 +193,83 @@ class AnnotatedFeed:
         return f"{h.url} unreachable, retrying (attempt {h.reconnects + 1}){why}{last}"
 
 
-class VisionWall:
-    """Runs ``vision.scheduler.Scheduler`` over sources, the behaviour rules over each feed's tracks
-    (one ``BehaviourEngine`` per feed, with that feed's zones), and annotates each result for the console.
+def open_bus(cfg: LookoutConfig, role: str = "console", *, max_pending: int | None = None) -> Any:
+    """The ``[bus]`` of ``cfg``: an ``InProcessBus`` or a connected ``vision.mqtt_bus.MqttBus`` (``role`` goes
+    into its default client id, so a node and a console on one host keep separate MQTT sessions)."""
+    from vision.bus import InProcessBus
 
-    Events: the newest ``MAX_EVENTS`` are kept with increasing sequence numbers; the console polls
-    ``events_since(seq)`` from its thread while results arrive on the scheduler's result thread.
+    bc = cfg.bus
+    if bc.type == "mqtt":
+        from vision.mqtt_bus import MqttBus
+
+        return MqttBus.from_config(bc, role=role)
+    return InProcessBus(max_pending=max_pending or bc.max_pending)
+
+
+def node_name(cfg: LookoutConfig) -> str:
+    import socket
+
+    return cfg.bus.node or socket.gethostname()
+
+
+def carries_bytes(bus: Any) -> bool:
+    """Whether evidence bytes must ride along: the bus leaves this process (MQTT)."""
+    return bool(getattr(bus, "remote", False))
+
+
+def geolocator_for(camera: Any | None) -> Any | None:
+    """``vision.geolocate.Geolocator`` of a ``[cameras.X]`` (homography) or a drone feed (None: the pose);
+    None when geolocation is not available."""
+    try:
+        from vision.geolocate import Geolocator
+    except ImportError:  # pragma: no cover - until vision.geolocate is installed
+        return None
+    return Geolocator.for_camera(camera)
+
+
+def evidence_factory(data_dir: Path, feed: str) -> Callable[[Callable[[Any], None]], Any] | None:
+    """A factory of the feed's ``vision.evidence.EvidenceRecorder`` (files under ``<data>/evidence``), given
+    the pipeline's ``on_ready``; None when evidence recording is not available."""
+    try:
+        from vision.evidence import EvidenceRecorder
+    except ImportError:
+        return None
+    return lambda on_ready: EvidenceRecorder(feed, data_dir / "evidence", on_ready=on_ready)
+
+
+class VisionWall:
+    """Runs ``vision.scheduler.Scheduler`` over sources and ``vision.pipeline`` (zones, rules, geolocation,
+    evidence, annotation) over each result; events leave through the bus.
+
+    Events: the console polls ``events_since(seq)``, fed by a subscription to the bus's events topic (so
+    events of vision nodes on other machines show too, with an MQTT bus). The newest ``MAX_EVENTS`` are kept
+    with increasing sequence numbers; results arrive on the scheduler's result thread, events on the
+    bus's delivery thread, the console reads from its own.
     """
 
     MAX_EVENTS = 500
 
-    def __init__(self, cfg: LookoutConfig, data_dir: Path, workers: int | None = 1) -> None:
+    def __init__(self, cfg: LookoutConfig, data_dir: Path, workers: int | None = 1, *, bus: Any = None,
+                 evidence: bool = True, node: str | None = None) -> None:  # fmt: skip
+        from vision.messages import Topics
+        from vision.pipeline import Pipeline
         from vision.scheduler import Scheduler
 
+        self.cfg, self.data_dir = cfg, data_dir
         self.feeds: dict[str, AnnotatedFeed] = {}
         self.zone_cfg = cfg.zones
-        self.rules_cfg = cfg.rules
-        self.engines: dict[str, Any] = {}  # feed -> vision.behaviours.BehaviourEngine
-        self._history = (cfg.detectors.track_history, cfg.detectors.track_expire_s)
+        self.evidence = evidence
+        self._own_bus = bus is None
+        self.bus = open_bus(cfg) if bus is None else bus
+        self.topics = Topics(cfg.bus.topic_prefix)
+        self.pipeline = Pipeline(self.bus, rules=cfg.rules, topics=self.topics, node=node or node_name(cfg),
+                                 history_len=cfg.detectors.track_history, expire_s=cfg.detectors.track_expire_s,
+                                 publish_detections=cfg.bus.detections,
+                                 carry_bytes=carries_bytes(self.bus))  # fmt: skip
         self._events: deque[tuple[int, Any]] = deque(maxlen=self.MAX_EVENTS)  # (seq, Event), oldest first
         self._seq = 0
         self._events_lock = threading.Lock()
+        self._sub = self.bus.subscribe(self.topics.events, self._on_event)
         self.scheduler = Scheduler(
             detector_factory(cfg, data_dir),
             tracker=tracker_factory(cfg.detectors.tracker),
@@ -246,15 +278,18 @@ class VisionWall:
             on_result=self._on_result,
         )
 
-    def add(self, source: Any, fps: float, motion: Any = None, zones: bool = False) -> AnnotatedFeed:
-        """``zones``: draw the configured ``[zones.*]`` of this feed (fixed cameras; not a moving drone camera)."""
-        from vision.behaviours import BehaviourEngine
+    def add(self, source: Any, fps: float, motion: Any = None, zones: bool = False,
+            camera: Any = None) -> AnnotatedFeed:  # fmt: skip
+        """``zones``: the configured ``[zones.*]`` of this feed apply (fixed cameras; not a moving drone camera).
+        ``camera``: its ``[cameras.X]`` (reference points for geolocation); None for a drone feed (pose)."""
+        from vision.zones import zones_for_camera
 
-        feed = self.feeds[source.name] = AnnotatedFeed(source.name, source, self.zone_cfg if zones else {})
-        length, expire_s = self._history
-        self.engines[source.name] = BehaviourEngine(
-            source.name, self.rules_cfg, feed.zones_at, history_len=length, expire_s=expire_s
-        )
+        name = source.name
+        feed = self.feeds[name] = AnnotatedFeed(name, source)
+        zone_cfg = self.zone_cfg
+        zones_fn = (lambda w, h: zones_for_camera(zone_cfg, name, w, h)) if zones and zone_cfg else ()
+        factory = evidence_factory(self.data_dir, name) if self.evidence else None
+        self.pipeline.add_feed(name, zones=zones_fn, geolocator=geolocator_for(camera), evidence_factory=factory)
         self.scheduler.add_feed(source, fps=fps, motion=motion)
         return feed
 
@@ -267,45 +302,34 @@ class VisionWall:
                 continue
             src = open_source(cam.url, name, loop=cam.loop, pace=cam.pace, open_timeout_s=cam.open_timeout_s,
                               read_timeout_s=cam.read_timeout_s, backoff_max_s=cam.reconnect_max_s)  # fmt: skip
-            self.add(src, cam.fps, cam.motion, zones=True)
+            self.add(src, cam.fps, cam.motion, zones=True, camera=cam)
 
     def start(self) -> None:
         self.scheduler.start()
 
     def _on_result(self, result: Any) -> None:
-        """On the scheduler's result thread: rules first (every analysed frame, detected or carried), then the tile."""
-        from vision.annotate import annotate, draw_events
-        from vision.types import PERSON, VEHICLE_CLASSES
-
+        """On the scheduler's result thread: the feed's pipeline (every analysed frame, detected or carried)."""
         feed = self.feeds.get(result.feed)
         if feed is None:
             return
-        det, meta = result.detections, result.meta
-        events = self._run_rules(result)
-        shown = feed.note_events(events, meta.capture_t_utc.timestamp())
-        if result.frame is None:
+        image = None if result.frame is None else result.frame.image
+        out = self.pipeline.process(result.meta, result.detections, image)
+        if out is None:
             return
-        h, w = result.frame.image.shape[:2]
-        image = annotate(result.frame.image, det, feed.zones_at(w, h))  # annotate draws on a copy
-        draw_events(image, shown)
-        alert = shown[-1].kind.replace("_", " ").upper() if shown else None
-        feed.publish(image, int(np.sum(det.class_id == PERSON)), int(np.isin(det.class_id, VEHICLE_CLASSES).sum()),
-                     alert)  # fmt: skip
+        if out.events:
+            feed.last_event = out.events[-1]
+        if out.image is not None:
+            alert = out.shown[-1].kind.replace("_", " ").upper() if out.shown else None
+            feed.publish(out.image, out.people, out.vehicles, alert)
 
-    def _run_rules(self, result: Any) -> list[Any]:
-        engine = self.engines.get(result.feed)
-        if engine is None:
-            return []
-        meta = result.meta
-        events = engine.update(meta.index, meta.capture_t_utc, meta.width, meta.height, result.detections)
-        if events:
-            with self._events_lock:
-                for ev in events:
-                    self._seq += 1
-                    self._events.append((self._seq, ev))
-            for ev in events:
-                log.info("event %s on %s (%s): %s", ev.kind, ev.feed, ev.severity, ev.summary)
-        return events
+    def _on_event(self, topic: str, message: Any) -> None:
+        """Bus subscriber (delivery thread): every EventMessage, from this process or another node."""
+        ev = message.event
+        with self._events_lock:
+            self._seq += 1
+            self._events.append((self._seq, ev))
+        where = f" at {message.position.lat_deg:.6f}, {message.position.lon_deg:.6f}" if message.position else ""
+        log.info("event %s on %s (%s): %s%s", ev.kind, ev.feed, ev.severity, ev.summary, where)
 
     def events_since(self, seq: int) -> tuple[int, list[Any]]:
         """The newest sequence number and the events after ``seq``, oldest first (at most ``MAX_EVENTS``;
@@ -313,8 +337,18 @@ class VisionWall:
         with self._events_lock:
             return self._seq, [ev for s, ev in self._events if s > seq]
 
+    def flush(self, timeout_s: float = 10.0) -> bool:
+        """Wait until the in-process bus delivered everything published so far (tests, shutdown)."""
+        flush = getattr(self.bus, "flush", None)
+        return True if flush is None else bool(flush(timeout_s))
+
     def stop(self) -> None:
         self.scheduler.stop()
+        self.pipeline.close()  # pending clips are finished and published
+        if self._own_bus:
+            self.bus.close()
+        else:
+            self._sub.unsubscribe()
 
 
 def sim_frames(camera: Any, feed: str) -> Iterator[tuple[np.ndarray, datetime, CameraPose]]:
