@@ -86,12 +86,27 @@ class FleetActions:
     Every command is written to the audit log (``audit``), with its outcome, before it returns or raises.
     """
 
-    def __init__(self, view: FleetView, audit: AuditFn | None = None, actor: str | None = None) -> None:
+    def __init__(self, view: FleetView, audit: AuditFn | None = None, actor: Any = None) -> None:
+        """``actor``: a name for the audit log (no role check), or a ``dispatch.roles.Actor`` whose role is checked."""
         self.view = view
         self._audit = audit
-        self._actor = actor or f"console:{getpass.getuser()}"
+        self._user: Any = None  # dispatch.roles.Actor once someone logged in
+        self._actor = f"console:{getpass.getuser()}"
+        self.set_actor(actor)
+
+    def set_actor(self, actor: Any) -> None:
+        """Who is working now (the console's login): an ``Actor`` (role checked per command), a name, or None."""
+        if isinstance(actor, str):
+            self._user, self._actor = None, actor or self._actor
+        elif actor is not None:
+            self._user, self._actor = actor, actor.name
 
     def _do(self, action: str, sysid: int, fn: Callable[[Link], object], **detail: Any) -> None:
+        if self._user is not None:  # refuse what the role may not do, whoever calls (audited as "denied")
+            from lookout.access import authorize
+
+            need = {"disarm": "flight.arm", "fly_plan": "flight.run"}.get(action, f"flight.{action}")
+            authorize(self._user, need, self._audit, f"vehicle {sysid}")
         outcome = "ok"
         try:
             fn(self.view.link(sysid))
