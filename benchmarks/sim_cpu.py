@@ -18,7 +18,7 @@ from pathlib import Path
 from pymavlink.dialects.v20 import ardupilotmega as M
 
 from flight.sim import SimFleet
-from flight.sim.geo import offset_deg
+from missions.geo import LocalFrame
 
 HOME = (52.2297, 21.0122, 100.0)
 
@@ -46,9 +46,10 @@ def _fly_all(fleet: SimFleet) -> None:
             c.set_mode("GUIDED")
             c.arm()
             c.takeoff(30)
-            c.landed = False
-            lat, lon = offset_deg(HOME[0], HOME[1], 5000, 100 * i)
-            c.nav.n, c.nav.e = c.ne_of(lat, lon)
+            s = c.state
+            s.landed = False
+            lat, lon = LocalFrame(HOME[0], HOME[1]).point_to_geo(100 * i, 5000)
+            s.nav.n, s.nav.e = s.ne_of(lat, lon)
 
 
 def measure_sim_cpu(vehicles: int, seconds: float, speedup: float) -> dict:
@@ -111,11 +112,11 @@ def measure_patrol(speedup: float = 10.0, side_m: float = 500.0) -> dict:
         items = [Item(M.MAV_CMD_NAV_WAYPOINT, M.MAV_FRAME_GLOBAL, x=HOME[0], y=HOME[1], z=HOME[2])]
         items.append(Item(M.MAV_CMD_NAV_TAKEOFF, rel, z=30))
         for n, e in ((side_m, 0), (side_m, side_m), (0, side_m), (0, 0)):
-            lat, lon = offset_deg(HOME[0], HOME[1], n, e)
+            lat, lon = LocalFrame(HOME[0], HOME[1]).point_to_geo(e, n)
             items.append(Item(M.MAV_CMD_NAV_WAYPOINT, rel, x=lat, y=lon, z=30))
         items.append(Item(M.MAV_CMD_NAV_LAND, rel))
         with fleet.lock:
-            v.copter.missions[0] = items
+            v.copter.state.missions[0] = items
             v.copter.set_mode("GUIDED")
             v.copter.arm()
         fleet.set_speedup(speedup)

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
-from flight.sim.geo import point_in_polygon
-
-if TYPE_CHECKING:
-    from flight.sim.copter import Copter
-    from flight.sim.items import Item
+from flight.sim.items import Item
+from flight.sim.state import CopterState
 
 _INC_POLY = mavlink.MAV_CMD_NAV_FENCE_POLYGON_VERTEX_INCLUSION
 _EXC_POLY = mavlink.MAV_CMD_NAV_FENCE_POLYGON_VERTEX_EXCLUSION
@@ -37,22 +33,36 @@ def zones(items: list[Item]) -> list[tuple[int, list[tuple[float, float]], float
     return out
 
 
-def breach_of(c: Copter, ignore_alt: bool = False) -> str:
+def _inside_polygon(n: float, e: float, poly: list[tuple[float, float]]) -> bool:
+    """Even-odd rule; ``poly`` is a list of (north, east) vertices."""
+    inside = False
+    j = len(poly) - 1
+    for i in range(len(poly)):
+        ni, ei = poly[i]
+        nj, ej = poly[j]
+        if (ei > e) != (ej > e) and n < (nj - ni) * (e - ei) / (ej - ei) + ni:
+            inside = not inside
+        j = i
+    return inside
+
+
+def breach_of(s: CopterState, ignore_alt: bool = False) -> str:
     """'' when inside, else which fence is breached ('alt', 'circle', 'polygon')."""
-    kinds = int(c.params["FENCE_TYPE"])
-    if kinds & 1 and not ignore_alt and c.alt_rel > c.params["FENCE_ALT_MAX"]:
+    k = s.kin
+    kinds = int(s.params["FENCE_TYPE"])
+    if kinds & 1 and not ignore_alt and s.alt_rel > s.params["FENCE_ALT_MAX"]:
         return "alt"
-    hn, he = c.home_ne
-    if kinds & 2 and math.hypot(c.n - hn, c.e - he) > c.params["FENCE_RADIUS"]:
+    hn, he = s.home_ne
+    if kinds & 2 and math.hypot(k.n - hn, k.e - he) > s.params["FENCE_RADIUS"]:
         return "circle"
     if kinds & 4:
-        for cmd, verts, radius in zones(c.missions[1]):
+        for cmd, verts, radius in zones(s.missions[1]):
             if cmd in (_INC_CIRCLE, _EXC_CIRCLE):
-                n, e = c.ne_of(*verts[0])
-                inside = math.hypot(c.n - n, c.e - e) <= radius
+                n, e = s.ne_of(*verts[0])
+                inside = math.hypot(k.n - n, k.e - e) <= radius
             else:
-                poly = [c.ne_of(lat, lon) for lat, lon in verts]
-                inside = len(poly) >= 3 and point_in_polygon(c.n, c.e, poly)
+                poly = [s.ne_of(lat, lon) for lat, lon in verts]
+                inside = len(poly) >= 3 and _inside_polygon(k.n, k.e, poly)
             if inside != (cmd in (_INC_POLY, _INC_CIRCLE)):
                 return "polygon"
     return ""

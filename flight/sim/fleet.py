@@ -19,11 +19,11 @@ from typing import Any
 
 from flight.sim.copter import Copter
 from flight.sim.errors import SimConfigError
-from flight.sim.geo import offset_deg
 from flight.sim.params import Params
 from flight.sim.peer import VehiclePeer
 from flight.sim.transport import Conn, parse_endpoint
 from flight.sim.types import VehicleTruth
+from missions.geo import LocalFrame
 
 log = logging.getLogger(__name__)
 MAX_STEPS_PER_TICK = 400
@@ -48,25 +48,26 @@ class SimVehicle:
     def set_gps_fix(self, fix: int | None) -> None:
         """Force the GPS fix type (0 = no GPS, 3 = 3D); None returns to the simulated warm-up."""
         with self._fleet.lock:
-            self.copter.gps_override = fix
+            self.copter.state.gps_override = fix
 
     def set_battery_pct(self, pct: float) -> None:
         """Jump the battery to ``pct`` remaining (e.g. 15 to trigger the low-battery failsafe)."""
         with self._fleet.lock:
-            c = self.copter
-            c.consumed_mah = c.params["BATT_CAPACITY"] * (1.0 - max(0.0, min(100.0, pct)) / 100.0)
+            s = self.copter.state
+            s.power.consumed_mah = s.params["BATT_CAPACITY"] * (1.0 - max(0.0, min(100.0, pct)) / 100.0)
 
     def set_position(self, lat_deg: float, lon_deg: float, alt_rel_m: float | None = None) -> None:
         """Teleport (demos, tests): put the copter at a point, stopped; on the ground unless flying."""
         if not (math.isfinite(lat_deg) and math.isfinite(lon_deg) and abs(lat_deg) <= 90 and abs(lon_deg) <= 180):
             raise SimConfigError("position", (lat_deg, lon_deg), "latitude within ±90, longitude within ±180")
         with self._fleet.lock:
-            c = self.copter
-            c.n, c.e = c.ne_of(lat_deg, lon_deg)
-            c.vn = c.ve = c.vu = 0.0
-            if alt_rel_m is not None and not c.landed:
-                c.u = max(0.5, c.u_of(alt_rel_m, 3))
-            c.nav.n, c.nav.e, c.nav.u = c.n, c.e, c.u
+            s = self.copter.state
+            k = s.kin
+            k.n, k.e = s.ne_of(lat_deg, lon_deg)
+            k.vn = k.ve = k.vu = 0.0
+            if alt_rel_m is not None and not s.landed:
+                k.u = max(0.5, s.u_of(alt_rel_m, 3))
+            s.nav.n, s.nav.e, s.nav.u = k.n, k.e, k.u
 
     def set_wind(self, speed_m_s: float, from_deg: float) -> None:
         self.set_param("SIM_WIND_SPD", speed_m_s)
@@ -134,6 +135,7 @@ class SimFleet:
         self.ticks = 0
         self.step_errors = 0
         self.vehicles: list[SimVehicle] = []
+        home_frame = LocalFrame(home[0], home[1])
         try:
             for i in range(vehicles):
                 overrides = {"SYSID_THISMAV": i + 1, "SIM_SPEEDUP": speedup, **(params or {})}
@@ -143,7 +145,7 @@ class SimFleet:
                     raise SimConfigError(
                         "parameter", exc.args[0], "use an ArduCopter name from flight/sim/params.py"
                     ) from None
-                lat, lon = offset_deg(home[0], home[1], 0.0, i * spacing_m)
+                lat, lon = home_frame.point_to_geo(i * spacing_m, 0.0)
                 copter = Copter(i + 1, (lat, lon, home[2]), p)
                 peer = VehiclePeer(copter, signing_key)
                 url = self._open(kind, host, port + 10 * i if port else 0, peer)

@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
+from flight.sim import auto
 from flight.sim.fence import zones
 from flight.sim.items import MISSION_TYPES, Item, item_from_msg, item_to_msg
+from flight.sim.state import SEV_WARNING, CopterState
 
 if TYPE_CHECKING:
-    from flight.sim.copter import Copter
     from flight.sim.transport import Conn
 
 log = logging.getLogger(__name__)
@@ -43,18 +44,18 @@ class Upload:
 
 
 class MissionProtocol:
-    def __init__(self, copter: Copter) -> None:
-        self.c = copter
+    def __init__(self, state: CopterState) -> None:
+        self.s = state
         self.upload: Upload | None = None
 
     def home_item(self) -> Item:
-        lat, lon, alt = self.c.home or (*self.c.latlon, self.c.origin[2])
+        lat, lon, alt = self.s.home or (*self.s.latlon, self.s.origin[2])
         return Item(M.MAV_CMD_NAV_WAYPOINT, M.MAV_FRAME_GLOBAL, x=lat, y=lon, z=alt)
 
     def stored(self, mission_type: int) -> list[Item]:
         if mission_type == M.MAV_MISSION_TYPE_MISSION:
-            return [self.home_item(), *self.c.missions[0][1:]]
-        return self.c.missions[mission_type]
+            return [self.home_item(), *self.s.missions[0][1:]]
+        return self.s.missions[mission_type]
 
     def handle(self, conn: Conn, msg, target: tuple[int, int], now: float) -> bool:
         """Handle one mission-protocol message; False when ``msg`` is not one."""
@@ -77,7 +78,7 @@ class MissionProtocol:
             if mtype not in MISSION_TYPES or not 0 <= msg.seq < len(items):
                 conn.send(M.MAVLink_mission_ack_message(*target, M.MAV_MISSION_INVALID_SEQUENCE, mtype))
             else:
-                current = 1 if mtype == 0 and msg.seq == self.c.runner.current else 0
+                current = 1 if mtype == 0 and msg.seq == self.s.auto.current else 0
                 conn.send(item_to_msg(items[msg.seq], msg.seq, target, mtype, kind == "MISSION_REQUEST_INT", current))
         elif kind == "MISSION_CLEAR_ALL":
             types = MISSION_TYPES if mtype == M.MAV_MISSION_TYPE_ALL else (mtype,)
@@ -85,9 +86,9 @@ class MissionProtocol:
                 self._commit(t, [])
             conn.send(M.MAVLink_mission_ack_message(*target, M.MAV_MISSION_ACCEPTED, mtype))
         elif kind == "MISSION_SET_CURRENT":
-            if not self.c.runner.set_current(msg.seq):
-                self.c.text(4, f"Mission: set current {msg.seq} out of range")
-            self.c.changed.add("mission_current")
+            if not auto.set_current(self.s, msg.seq):
+                self.s.text(SEV_WARNING, f"Mission: set current {msg.seq} out of range")
+            self.s.out.changed.add("mission_current")
         elif kind == "MISSION_ACK":
             pass  # end of a download; nothing to do
         else:
@@ -170,22 +171,22 @@ class MissionProtocol:
         return M.MAV_MISSION_ACCEPTED
 
     def _commit(self, mtype: int, items: list[Item]) -> None:
-        c = self.c
+        s = self.s
         if mtype == M.MAV_MISSION_TYPE_MISSION:
-            c.missions[0] = [self.home_item(), *items[1:]] if items else []
-            if c.runner.current >= len(c.missions[0]):
-                c.runner.reset()
-            c.changed.add("mission_current")
+            s.missions[0] = [self.home_item(), *items[1:]] if items else []
+            if s.auto.current >= len(s.missions[0]):
+                auto.reset(s)
+            s.out.changed.add("mission_current")
         else:
-            c.missions[mtype] = list(items)
+            s.missions[mtype] = list(items)
 
     def tick(self, now: float) -> None:
         up = self.upload
         if up is None or now < up.deadline:
             return
         if up.conn.closed or up.retries >= MAX_RETRIES:
-            log.info("sysid %d: mission upload abandoned after %d retries", self.c.sysid, up.retries)
-            self.c.text(4, "Mission upload timeout")
+            log.info("sysid %d: mission upload abandoned after %d retries", self.s.sysid, up.retries)
+            self.s.text(SEV_WARNING, "Mission upload timeout")
             self.upload = None
             return
         up.retries += 1

@@ -14,14 +14,17 @@ from typing import TYPE_CHECKING
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
-from flight.sim import pilot, telemetry
-from flight.sim.auto import Nav
-from flight.sim.copter import FORCE_MAGIC, SEV_INFO, valid_speed
+from flight.sim import actions, arming, auto, modes, pilot, telemetry
+from flight.sim.actions import valid_speed
+from flight.sim.arming import FORCE_MAGIC
+from flight.sim.attitude import camera_pitch, camera_yaw
+from flight.sim.copter import Copter
 from flight.sim.missionproto import MissionProtocol
+from flight.sim.motion import hold_here
+from flight.sim.state import SEV_CRITICAL, SEV_INFO, SEV_WARNING
 from flight.sim.types import MODE_NAMES, SUPPORTED_MODES
 
 if TYPE_CHECKING:
-    from flight.sim.copter import Copter
     from flight.sim.transport import Conn
 
 log = logging.getLogger(__name__)
@@ -35,9 +38,10 @@ _VEL_IGNORE = 0x38
 class VehiclePeer:
     def __init__(self, copter: Copter, signing_key: bytes | None = None) -> None:
         self.c = copter
+        self.s = copter.state
         self.signing_key = signing_key
         self.conns: list[Conn] = []
-        self.missions = MissionProtocol(copter)
+        self.missions = MissionProtocol(copter.state)
         self.param_queue: list[tuple[Conn, int]] = []
         self.next_heartbeat = 0.0
         self._after_ack: list = []
@@ -49,56 +53,59 @@ class VehiclePeer:
 
     def tick(self, wall_now: float) -> None:
         """Send what is due; called by the fleet loop after the physics steps."""
-        c = self.c
+        s, out = self.s, self.s.out
         self.conns = [k for k in self.conns if not k.closed]
-        for severity, text in c.texts:
+        for severity, text in out.texts:
             self.broadcast(M.MAVLink_statustext_message(severity, text.encode(), 0, 0))
-        c.texts.clear()
-        for seq in c.reached:
+        out.texts.clear()
+        for seq in out.reached:
             self.broadcast(M.MAVLink_mission_item_reached_message(seq))
-        c.reached.clear()
-        if c.changed:
-            if "home" in c.changed and c.home is not None:
-                self.broadcast(telemetry.home_position(c))
-            if "mission_current" in c.changed:
-                self.broadcast(telemetry.mission_current(c))
-            if "camera" in c.changed:
-                lat, lon = c.latlon
-                self.broadcast(
-                    M.MAVLink_camera_feedback_message(
-                        int(c.t * 1e6),
-                        c.sysid,
-                        0,
-                        c.camera_triggers,
-                        round(lat * 1e7),
-                        round(lon * 1e7),
-                        c.alt_amsl,
-                        c.alt_rel,
-                        c.roll,
-                        c.camera_pitch(),
-                        c.camera_yaw(),
-                        0.0,
-                        0,
-                        c.camera_triggers,
-                    )
-                )
-            c.changed.clear()
-        if c.t >= self.next_heartbeat:  # after the events, so "disarmed" never overtakes "reached"
-            self.next_heartbeat = c.t + 1.0
-            self.broadcast(telemetry.heartbeat(c))
+        out.reached.clear()
+        if out.changed:
+            if "home" in out.changed and s.home is not None:
+                self.broadcast(telemetry.home_position(s))
+            if "mission_current" in out.changed:
+                self.broadcast(telemetry.mission_current(s))
+            if "camera" in out.changed:
+                self.broadcast(self._camera_feedback())
+            out.changed.clear()
+        if s.t >= self.next_heartbeat:  # after the events, so "disarmed" never overtakes "reached"
+            self.next_heartbeat = s.t + 1.0
+            self.broadcast(telemetry.heartbeat(s))
         for conn in self.conns:
             self._streams(conn, wall_now)
         self._params()
         self.missions.tick(wall_now)
 
+    def _camera_feedback(self):
+        s = self.s
+        lat, lon = s.latlon
+        n = s.payload.camera_triggers
+        return M.MAVLink_camera_feedback_message(
+            int(s.t * 1e6),
+            s.sysid,
+            0,
+            n,
+            round(lat * 1e7),
+            round(lon * 1e7),
+            s.alt_amsl,
+            s.alt_rel,
+            s.kin.roll,
+            camera_pitch(s),
+            camera_yaw(s),
+            0.0,
+            0,
+            n,
+        )
+
     def _streams(self, conn: Conn, wall_now: float) -> None:
-        t = self.c.t
+        t = self.s.t
         for msgid, interval in conn.intervals.items():
             if t < conn.next_due.get(msgid, 0.0) or wall_now - conn.last_wall.get(msgid, 0.0) < MIN_WALL_INTERVAL_S:
                 continue
             conn.next_due[msgid] = t + interval - 1e-6
             conn.last_wall[msgid] = wall_now
-            msg = telemetry.build(msgid, self.c, (0, 0))
+            msg = telemetry.build(msgid, self.s, (0, 0))
             if msg is not None:
                 conn.send(msg)
 
@@ -109,7 +116,7 @@ class VehiclePeer:
                 conn.send(self._param_msg(index))
 
     def _param_msg(self, index: int):
-        p = self.c.params
+        p = self.s.params
         name, value, ptype = p.entry(index)
         return M.MAVLink_param_value_message(name.encode(), value, ptype, len(p), index)
 
@@ -121,16 +128,16 @@ class VehiclePeer:
 
     # ---- incoming ----------------------------------------------------------------------
     def handle(self, conn: Conn, msg, wall_now: float) -> None:
-        c = self.c
+        s = self.s
         target_sys = getattr(msg, "target_system", 0)
-        if target_sys not in (0, c.sysid):
+        if target_sys not in (0, s.sysid):
             return
         kind = msg.get_type()
         src = (msg.get_srcSystem(), msg.get_srcComponent())
         if kind == "HEARTBEAT":
-            if msg.type == M.MAV_TYPE_GCS or src[0] == int(c.params["SYSID_MYGCS"]):
-                c.gcs_seen = True
-                c.gcs_last_wall = wall_now
+            if msg.type == M.MAV_TYPE_GCS or src[0] == int(s.params["SYSID_MYGCS"]):
+                s.gcs.seen = True
+                s.gcs.last_wall = wall_now
             return
         if kind in ("MISSION_ITEM", "MISSION_ITEM_INT") and msg.current == 2:
             self._guided_item(msg)
@@ -152,10 +159,8 @@ class VehiclePeer:
             self.ack(conn, msg.command, result, src)
         elif kind == "SET_MODE":
             name = MODE_NAMES.get(msg.custom_mode)
-            if name in SUPPORTED_MODES:
-                ok, why = c.set_mode(name)
-                if not ok and why:
-                    c.text(4, why)
+            if name in SUPPORTED_MODES and (why := modes.set_mode(s, name)):
+                s.text(SEV_WARNING, why)
         elif kind == "SET_POSITION_TARGET_GLOBAL_INT":
             self._position_target(msg, global_frame=True)
         elif kind == "SET_POSITION_TARGET_LOCAL_NED":
@@ -165,14 +170,14 @@ class VehiclePeer:
             for msgid in ids:
                 if msg.start_stop and msg.req_message_rate > 0:
                     conn.intervals[msgid] = 1.0 / msg.req_message_rate
-                    conn.next_due[msgid] = c.t
+                    conn.next_due[msgid] = s.t
                 else:
                     conn.intervals.pop(msgid, None)
         elif kind == "MANUAL_CONTROL":
-            c.sticks, c.sticks_wall = pilot.from_manual_control(msg.x, msg.y, msg.z, msg.r), wall_now
+            s.gcs.sticks, s.gcs.sticks_wall = pilot.from_manual_control(msg.x, msg.y, msg.z, msg.r), wall_now
         elif kind == "RC_CHANNELS_OVERRIDE":
             chans = [msg.chan1_raw, msg.chan2_raw, msg.chan3_raw, msg.chan4_raw]
-            c.sticks, c.sticks_wall = pilot.from_rc_override(chans), wall_now
+            s.gcs.sticks, s.gcs.sticks_wall = pilot.from_rc_override(chans), wall_now
         elif kind == "SETUP_SIGNING":
             # Like ArduPilot: a (signed, once a key is set) SETUP_SIGNING installs a new key; all zeros
             # turns signing off. Applies to every link of this vehicle and to new connections.
@@ -180,149 +185,141 @@ class VehiclePeer:
             self.signing_key = None if not any(key) else key
             for k in self.conns:
                 k.set_signing_key(self.signing_key, msg.initial_timestamp)
-            c.text(SEV_INFO, "Signing key updated" if self.signing_key else "Signing disabled")
+            s.text(SEV_INFO, "Signing key updated" if self.signing_key else "Signing disabled")
         elif kind == "PARAM_REQUEST_LIST":
-            self.param_queue.extend((conn, i) for i in range(len(c.params)))
+            self.param_queue.extend((conn, i) for i in range(len(s.params)))
         elif kind == "PARAM_REQUEST_READ":
             name = msg.param_id if isinstance(msg.param_id, str) else msg.param_id.decode(errors="replace")
             name = name.rstrip("\x00")
-            if msg.param_index >= 0 and msg.param_index < len(c.params):
+            if msg.param_index >= 0 and msg.param_index < len(s.params):
                 conn.send(self._param_msg(msg.param_index))
-            elif name in c.params:
-                conn.send(self._param_msg(c.params.index_of(name)))
+            elif name in s.params:
+                conn.send(self._param_msg(s.params.index_of(name)))
         elif kind == "PARAM_SET":
             name = msg.param_id if isinstance(msg.param_id, str) else msg.param_id.decode(errors="replace")
             name = name.rstrip("\x00")
-            if c.params.set(name, msg.param_value):
-                self.broadcast(self._param_msg(c.params.index_of(name)))
+            if s.params.set(name, msg.param_value):
+                self.broadcast(self._param_msg(s.params.index_of(name)))
             else:
-                c.text(4, f"Param not found: {name}")
+                s.text(SEV_WARNING, f"Param not found: {name}")
 
     def _guided_item(self, msg) -> None:
         """MISSION_ITEM with current=2: ArduPilot's legacy 'fly here' in GUIDED (dronekit simple_goto)."""
         lat, lon = (msg.x / 1e7, msg.y / 1e7) if msg.get_type() == "MISSION_ITEM_INT" else (msg.x, msg.y)
-        self.c.goto(lat, lon, msg.z, msg.frame)
+        actions.goto(self.s, lat, lon, msg.z, msg.frame)
 
     def _position_target(self, msg, global_frame: bool) -> None:
-        c = self.c
+        s, k = self.s, self.s.kin
         mask = msg.type_mask
         if not mask & 0x400 and not math.isnan(msg.yaw):
-            c.yaw_target = math.degrees(msg.yaw) % 360
+            k.yaw_target = math.degrees(msg.yaw) % 360
         if not mask & _POS_IGNORE:
             if global_frame:
-                c.goto(msg.lat_int / 1e7, msg.lon_int / 1e7, msg.alt, msg.coordinate_frame)
+                actions.goto(s, msg.lat_int / 1e7, msg.lon_int / 1e7, msg.alt, msg.coordinate_frame)
             else:
                 n, e, d = msg.x, msg.y, msg.z
                 if msg.coordinate_frame in (M.MAV_FRAME_LOCAL_OFFSET_NED, M.MAV_FRAME_BODY_OFFSET_NED):
                     if msg.coordinate_frame == M.MAV_FRAME_BODY_OFFSET_NED:
-                        y = math.radians(c.yaw)
+                        y = math.radians(k.yaw)
                         n, e = n * math.cos(y) - e * math.sin(y), n * math.sin(y) + e * math.cos(y)
-                    n, e, d = c.n + n, c.e + e, -c.u + d
-                if c.mode == "GUIDED" and c.armed and not c.landed:
-                    c.nav = Nav.goto(n, e, -d)
+                    n, e, d = k.n + n, k.e + e, -k.u + d
+                actions.goto_local(s, n, e, -d)
         elif not mask & _VEL_IGNORE:
             vn, ve, vd = msg.vx, msg.vy, msg.vz
             if not global_frame and msg.coordinate_frame == M.MAV_FRAME_BODY_NED:
-                y = math.radians(c.yaw)
+                y = math.radians(k.yaw)
                 vn, ve = vn * math.cos(y) - ve * math.sin(y), vn * math.sin(y) + ve * math.cos(y)
-            c.set_velocity(vn, ve, vd)
+            actions.set_velocity(s, vn, ve, vd)
 
     def command(self, conn: Conn, cmd: int, p: tuple[float, ...], frame: int) -> int:
         """Execute one MAV_CMD; returns a MAV_RESULT."""
-        c = self.c
+        s = self.s
         ok_r, fail_r = M.MAV_RESULT_ACCEPTED, M.MAV_RESULT_FAILED
         if cmd == M.MAV_CMD_COMPONENT_ARM_DISARM:
             force = round(p[1]) == FORCE_MAGIC
-            ok, why = c.arm(force) if p[0] >= 0.5 else c.disarm(force)
+            why = arming.arm(s, force) if p[0] >= 0.5 else arming.disarm(s, force)
             if why:
-                c.text(2, why)
-            return ok_r if ok else fail_r
+                s.text(SEV_CRITICAL, why)
+            return fail_r if why else ok_r
         if cmd == M.MAV_CMD_DO_SET_MODE:
             name = MODE_NAMES.get(round(p[1]))
             if name not in SUPPORTED_MODES:
                 return M.MAV_RESULT_DENIED
-            ok, why = c.set_mode(name)
+            why = modes.set_mode(s, name)
             if why:
-                c.text(4, why)
-            return ok_r if ok else fail_r
+                s.text(SEV_WARNING, why)
+            return fail_r if why else ok_r
         if cmd == M.MAV_CMD_NAV_TAKEOFF:
-            ok, _why = c.takeoff(p[6])
-            return ok_r if ok else fail_r
+            return ok_r if actions.takeoff(s, p[6]) else fail_r
         if cmd == M.MAV_CMD_NAV_RETURN_TO_LAUNCH:
-            return ok_r if c.set_mode("RTL")[0] else fail_r
+            return fail_r if modes.set_mode(s, "RTL") else ok_r
         if cmd == M.MAV_CMD_NAV_LAND:
-            return ok_r if c.set_mode("LAND")[0] else fail_r
+            return fail_r if modes.set_mode(s, "LAND") else ok_r
         if cmd == M.MAV_CMD_DO_CHANGE_SPEED:
             if not valid_speed(p[1]):
                 return fail_r
-            c.speed_override_m_s = p[1]
+            s.speed_override_m_s = p[1]
             return ok_r
         if cmd in (M.MAV_CMD_DO_SET_ROI, M.MAV_CMD_DO_SET_ROI_LOCATION):
-            c.set_roi(p[4], p[5], p[6])
+            actions.set_roi(s, p[4], p[5], p[6])
             return ok_r
         if cmd == M.MAV_CMD_DO_SET_ROI_NONE:
-            c.set_roi(None)
+            actions.set_roi(s, None)
             return ok_r
         if cmd == M.MAV_CMD_DO_MOUNT_CONTROL:
-            c.roi = None
-            c.set_gimbal(p[0], p[2])
+            actions.set_gimbal(s, p[0], p[2])
             return ok_r
         if cmd == M.MAV_CMD_DO_GIMBAL_MANAGER_PITCHYAW:
-            c.roi = None
-            c.set_gimbal(
-                p[0] if not math.isnan(p[0]) else c.gimbal_pitch,
-                p[1] if not math.isnan(p[1]) else c.gimbal_yaw,
-                earth_frame=bool(int(p[4]) & 16),
-            )
+            actions.set_gimbal(s, p[0], p[1], earth_frame=bool(int(p[4]) & 16))
             return ok_r
         if cmd in (M.MAV_CMD_DO_DIGICAM_CONTROL, M.MAV_CMD_IMAGE_START_CAPTURE):
             if cmd == M.MAV_CMD_IMAGE_START_CAPTURE or round(p[4]) == 1:
-                c.trigger_camera()
+                actions.trigger_camera(s)
             return ok_r
         if cmd == M.MAV_CMD_MISSION_START:
-            if not c.armed:
+            if not s.armed:
                 return fail_r
-            ok, why = c.set_mode("AUTO")
-            if ok and p[0] >= 1:
-                c.runner.set_current(int(p[0]))
+            why = modes.set_mode(s, "AUTO")
+            if why is None and p[0] >= 1:
+                auto.set_current(s, int(p[0]))
             if why:
-                c.text(4, why)
-            return ok_r if ok else fail_r
+                s.text(SEV_WARNING, why)
+            return fail_r if why else ok_r
         if cmd == M.MAV_CMD_DO_PAUSE_CONTINUE:
-            if c.mode not in ("AUTO", "GUIDED") or not c.armed or c.landed:
+            if s.mode not in ("AUTO", "GUIDED") or not s.armed or s.landed:
                 return fail_r
-            if c.mode == "GUIDED":
+            if s.mode == "GUIDED":
                 if p[0] < 0.5:
-                    c.nav = Nav.hold(*c.stopping_point())
+                    s.nav = hold_here(s)
                 return ok_r
             if p[0] < 0.5:
-                c.runner.pause()
+                auto.pause(s)
             else:
-                c.runner.resume()
+                auto.resume(s)
             return ok_r
         if cmd == M.MAV_CMD_DO_FENCE_ENABLE:
             if round(p[0]) not in (0, 1, 2):
                 return fail_r
-            c.params.set("FENCE_ENABLE", 1 if round(p[0]) == 1 else 0)
+            s.params.set("FENCE_ENABLE", 1 if round(p[0]) == 1 else 0)
             return ok_r
         if cmd == M.MAV_CMD_DO_SET_MISSION_CURRENT:
-            return ok_r if c.runner.set_current(int(p[0])) else fail_r
+            return ok_r if auto.set_current(s, int(p[0])) else fail_r
         if cmd == M.MAV_CMD_DO_REPOSITION:
-            wants_guided = int(p[1]) & M.MAV_DO_REPOSITION_FLAGS_CHANGE_MODE and c.mode != "GUIDED"
-            if wants_guided and not c.set_mode("GUIDED")[0]:
+            wants_guided = int(p[1]) & M.MAV_DO_REPOSITION_FLAGS_CHANGE_MODE and s.mode != "GUIDED"
+            if wants_guided and modes.set_mode(s, "GUIDED"):
                 return fail_r
             if valid_speed(p[0]):
-                c.speed_override_m_s = p[0]
-            return ok_r if c.goto(p[4], p[5], p[6], frame) else fail_r
+                s.speed_override_m_s = p[0]
+            return ok_r if actions.goto(s, p[4], p[5], p[6], frame) else fail_r
         if cmd == M.MAV_CMD_DO_SET_HOME:
             if p[0] >= 1:
-                c.set_home_here()
+                actions.set_home_here(s)
             else:
-                c.set_home(p[4], p[5], p[6])
+                actions.set_home(s, p[4], p[5], p[6])
             return ok_r
         if cmd == M.MAV_CMD_CONDITION_YAW:
-            base = c.yaw if p[3] else 0.0
-            c.yaw_target = (base + p[0] * (-1 if p[2] < 0 else 1)) % 360
+            base = s.kin.yaw if p[3] else 0.0
+            s.kin.yaw_target = (base + p[0] * (-1 if p[2] < 0 else 1)) % 360
             return ok_r
         if cmd == M.MAV_CMD_SET_MESSAGE_INTERVAL:
             msgid, us = int(p[0]), p[1]
@@ -330,20 +327,20 @@ class VehiclePeer:
                 conn.intervals.pop(msgid, None)
             else:
                 conn.intervals[msgid] = 1.0 if us == 0 else us / 1e6
-                conn.next_due[msgid] = c.t
+                conn.next_due[msgid] = s.t
             return ok_r
         if cmd in (M.MAV_CMD_REQUEST_MESSAGE, M.MAV_CMD_REQUEST_AUTOPILOT_CAPABILITIES, M.MAV_CMD_GET_HOME_POSITION):
             msgid = {
                 M.MAV_CMD_REQUEST_AUTOPILOT_CAPABILITIES: M.MAVLINK_MSG_ID_AUTOPILOT_VERSION,
                 M.MAV_CMD_GET_HOME_POSITION: M.MAVLINK_MSG_ID_HOME_POSITION,
             }.get(cmd, int(p[0]))
-            msg = telemetry.build(msgid, c, (0, 0))
+            msg = telemetry.build(msgid, s, (0, 0))
             if msg is None:
                 return fail_r
             self._after_ack.append(msg)  # ArduPilot acks first, then sends the message
             return ok_r
         if cmd == M.MAV_CMD_PREFLIGHT_CALIBRATION:
-            c.text(SEV_INFO, "Calibration successful")
+            s.text(SEV_INFO, "Calibration successful")
             return ok_r
-        log.debug("sysid %d: unsupported command %d", c.sysid, cmd)
+        log.debug("sysid %d: unsupported command %d", s.sysid, cmd)
         return M.MAV_RESULT_UNSUPPORTED

@@ -8,12 +8,10 @@ going quiet. Throttle above 60 % on the ground in a manual mode takes off.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
-from flight.sim import geo
-
-if TYPE_CHECKING:
-    from flight.sim.copter import Copter
+from flight.sim import motion
+from flight.sim.attitude import wrap_360
+from flight.sim.state import CopterState
 
 MANUAL_MODES = frozenset({"STABILIZE", "ALT_HOLD", "LOITER"})
 STICK_TIMEOUT_S = 0.5
@@ -22,46 +20,47 @@ MAX_MANUAL_SPEED_M_S = 15.0
 YAW_RATE_DEG_S = 90.0
 
 
-def active(c: Copter, wall_now: float) -> bool:
-    return c.mode in MANUAL_MODES and wall_now - c.sticks_wall < STICK_TIMEOUT_S
+def active(s: CopterState, wall_now: float) -> bool:
+    return s.mode in MANUAL_MODES and wall_now - s.gcs.sticks_wall < STICK_TIMEOUT_S
 
 
-def maybe_takeoff(c: Copter) -> None:
-    if c.armed and c.landed and c.sticks[2] > 0.6:
-        c.landed = False
-        c.nav.u = c.u
+def maybe_takeoff(s: CopterState) -> None:
+    if s.armed and s.landed and s.gcs.sticks[2] > 0.6:
+        s.landed = False
+        s.nav.u = s.kin.u
 
 
-def fly(c: Copter, dt: float) -> None:
+def fly(s: CopterState, dt: float) -> None:
     """Set the copter's velocities from the sticks (position is integrated by the caller)."""
-    fwd, right, thr, yaw = c.sticks
+    fwd, right, thr, yaw = s.gcs.sticks
+    k = s.kin
     moving = abs(fwd) > DEADZONE or abs(right) > DEADZONE
-    y = math.radians(c.yaw)
-    loiter = c.mode == "LOITER"
-    vmax = c.params["LOIT_SPEED"] / 100.0 if loiter else MAX_MANUAL_SPEED_M_S
+    y = math.radians(k.yaw)
+    loiter = s.mode == "LOITER"
+    vmax = s.params["LOIT_SPEED"] / 100.0 if loiter else MAX_MANUAL_SPEED_M_S
     vn = fwd * vmax * math.cos(y) - right * vmax * math.sin(y)
     ve = fwd * vmax * math.sin(y) + right * vmax * math.cos(y)
-    accel = max(0.5, c.params["WPNAV_ACCEL"] / 100.0)
+    accel = max(0.5, s.params["WPNAV_ACCEL"] / 100.0)
     if loiter:
         if moving:
-            c._accel_to(vn, ve, accel, dt)
-            c.nav.n, c.nav.e, _u = c.stopping_point()
+            motion.accel_to(s, vn, ve, accel, dt)
+            s.nav.n, s.nav.e, _u = motion.stopping_point(s)
         else:
-            c._fly_to(c.nav.n, c.nav.e, vmax, dt)
+            motion.fly_to(s, s.nav.n, s.nav.e, vmax, dt)
     else:  # ALT_HOLD / STABILIZE: the wind still carries it
-        wn, we = c.wind
-        c._accel_to(wn + vn, we + ve, accel if moving else 0.3, dt)
+        wn, we = s.wind
+        motion.accel_to(s, wn + vn, we + ve, accel if moving else 0.3, dt)
     climb = (thr - 0.5) * 2.0
     if abs(climb) > 0.1:
-        up = c.params["PILOT_SPEED_UP"] / 100.0
-        down = (c.params["PILOT_SPEED_DN"] or c.params["PILOT_SPEED_UP"]) / 100.0
-        c._vert_speed(climb * (up if climb > 0 else down), dt)
-        c.nav.u = c.u
+        up = s.params["PILOT_SPEED_UP"] / 100.0
+        down = (s.params["PILOT_SPEED_DN"] or s.params["PILOT_SPEED_UP"]) / 100.0
+        motion.vert_speed(s, climb * (up if climb > 0 else down), dt)
+        s.nav.u = k.u
     else:
-        c._vert_to(c.nav.u, dt)
+        motion.vert_to(s, s.nav.u, dt)
     if abs(yaw) > DEADZONE:
-        c.yaw = geo.wrap_360(c.yaw + yaw * YAW_RATE_DEG_S * dt)
-        c.yaw_target = None
+        k.yaw = wrap_360(k.yaw + yaw * YAW_RATE_DEG_S * dt)
+        k.yaw_target = None
 
 
 def from_manual_control(x: int, y: int, z: int, r: int) -> tuple[float, float, float, float]:

@@ -1,62 +1,56 @@
-"""Immutable ``VehicleTruth`` snapshots of a Copter (what *is*, not what telemetry says)."""
+"""Immutable ``VehicleTruth`` snapshots of a ``CopterState`` (what *is*, not what telemetry says)."""
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
-from flight.sim import geo
+from flight.sim.attitude import camera_pitch, camera_yaw
+from flight.sim.state import CopterState
 from flight.sim.types import COPTER_MODES, VehicleTruth
 
-if TYPE_CHECKING:
-    from flight.sim.copter import Copter
 
-
-def truth_of(c: Copter) -> VehicleTruth:
-    lat, lon = c.latlon
-    home = c.home or (lat, lon, c.origin[2])
+def truth_of(s: CopterState) -> VehicleTruth:
+    k, p = s.kin, s.payload
+    lat, lon = s.latlon
+    home = s.home or (lat, lon, s.origin[2])
+    roi = None if p.roi is None else (*s.latlon_of(p.roi[0], p.roi[1]), s.origin[2] + p.roi[2])
     return VehicleTruth(
-        sysid=c.sysid,
-        t_sim_s=c.t,
+        sysid=s.sysid,
+        t_sim_s=s.t,
         lat_deg=lat,
         lon_deg=lon,
-        alt_amsl_m=c.alt_amsl,
-        alt_rel_m=c.alt_rel,
-        vn_m_s=c.vn,
-        ve_m_s=c.ve,
-        vd_m_s=-c.vu,
-        groundspeed_m_s=math.hypot(c.vn, c.ve),
-        heading_deg=c.yaw,
-        roll_deg=c.roll,
-        pitch_deg=c.pitch,
-        yaw_deg=c.yaw,
-        mode=c.mode,
-        custom_mode=COPTER_MODES[c.mode],
-        armed=c.armed,
-        landed=c.landed,
+        alt_amsl_m=s.alt_amsl,
+        alt_rel_m=s.alt_rel,
+        vn_m_s=k.vn,
+        ve_m_s=k.ve,
+        vd_m_s=-k.vu,
+        groundspeed_m_s=math.hypot(k.vn, k.ve),
+        heading_deg=k.yaw,
+        roll_deg=k.roll,
+        pitch_deg=k.pitch,
+        yaw_deg=k.yaw,
+        mode=s.mode,
+        custom_mode=COPTER_MODES[s.mode],
+        armed=s.armed,
+        landed=s.landed,
         home_lat_deg=home[0],
         home_lon_deg=home[1],
         home_alt_amsl_m=home[2],
-        battery_pct=c.battery_pct,
-        battery_voltage_v=c.voltage,
-        battery_consumed_mah=c.consumed_mah,
-        gps_fix=c.gps_fix,
-        satellites=10 if c.gps_fix >= 3 else (4 if c.gps_fix else 0),
-        ekf_ok=c.ekf_ok,
-        mission_current=c.runner.current,
-        mission_count=len(c.missions[0]),
-        fence_count=len(c.missions[1]),
-        rally_count=len(c.missions[2]),
-        gimbal_pitch_deg=c.camera_pitch(),
-        gimbal_yaw_deg=c.camera_yaw(),
-        roi=None
-        if c.roi is None
-        else (
-            *geo.offset_deg(c.origin[0], c.origin[1], c.roi[0], c.roi[1]),
-            c.origin[2] + c.roi[2],
-        ),
-        camera_triggers=c.camera_triggers,
-        failsafe=c.failsafe,
-        gcs_seen=c.gcs_seen,
-        distance_flown_m=c.distance_m,
+        battery_pct=s.battery_pct,
+        battery_voltage_v=s.voltage,
+        battery_consumed_mah=s.power.consumed_mah,
+        gps_fix=s.gps_fix,
+        satellites=10 if s.gps_fix >= 3 else (4 if s.gps_fix else 0),
+        ekf_ok=s.ekf_ok,
+        mission_current=s.auto.current,
+        mission_count=len(s.missions[0]),
+        fence_count=len(s.missions[1]),
+        rally_count=len(s.missions[2]),
+        gimbal_pitch_deg=camera_pitch(s),
+        gimbal_yaw_deg=camera_yaw(s),
+        roi=roi,
+        camera_triggers=p.camera_triggers,
+        failsafe=s.fs.active,
+        gcs_seen=s.gcs.seen,
+        distance_flown_m=k.distance_m,
     )

@@ -6,15 +6,13 @@ import math
 import time
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
-from flight.sim import safety
+from flight.sim.arming import prearm_failure
+from flight.sim.attitude import camera_pitch, camera_yaw
+from flight.sim.state import CopterState
 from flight.sim.types import COPTER_MODES
-
-if TYPE_CHECKING:
-    from flight.sim.copter import Copter
 
 M = mavlink
 # MAV_DATA_STREAM id -> message ids, as ArduCopter's GCS_Mavlink.cpp groups them.
@@ -74,59 +72,59 @@ _SENSORS = (
 _FENCE_BIT = M.MAV_SYS_STATUS_GEOFENCE
 
 
-def heartbeat(c: Copter) -> M.MAVLink_message:
+def heartbeat(s: CopterState) -> M.MAVLink_message:
     base = M.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED | M.MAV_MODE_FLAG_STABILIZE_ENABLED
-    if c.mode in ("GUIDED", "AUTO", "RTL", "LOITER", "LAND", "BRAKE"):
+    if s.mode in ("GUIDED", "AUTO", "RTL", "LOITER", "LAND", "BRAKE"):
         base |= M.MAV_MODE_FLAG_GUIDED_ENABLED
-    if c.mode == "AUTO":
+    if s.mode == "AUTO":
         base |= M.MAV_MODE_FLAG_AUTO_ENABLED
-    if c.armed:
+    if s.armed:
         base |= M.MAV_MODE_FLAG_SAFETY_ARMED
-    if c.failsafe and c.armed and c.mode in ("RTL", "LAND"):
+    if s.fs.active and s.armed and s.mode in ("RTL", "LAND"):
         state = M.MAV_STATE_CRITICAL
-    elif c.armed:
+    elif s.armed:
         state = M.MAV_STATE_ACTIVE
     else:
         state = M.MAV_STATE_STANDBY
     return M.MAVLink_heartbeat_message(
-        M.MAV_TYPE_QUADROTOR, M.MAV_AUTOPILOT_ARDUPILOTMEGA, base, COPTER_MODES[c.mode], state, 3
+        M.MAV_TYPE_QUADROTOR, M.MAV_AUTOPILOT_ARDUPILOTMEGA, base, COPTER_MODES[s.mode], state, 3
     )
 
 
-def home_position(c: Copter) -> M.MAVLink_message | None:
-    if c.home is None:
+def home_position(s: CopterState) -> M.MAVLink_message | None:
+    if s.home is None:
         return None
-    lat, lon, alt = c.home
-    hn, he = c.home_ne
+    lat, lon, alt = s.home
+    hn, he = s.home_ne
     return M.MAVLink_home_position_message(
         round(lat * 1e7),
         round(lon * 1e7),
         round(alt * 1000),
         hn,
         he,
-        c.origin[2] - alt,
+        s.origin[2] - alt,
         [1.0, 0.0, 0.0, 0.0],
         0,
         0,
         0,
-        int(c.t * 1e6),
+        int(s.t * 1e6),
     )
 
 
-def mission_current(c: Copter) -> M.MAVLink_message:
-    r = c.runner
-    n = len(c.missions[0])
+def mission_current(s: CopterState) -> M.MAVLink_message:
+    r = s.auto
+    n = len(s.missions[0])
     if n <= 1:
         state = M.MISSION_STATE_NO_MISSION
     elif r.finished:
         state = M.MISSION_STATE_COMPLETE
-    elif c.mode == "AUTO" and c.armed:
+    elif s.mode == "AUTO" and s.armed:
         state = M.MISSION_STATE_ACTIVE
     elif r.current <= 1:
         state = M.MISSION_STATE_NOT_STARTED
     else:
         state = M.MISSION_STATE_PAUSED
-    return M.MAVLink_mission_current_message(r.current, max(0, n - 1), state, 1 if c.mode == "AUTO" else 2)
+    return M.MAVLink_mission_current_message(r.current, max(0, n - 1), state, 1 if s.mode == "AUTO" else 2)
 
 
 def _q_from_euler(roll: float, pitch: float, yaw: float) -> list[float]:
@@ -141,37 +139,43 @@ def _q_from_euler(roll: float, pitch: float, yaw: float) -> list[float]:
     ]
 
 
-def build(msgid: int, c: Copter, target: tuple[int, int]) -> M.MAVLink_message | None:
-    """One telemetry message about copter ``c`` (None when it has nothing to say)."""
-    ms = int(c.t * 1000)
-    lat, lon = c.latlon
+def build(msgid: int, s: CopterState, target: tuple[int, int]) -> M.MAVLink_message | None:
+    """One telemetry message about copter ``s`` (None when it has nothing to say)."""
+    ms = int(s.t * 1000)
+    lat, lon = s.latlon
     lat_i, lon_i = round(lat * 1e7), round(lon * 1e7)
     if msgid == M.MAVLINK_MSG_ID_GLOBAL_POSITION_INT:
         return M.MAVLink_global_position_int_message(
             ms,
             lat_i,
             lon_i,
-            round(c.alt_amsl * 1000),
-            round(c.alt_rel * 1000),
-            round(c.vn * 100),
-            round(c.ve * 100),
-            round(-c.vu * 100),
-            round(c.yaw * 100) % 36000,
+            round(s.alt_amsl * 1000),
+            round(s.alt_rel * 1000),
+            round(s.kin.vn * 100),
+            round(s.kin.ve * 100),
+            round(-s.kin.vu * 100),
+            round(s.kin.yaw * 100) % 36000,
         )
     if msgid == M.MAVLINK_MSG_ID_ATTITUDE:
         return M.MAVLink_attitude_message(
-            ms, math.radians(c.roll), math.radians(c.pitch), math.radians(((c.yaw + 180) % 360) - 180), 0.0, 0.0, 0.0
+            ms,
+            math.radians(s.kin.roll),
+            math.radians(s.kin.pitch),
+            math.radians(((s.kin.yaw + 180) % 360) - 180),
+            0.0,
+            0.0,
+            0.0,
         )
     if msgid == M.MAVLINK_MSG_ID_VFR_HUD:
-        gs = math.hypot(c.vn, c.ve)
-        thr = 0 if not c.armed else (10 if c.landed else min(100, 38 + int(gs * 2 + max(c.vu, 0) * 5)))
-        return M.MAVLink_vfr_hud_message(gs, gs, round(c.yaw) % 360, thr, c.alt_amsl, c.vu)
+        gs = math.hypot(s.kin.vn, s.kin.ve)
+        thr = 0 if not s.armed else (10 if s.landed else min(100, 38 + int(gs * 2 + max(s.kin.vu, 0) * 5)))
+        return M.MAVLink_vfr_hud_message(gs, gs, round(s.kin.yaw) % 360, thr, s.alt_amsl, s.kin.vu)
     if msgid == M.MAVLINK_MSG_ID_SYS_STATUS:
-        fence = _FENCE_BIT if c.params["FENCE_ENABLE"] else 0
-        health = _SENSORS if c.gps_fix >= 3 else _SENSORS & ~M.MAV_SYS_STATUS_SENSOR_GPS
-        if safety.prearm_failure(c):
+        fence = _FENCE_BIT if s.params["FENCE_ENABLE"] else 0
+        health = _SENSORS if s.gps_fix >= 3 else _SENSORS & ~M.MAV_SYS_STATUS_SENSOR_GPS
+        if prearm_failure(s):
             health &= ~M.MAV_SYS_STATUS_PREARM_CHECK
-        if c.fence_breached:
+        if s.fs.fence_breached:
             health &= ~_FENCE_BIT
         else:
             health |= fence
@@ -180,9 +184,9 @@ def build(msgid: int, c: Copter, target: tuple[int, int]) -> M.MAVLink_message |
             _SENSORS | fence,
             health,
             250,
-            round(c.voltage * 1000),
-            round(c.current_a * 100),
-            round(c.battery_pct),
+            round(s.voltage * 1000),
+            round(s.power.current_a * 100),
+            round(s.battery_pct),
             0,
             0,
             0,
@@ -194,86 +198,86 @@ def build(msgid: int, c: Copter, target: tuple[int, int]) -> M.MAVLink_message |
             0,
         )
     if msgid == M.MAVLINK_MSG_ID_GPS_RAW_INT:
-        fix = c.gps_fix
+        fix = s.gps_fix
         sats = 10 if fix >= 3 else (4 if fix else 0)
         return M.MAVLink_gps_raw_int_message(
-            int(c.t * 1e6),
+            int(s.t * 1e6),
             fix,
             lat_i if fix >= 2 else 0,
             lon_i if fix >= 2 else 0,
-            round(c.alt_amsl * 1000),
+            round(s.alt_amsl * 1000),
             121 if fix >= 3 else 9999,
             200 if fix >= 3 else 9999,
-            round(math.hypot(c.vn, c.ve) * 100),
-            round(math.degrees(math.atan2(c.ve, c.vn)) * 100) % 36000,
+            round(math.hypot(s.kin.vn, s.kin.ve) * 100),
+            round(math.degrees(math.atan2(s.kin.ve, s.kin.vn)) * 100) % 36000,
             sats,
         )
     if msgid == M.MAVLINK_MSG_ID_BATTERY_STATUS:
-        cells = [round(c.voltage * 250)] * 4 + [65535] * 6
+        cells = [round(s.voltage * 250)] * 4 + [65535] * 6
         return M.MAVLink_battery_status_message(
             0,
             M.MAV_BATTERY_FUNCTION_ALL,
             M.MAV_BATTERY_TYPE_LIPO,
             3000,
             cells,
-            round(c.current_a * 100),
-            round(c.consumed_mah),
+            round(s.power.current_a * 100),
+            round(s.power.consumed_mah),
             -1,
-            round(c.battery_pct),
+            round(s.battery_pct),
         )
     if msgid == M.MAVLINK_MSG_ID_EKF_STATUS_REPORT:
-        return M.MAVLink_ekf_status_report_message(_EKF_GOOD if c.ekf_ok else _EKF_WAIT, 0.02, 0.03, 0.02, 0.01, 0.0)
+        return M.MAVLink_ekf_status_report_message(_EKF_GOOD if s.ekf_ok else _EKF_WAIT, 0.02, 0.03, 0.02, 0.01, 0.0)
     if msgid == M.MAVLINK_MSG_ID_MISSION_CURRENT:
-        return mission_current(c)
+        return mission_current(s)
     if msgid == M.MAVLINK_MSG_ID_HOME_POSITION:
-        return home_position(c)
+        return home_position(s)
     if msgid == M.MAVLINK_MSG_ID_SYSTEM_TIME:
         return M.MAVLink_system_time_message(int(time.time() * 1e6), ms)
     if msgid == M.MAVLINK_MSG_ID_LOCAL_POSITION_NED:
-        return M.MAVLink_local_position_ned_message(ms, c.n, c.e, -c.u, c.vn, c.ve, -c.vu)
+        return M.MAVLink_local_position_ned_message(ms, s.kin.n, s.kin.e, -s.kin.u, s.kin.vn, s.kin.ve, -s.kin.vu)
     if msgid == M.MAVLINK_MSG_ID_NAV_CONTROLLER_OUTPUT:
-        dn, de = c.nav.n - c.n, c.nav.e - c.e
-        brg = round(math.degrees(math.atan2(de, dn))) if c.nav.kind != "none" else 0
+        dn, de = s.nav.n - s.kin.n, s.nav.e - s.kin.e
+        brg = round(math.degrees(math.atan2(de, dn))) if s.nav.kind != "none" else 0
         return M.MAVLink_nav_controller_output_message(
-            c.roll,
-            c.pitch,
+            s.kin.roll,
+            s.kin.pitch,
             brg,
             brg,
             min(65535, round(math.hypot(dn, de))),
-            c.nav.u - c.u if c.nav.kind != "none" else 0.0,
+            s.nav.u - s.kin.u if s.nav.kind != "none" else 0.0,
             0.0,
             0.0,
         )
     if msgid == M.MAVLINK_MSG_ID_FENCE_STATUS:
-        if not c.params["FENCE_ENABLE"]:
+        if not s.params["FENCE_ENABLE"]:
             return None
-        return M.MAVLink_fence_status_message(c.fence_breached, 0, 0, 0)
+        return M.MAVLink_fence_status_message(s.fs.fence_breached, 0, 0, 0)
     if msgid == M.MAVLINK_MSG_ID_MOUNT_STATUS:
-        yaw_body = ((c.camera_yaw() - c.yaw + 180) % 360) - 180
+        yaw_body = ((camera_yaw(s) - s.kin.yaw + 180) % 360) - 180
         return M.MAVLink_mount_status_message(
             target[0],
             target[1],
-            round(c.camera_pitch() * 100),
+            round(camera_pitch(s) * 100),
             0,
             round(yaw_body * 100),
             M.MAV_MOUNT_MODE_MAVLINK_TARGETING,
         )
     if msgid == M.MAVLINK_MSG_ID_GIMBAL_DEVICE_ATTITUDE_STATUS:
-        q = _q_from_euler(0.0, math.radians(c.camera_pitch()), math.radians(c.camera_yaw()))
+        q = _q_from_euler(0.0, math.radians(camera_pitch(s)), math.radians(camera_yaw(s)))
         flags = (
             M.GIMBAL_DEVICE_FLAGS_ROLL_LOCK
             | M.GIMBAL_DEVICE_FLAGS_PITCH_LOCK
             | M.GIMBAL_DEVICE_FLAGS_YAW_IN_EARTH_FRAME
         )
         return M.MAVLink_gimbal_device_attitude_status_message(
-            target[0], target[1], ms, flags, q, 0.0, 0.0, 0.0, 0, math.radians(c.yaw), 0.0, 1
+            target[0], target[1], ms, flags, q, 0.0, 0.0, 0.0, 0, math.radians(s.kin.yaw), 0.0, 1
         )
     if msgid == M.MAVLINK_MSG_ID_EXTENDED_SYS_STATE:
-        if c.landed:
+        if s.landed:
             state = M.MAV_LANDED_STATE_ON_GROUND
-        elif c.vu > 0.3 and c.u < 5:
+        elif s.kin.vu > 0.3 and s.kin.u < 5:
             state = M.MAV_LANDED_STATE_TAKEOFF
-        elif c.nav.kind == "land":
+        elif s.nav.kind == "land":
             state = M.MAV_LANDED_STATE_LANDING
         else:
             state = M.MAV_LANDED_STATE_IN_AIR
@@ -291,6 +295,6 @@ def build(msgid: int, c: Copter, target: tuple[int, int]) -> M.MAVLink_message |
         )
         version = (4 << 24) | (5 << 16) | (7 << 8) | 255  # 4.5.7 official
         return M.MAVLink_autopilot_version_message(
-            caps, version, 0, 0, 0, [0] * 8, [0] * 8, [0] * 8, 0x1209, 0x5740, c.sysid, [0] * 18
+            caps, version, 0, 0, 0, [0] * 8, [0] * 8, [0] * 8, 0x1209, 0x5740, s.sysid, [0] * 18
         )
     return None

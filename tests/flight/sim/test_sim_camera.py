@@ -12,7 +12,7 @@ import pytest
 from flight.sim import SimConfigError
 from flight.sim.aerial import AerialMap, generate_aerial
 from flight.sim.camera import SimCamera
-from flight.sim.geo import ne_of, offset_deg
+from tests.flight.sim.geohelp import ne_of, offset_deg
 
 HOME = (52.2297, 21.0122, 100.0)
 

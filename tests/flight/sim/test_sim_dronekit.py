@@ -8,7 +8,7 @@ import time
 import pytest
 from pymavlink.dialects.v20 import ardupilotmega as M
 
-from flight.sim.geo import ne_of, offset_deg
+from tests.flight.sim.geohelp import ne_of, offset_deg
 
 dronekit = pytest.importorskip("dronekit")
 

@@ -10,7 +10,7 @@ import math
 import pytest
 from pymavlink.dialects.v20 import ardupilotmega as M
 
-from flight.sim.geo import ne_of, offset_deg
+from tests.flight.sim.geohelp import ne_of, offset_deg
 
 HOME = (52.2297, 21.0122, 100.0)
 REL = M.MAV_FRAME_GLOBAL_RELATIVE_ALT

@@ -7,7 +7,7 @@ import time
 
 from pymavlink.dialects.v20 import ardupilotmega as M
 
-from flight.sim.geo import ne_of
+from tests.flight.sim.geohelp import ne_of
 
 
 def _hold_sticks(v, cl, send, until, timeout=20.0):
