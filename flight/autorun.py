@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flight._mav import mavlink
-from flight.commands import arm, disarm, rtl, set_mode, takeoff
-from flight.errors import FlightAborted, FlightError
+from flight.commands import arm, disarm, prearm_reasons, rtl, set_mode, takeoff
+from flight.errors import CommandRejected, FlightAborted, FlightError
 from flight.link import Link
 from flight.mission_transfer import upload_plan
 from flight.plan_check import PlanLimits, check_before_upload
@@ -120,14 +120,7 @@ def fly_mission(link: Link, plan: Plan, *, sysid: int | None = None,
         set_mode(link, "GUIDED", sid)
         arm(link, sid)  # a refusal carries the vehicle's PreArm reason
     else:
-        # Not ready by our reading: let the vehicle judge in its current (non-moving) mode so a refusal
-        # carries its own PreArm reason rather than GUIDED's "requires position".
-        arm(link, sid)
-        try:
-            set_mode(link, "GUIDED", sid)
-        except FlightError:
-            _best_effort_disarm(link, sid)
-            raise
+        _arm_unready(link, sid)
     report("arm", text="armed")
     items = plan.mission.items
     n = len(items)
@@ -146,6 +139,22 @@ def fly_mission(link: Link, plan: Plan, *, sysid: int | None = None,
     report("auto", text="AUTO")
     return _follow(link, sid, n, last_wire, px4, ends_itself=items[-1].command in _ENDS_FLIGHT, stop=stop,
                    link_lost_s=link_lost_s, report=report)  # fmt: skip
+
+
+def _arm_unready(link: Link, sid: int) -> None:
+    """Not ready by our reading. Never arm in a mode that does not hold position: ArduCopter arms in
+    STABILIZE with no GPS at all (seen on SITL), motors spinning for a flight that cannot happen. Ask
+    for GUIDED first; if the vehicle refuses, its own words (the PreArm texts of its checks, and the
+    refusal) are the reason, and nothing was armed."""
+    try:
+        set_mode(link, "GUIDED", sid)
+    except CommandRejected as exc:
+        st = link.state(sid)
+        why = "; ".join([*prearm_reasons(link, sid), *([exc.reason] if exc.reason else [])])
+        raise FlightAborted("arm", f"vehicle {sid} cannot arm for the plan (GPS fix {st.gps_fix}, {st.gps_sats} sats, "
+                                   f"EKF {'ok' if st.ekf_ok else 'not ready'}): "
+                                   f"{why or 'mode GUIDED ' + exc.result}") from exc  # fmt: skip
+    arm(link, sid)  # in GUIDED: a refusal carries the vehicle's PreArm reason
 
 
 def _follow(link: Link, sid: int, n: int, last_wire: int, px4: bool, *, ends_itself: bool, stop: _Stop,

@@ -170,3 +170,30 @@ def trigger_camera(link: Link, sysid: int | None = None, *, image_capture: bool 
                            timeout_s=timeout_s)  # fmt: skip
     return run_command(link, "camera trigger", mavlink.MAV_CMD_DO_DIGICAM_CONTROL, (0, 0, 0, 0, 1, 0, 0),
                        sysid=sysid, timeout_s=timeout_s)  # fmt: skip
+
+
+def pause(link: Link, sysid: int | None = None, *, timeout_s: float = 3.0) -> CommandAck:
+    """Hold position mid-mission or mid-goto (MAV_CMD_DO_PAUSE_CONTINUE 0; ArduCopter: AUTO/GUIDED brake)."""
+    return run_command(link, "pause", mavlink.MAV_CMD_DO_PAUSE_CONTINUE, (0,), sysid=sysid, timeout_s=timeout_s)
+
+
+def resume(link: Link, sysid: int | None = None, *, timeout_s: float = 3.0) -> CommandAck:
+    """Continue after ``pause`` (MAV_CMD_DO_PAUSE_CONTINUE 1)."""
+    return run_command(link, "continue", mavlink.MAV_CMD_DO_PAUSE_CONTINUE, (1,), sysid=sysid, timeout_s=timeout_s)
+
+
+def prearm_reasons(link: Link, sysid: int | None = None, *, wait_s: float = 1.5) -> list[str]:
+    """Ask the vehicle to run its pre-arm checks now (MAV_CMD_RUN_PREARM_CHECKS) and return the
+    ``PreArm: ...`` texts it sends within ``wait_s`` (empty: none, or the vehicle does not support it).
+
+    ArduPilot runs them for the current mode: in STABILIZE a missing GPS is no failure.
+    """
+    sid = _sysid(link, sysid)
+    t0 = time.monotonic()
+    try:
+        link.command(sid, mavlink.MAV_CMD_RUN_PREARM_CHECKS, (), timeout_s=0.5, retries=1)
+    except CommandTimeout:
+        return []
+    link.wait_state(lambda s: any(t.startswith("PreArm") for t in link.statustexts_since(sid, t0)), sysid=sid,
+                    timeout_s=wait_s)  # fmt: skip
+    return list(dict.fromkeys(t for t in link.statustexts_since(sid, t0) if t.startswith("PreArm")))
