@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from flight.sim.errors import SimConfigError
-from flight.sim.geo import ne_of
+from missions.geo import LocalFrame
 
 ROAD_SPACING_M = 150.0
 CAR_COLOURS = (
@@ -55,7 +55,8 @@ class AerialMap:
 
     def offset_of(self, lat: float, lon: float) -> tuple[float, float]:
         """(north, east) metres of a point from the map centre."""
-        return ne_of(self.center_lat, self.center_lon, lat, lon)
+        east, north = LocalFrame(self.center_lat, self.center_lon).point_to_enu(lat, lon)
+        return north, east
 
     @classmethod
     def from_file(cls, path: Path, north: float, south: float, east: float, west: float) -> AerialMap:
@@ -66,8 +67,8 @@ class AerialMap:
         if not (south < north and west < east):
             raise SimConfigError("aerial bounds", (north, south, east, west), "need south < north and west < east")
         lat, lon = (north + south) / 2, (east + west) / 2
-        h_m = ne_of(south, lon, north, lon)[0]
-        w_m = ne_of(lat, west, lat, east)[1]
+        h_m = LocalFrame(south, lon).point_to_enu(north, lon)[1]
+        w_m = LocalFrame(lat, west).point_to_enu(lat, east)[0]
         h, w = image.shape[:2]
         mpp = (h_m / h + w_m / w) / 2
         return cls(image, lat, lon, mpp)

@@ -19,8 +19,8 @@ import numpy as np
 from flight.sim.actors import Actor, default_traffic, draw_actors
 from flight.sim.aerial import AerialMap, generate_aerial
 from flight.sim.errors import SimConfigError
-from flight.sim.geo import offset_deg
 from flight.sim.types import SimFrame, VehicleTruth
+from missions.geo import LocalFrame
 
 SKY_TOP, SKY_HORIZON = np.array([200, 150, 110], np.float32), np.array([235, 215, 200], np.float32)
 
@@ -91,7 +91,7 @@ class SimCamera:
         seen = draw_actors(image, H_ground, self.actors, t.t_sim_s) if self.actors else []
         self._paint_sky(image, R)
         lat0, lon0 = self.aerial.center_lat, self.aerial.center_lon
-        truth_actors = tuple((k, *offset_deg(lat0, lon0, an, ae), u, v) for k, an, ae, u, v in seen)
+        truth_actors = tuple((k, *LocalFrame(lat0, lon0).point_to_geo(ae, an), u, v) for k, an, ae, u, v in seen)
         return SimFrame(image=image, capture_t_utc=time.time(), lat_deg=t.lat_deg, lon_deg=t.lon_deg,
                         alt_amsl_m=t.alt_amsl_m, alt_agl_m=alt_agl, roll_deg=0.0, pitch_deg=t.gimbal_pitch_deg,
                         yaw_deg=t.gimbal_yaw_deg, hfov_deg=self.hfov_deg, actors=truth_actors)  # fmt: skip
@@ -135,4 +135,4 @@ class SimCamera:
         if ray[2] >= -1e-6:
             return None
         k = frame.alt_agl_m / -ray[2]
-        return offset_deg(frame.lat_deg, frame.lon_deg, ray[1] * k, ray[0] * k)
+        return LocalFrame(frame.lat_deg, frame.lon_deg).point_to_geo(ray[0] * k, ray[1] * k)
