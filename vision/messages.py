@@ -183,7 +183,7 @@ class EvidenceMessage:
     def from_json(cls, data: dict[str, Any]) -> EvidenceMessage:
         ev = evidence_from_json(data["evidence"])
         if ev is None:
-            raise MessageError("evidence message without 'evidence'")
+            raise ValueError("evidence message without 'evidence'")
         return cls(ev, _unb64(data.get("data")), str(data.get("node", "")))
 
 

@@ -1,0 +1,197 @@
+"""vision.pipeline: zones once per size, rules, the capture pose on events, geolocation and evidence hooks,
+annotation, and everything leaving through the bus (detections then events, in order)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lookout.config import parse_config
+from vision.behaviours import RulesConfig
+from vision.bus import InProcessBus
+from vision.messages import DetectionsMessage, EventMessage, EvidenceMessage, Topics
+from vision.pipeline import FrameInfo, Pipeline
+from vision.types import CameraPose, Detections
+from vision.zones import zones_for_camera
+
+T0 = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+POSE = CameraPose(52.1, 4.3, 60.0, 40.0, 0.0, -45.0, 90.0, 70.0)
+INSIDE, OUTSIDE = (250.0, 10.0, 290.0, 60.0), (80.0, 200.0, 120.0, 300.0)  # foot (270, 60) / (100, 300)
+CFG = parse_config('[zones.door]\ncamera = "*"\nkind = "restricted"\npolygon = [[0, 0], [320, 0], [320, 180]]\n'
+                   "[rules]\ncooldown_s = 0\n")  # fmt: skip
+
+
+def _det(boxes: dict[int, tuple[float, float, float, float]]) -> Detections:
+    ids = list(boxes)
+    return Detections(np.array([boxes[i] for i in ids], np.float32).reshape(-1, 4), np.full(len(ids), 0.9, np.float32),
+                      np.zeros(len(ids), np.int32), np.array(ids, np.int64))  # fmt: skip
+
+
+def _frame(k: int, pose: CameraPose | None = None, size: tuple[int, int] = (640, 360)) -> FrameInfo:
+    return FrameInfo("gate", k, T0 + timedelta(seconds=k / 10), size[0], size[1], pose)
+
+
+def _zones(w: int, h: int) -> list:
+    return zones_for_camera(CFG.zones, "gate", w, h)
+
+
+class Recorder:
+    """Collects what the bus delivers, per topic, in order."""
+
+    def __init__(self, bus: InProcessBus) -> None:
+        self.got: list[tuple[str, object]] = []
+        bus.subscribe("lookout/#", lambda t, m: self.got.append((t, m)))
+
+    def of(self, cls: type) -> list:
+        return [m for _, m in self.got if isinstance(m, cls)]
+
+
+def test_events_carry_the_capture_pose_and_follow_their_frames_detections_on_the_bus() -> None:
+    calls: list[tuple[int, int]] = []
+
+    def zones(w: int, h: int):
+        calls.append((w, h))
+        return zones_for_camera(CFG.zones, "gate", w, h)
+
+    with InProcessBus() as bus:
+        rec = Recorder(bus)
+        fp = Pipeline(bus, rules=CFG.rules, node="node-1").add_feed("gate", zones=zones)
+        for k in range(6):  # in and out of the restricted zone: an entry on frames 0, 2, 4
+            out = fp.process(_frame(k, POSE), _det({1: INSIDE if k % 2 == 0 else OUTSIDE}))
+            assert out.zones == (("door",) if k % 2 == 0 else (None,))
+        fp.process(_frame(6, POSE, (1280, 720)), _det({1: OUTSIDE}))
+        assert bus.flush()
+    assert calls == [(640, 360), (1280, 720)]  # zones resolved once per frame size
+    topics = [t for t, _ in rec.got]
+    per_frame = [["lookout/detections/gate", "lookout/events"] if k in (0, 2, 4) else ["lookout/detections/gate"]
+                 for k in range(7)]  # fmt: skip
+    assert topics == [t for frame in per_frame for t in frame]  # each event right after its frame's detections
+    events = rec.of(EventMessage)
+    assert [m.event.frame_index for m in events] == [0, 2, 4]
+    assert all(m.pose == POSE and m.node == "node-1" and m.event.zone == "door" for m in events)
+    dets = rec.of(DetectionsMessage)
+    assert [d.frame_index for d in dets] == list(range(7)) and dets[0].objects[0]["zone"] == "door"
+    assert dets[0].objects[0]["tracker_id"] == 1 and dets[0].pose == POSE
+
+
+def test_annotated_frame_shows_the_event_and_untracked_input_runs_no_rules() -> None:
+    img = np.zeros((360, 640, 3), np.uint8)
+    with InProcessBus() as bus:
+        rec = Recorder(bus)
+        pipe = Pipeline(bus, rules=CFG.rules, show_s=1.0)
+        fp = pipe.add_feed("gate", zones=lambda w, h: zones_for_camera(CFG.zones, "gate", w, h))
+        out = fp.process(_frame(0), _det({1: INSIDE}), img)
+        assert len(out.events) == 1 and out.image is not None and out.image is not img
+        assert not img.any()  # the input frame is never drawn on
+        red = np.all(out.image == (0, 140, 255), axis=2)  # medium severity box (orange, BGR)
+        assert red.sum() > 100
+        later = fp.process(_frame(20), _det({1: OUTSIDE}), img)  # 2 s later: no longer drawn (show_s 1)
+        assert later.shown == ()
+        plain = pipe.add_feed("still", rules=False)
+        assert plain.process(FrameInfo("still", 0, T0, 640, 360), _det({1: INSIDE})).events == ()
+        assert bus.flush()
+    assert len(rec.of(EventMessage)) == 1
+
+
+class FakeGeolocator:
+    def __init__(self, fail: bool = False) -> None:
+        self.calls: list[tuple] = []
+        self.fail = fail
+
+    def locate(self, u_px, v_px, width_px, height_px, pose):
+        self.calls.append((u_px, v_px, width_px, height_px, pose))
+        if self.fail:
+            raise ValueError("no ground")
+        geolocate = pytest.importorskip("vision.geolocate")
+        return geolocate.GroundFix(52.0, 4.0, 2.5)
+
+
+def test_each_event_is_located_at_its_foot_point_with_the_frames_pose() -> None:
+    pytest.importorskip("vision.geolocate")
+    geo = FakeGeolocator()
+    with InProcessBus() as bus:
+        rec = Recorder(bus)
+        fp = Pipeline(bus, rules=CFG.rules).add_feed("gate", zones=_zones, geolocator=geo)
+        fp.process(_frame(0, POSE), _det({1: INSIDE}))
+        assert bus.flush()
+    assert geo.calls == [(270.0, 60.0, 640, 360, POSE)]
+    [msg] = rec.of(EventMessage)
+    assert (msg.position.lat_deg, msg.position.accuracy_m) == (52.0, 2.5)
+
+
+def test_a_failing_geolocator_is_logged_and_the_event_still_goes_out(caplog) -> None:
+    with caplog.at_level(logging.ERROR, logger="vision.pipeline"), InProcessBus() as bus:
+        rec = Recorder(bus)
+        fp = Pipeline(bus, rules=CFG.rules).add_feed("gate", zones=_zones, geolocator=FakeGeolocator(fail=True))
+        fp.process(_frame(0, POSE), _det({1: INSIDE}))
+        assert bus.flush()
+    [msg] = rec.of(EventMessage)
+    assert msg.position is None and fp.errors == 1 and "geolocation failed" in caplog.text
+
+
+class StubRecorder:
+    """The EvidenceRecorder seam (vision.evidence): ring push, snapshot now, clip later via on_ready."""
+
+    def __init__(self, out_dir: Path, on_ready) -> None:
+        self.out_dir, self.on_ready = out_dir, on_ready
+        self.pushed = 0
+        self.clips: list[str] = []
+
+    def push(self, image, t) -> None:
+        self.pushed += 1
+
+    def snapshot(self, event_id, image, t):
+        ev = pytest.importorskip("vision.evidence")
+        path = self.out_dir / f"{event_id}.jpg"
+        path.write_bytes(b"\xff\xd8snap")
+        return ev.EvidenceFile(event_id, "gate", "snapshot", path, "0" * 64, 6, "image/jpeg", t, t)
+
+    def request_clip(self, event_id, t) -> None:
+        self.clips.append(event_id)
+
+    def flush(self) -> None:
+        ev = pytest.importorskip("vision.evidence")
+        for event_id in self.clips:
+            path = self.out_dir / f"{event_id}.mp4"
+            path.write_bytes(b"clip")
+            self.on_ready(ev.EvidenceFile(event_id, "gate", "clip", path, "1" * 64, 4, "video/mp4", T0, T0))
+        self.clips.clear()
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("carry", [False, True])
+def test_evidence_hook_snapshot_in_the_event_and_the_clip_published_when_ready(tmp_path: Path, carry: bool) -> None:
+    pytest.importorskip("vision.evidence")
+    recorders: list[StubRecorder] = []
+
+    def factory(on_ready):
+        recorders.append(StubRecorder(tmp_path, on_ready))
+        return recorders[-1]
+
+    img = np.zeros((360, 640, 3), np.uint8)
+    with InProcessBus() as bus:
+        rec = Recorder(bus)
+        pipe = Pipeline(bus, rules=CFG.rules, carry_bytes=carry, topics=Topics())
+        pipe.add_feed("gate", zones=lambda w, h: zones_for_camera(CFG.zones, "gate", w, h), evidence_factory=factory)
+        for k in range(3):
+            pipe.process(_frame(k), _det({1: INSIDE if k % 2 == 0 else OUTSIDE}), img)
+        pipe.close()  # end of stream: the clips are finished and published
+        assert bus.flush()
+    assert recorders[0].pushed == 3
+    events, clips = rec.of(EventMessage), rec.of(EvidenceMessage)
+    assert [m.snapshot.kind for m in events] == ["snapshot", "snapshot"]
+    assert [m.snapshot_jpeg for m in events] == ([b"\xff\xd8snap"] * 2 if carry else [None, None])
+    assert [c.evidence.event_id for c in clips] == [m.event.id for m in events]
+    assert [c.data for c in clips] == ([b"clip"] * 2 if carry else [None, None])
+
+
+def test_rules_config_default_builds_every_rule() -> None:
+    with InProcessBus() as bus:
+        fp = Pipeline(bus, rules=RulesConfig()).add_feed("gate")
+        assert fp.engine is not None and len(fp.engine.rules) == 7
