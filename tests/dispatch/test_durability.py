@@ -85,3 +85,38 @@ def test_sigkill_while_ingesting_loses_no_committed_alert_and_leaves_no_half_wri
             assert indexed == sum(a.count for a in alerts)
             assert store.evidence_total_bytes() == sum(e.size_bytes for a in alerts for e in a.evidence)
     assert len(acknowledged) >= 8 * 3
+
+
+def test_two_writer_processes_on_one_file_lose_nothing(tmp_path: Path) -> None:
+    """A node's alerting subscriber and `lookout alerts` write the same file: both wait their turn."""
+    script = tmp_path / "writer.py"
+    script.write_text(_WRITER)
+    db = tmp_path / "alerts.sqlite"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path.cwd()), os.environ.get("PYTHONPATH", "")])}
+    procs = [subprocess.Popen([sys.executable, str(script), str(db), name], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=env) for name in ("a", "b")]  # fmt: skip
+    acknowledged: dict[str, int] = {}
+    for proc in procs:
+        assert proc.stdout is not None
+        for _ in range(30):
+            line = proc.stdout.readline()
+            assert line, f"writer died: {proc.stderr.read() if proc.stderr else ''}"
+            eid, alert_id = line.split()
+            acknowledged[eid] = int(alert_id)
+    for proc in procs:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            eid, alert_id = line.split()
+            acknowledged[eid] = int(alert_id)
+        proc.stdout.close()
+        if proc.stderr:
+            proc.stderr.close()
+    with AlertStore(db) as store:
+        assert store.integrity_check() == "ok"
+        assert all(store.find_by_event(e).id == i for e, i in acknowledged.items())  # type: ignore[union-attr]
+        alerts = store.list(limit=100000)
+        assert len({a.version for a in alerts}) == len(alerts)  # one version counter, no duplicates
+        v, changed = store.changes_since(0, limit=100000)
+        assert {a.id for a in changed} == {a.id for a in alerts} and v == store.latest_version()
