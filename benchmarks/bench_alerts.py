@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sqlite3
 import tempfile
@@ -195,6 +196,8 @@ def main(argv: list[str], data_dir: Path) -> int:
     if len(size) != 2:
         raise SystemExit("--size is WxH, e.g. 640x360")
     print(f"cores: {os.cpu_count()}")
+    for name in ("vision.evidence", "vision.pipeline", "lookout.alerting"):  # one line per clip/event: noise here
+        logging.getLogger(name).setLevel(logging.WARNING)
     t_start = time.perf_counter()
     frames, source = _frames(args.frames, (size[0], size[1]))
     dets = _script(args.frames, args.every, (size[0], size[1]))
