@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import tempfile
 import xml.etree.ElementTree as ET
@@ -137,7 +138,7 @@ def cap_document(
         ring = [*poly, poly[0]] if tuple(poly[0]) != tuple(poly[-1]) else list(poly)
         _sub(area, "polygon", " ".join(f"{lat:.6f},{lon:.6f}" for lat, lon in ring))
     elif pos:
-        radius_km = max(float(pos.get("accuracy_m") or 0.0), 1.0) / 1000.0
+        radius_km = max(math.ceil(float(pos.get("accuracy_m") or 0.0)), 1) / 1000.0  # whole metres, rounded up
         _sub(area, "circle", f"{pos['lat_deg']:.6f},{pos['lon_deg']:.6f} {radius_km:.3f}")
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
