@@ -37,8 +37,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 Index = QModelIndex | QPersistentModelIndex
-COLUMNS = ("", "Time (UTC)", "Camera", "What", "Severity", "State")
 THUMB_W, THUMB_H = 80, 45
+COLUMNS = ("", "Time (UTC)", "Camera", "What", "Severity", "State")
+COLUMN_WIDTHS = (THUMB_W + 6, 80, 110, 140, 62, 90)  # px; the operator may drag them
 ROW_TINT = {"high": QColor(255, 205, 210), "medium": QColor(255, 236, 179), "low": QColor(236, 239, 241)}
 TABS = (("New", ("new", "acknowledged")), ("Confirmed", ("confirmed",)), ("All", None))
 ACTIONS = (("ack", "alerts.ack", "A"), ("confirm", "alerts.confirm", "C"), ("dismiss", "alerts.dismiss", "D"))
@@ -327,5 +328,9 @@ def _table(proxy: AlertFilter) -> QTableView:
     view.setIconSize(view.iconSize().expandedTo(QPixmap(THUMB_W, THUMB_H).size()))
     header = view.horizontalHeader()
     header.setStretchLastSection(True)
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    for col, width in enumerate(COLUMN_WIDTHS):
+        view.setColumnWidth(col, width)
+    view.setTextElideMode(Qt.TextElideMode.ElideRight)
+    view.setWordWrap(False)
     return view

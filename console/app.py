@@ -16,6 +16,7 @@ from console.qtenv import has_display, sanitize_qt_env
 from console.services import ConsoleServices
 
 if TYPE_CHECKING:
+    from console.main_window import MainWindow
     from dispatch.roles import Actor
 
 log = logging.getLogger(__name__)
@@ -36,10 +37,12 @@ def run(
     quit_after_s: float | None = None,
     screenshot: Path | None = None,
     on_login: Callable[[Actor], None] | None = None,
+    on_window: Callable[[MainWindow], None] | None = None,
 ) -> int:
     """Ask who is working (``console.login``: no users -> local admin), then open the window as them.
 
-    ``on_login(actor)`` lets the caller act as that user elsewhere (e.g. audit flight commands as them).
+    ``on_login(actor)`` lets the caller act as that user elsewhere (e.g. audit flight commands as them);
+    ``on_window(window)`` runs once the window is shown (scripted tours, e.g. ``scripts/screenshots``).
     Returns 1 when the login is cancelled.
     """
     check_display(quit_after_s)
@@ -61,6 +64,8 @@ def run(
         on_login(actor)
     window = MainWindow(services, actor=actor)
     window.show()
+    if on_window is not None:
+        on_window(window)
     # Let Ctrl-C in the terminal close the window cleanly (Qt blocks Python's handler otherwise).
     signal.signal(signal.SIGINT, lambda *_: window.close())
     keepalive = QTimer()

@@ -151,7 +151,7 @@ class MainWindow(QMainWindow):
     def _add_alert_queue(self, source: AlertSource) -> None:
         queue = self.alert_queue = AlertQueue(source, self.actor)
         self.alerts_dock = self._dock("Alerts", queue, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.resizeDocks([self.alerts_dock], [470], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.alerts_dock], [560], Qt.Orientation.Horizontal)
         queue.alert_opened.connect(self._alert_opened)
         queue.alerts_changed.connect(self.map.set_alerts)
         queue.urgent.connect(self._urgent_alert)

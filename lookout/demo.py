@@ -6,7 +6,12 @@ Everything runs offline on this machine:
   drone 2 a loop of key points; the rest wait on the pad for the pilot;
 - a street camera (a slow pan over Ultralytics' sample photos, real people and a real bus) and the
   drone's gimbal camera (when the simulator provides one), both through ``vision.scheduler``
-  with the packaged YOLO11n-pose and SSD-MobileNet detectors.
+  with the packaged YOLO11n-pose and SSD-MobileNet detectors;
+- real alerts: the street camera has surveyed reference points (pixel <-> lat/lon north-east of
+  home) and a restricted zone over the pavement, so a person there raises ``zone_entry``; the event
+  goes through ``vision.pipeline`` (geolocation, snapshot, clip) and the bus to
+  ``lookout.alerting`` into the data dir's alert store, and the console's alert queue reads it
+  from there. The console works as the demo admin (``DEMO_ACTOR``) without a login.
 """
 
 from __future__ import annotations
@@ -26,9 +31,11 @@ import cv2
 import shapely
 
 from console.services import ConsoleServices, MapImage
+from dispatch.roles import Actor, Role
 from flight import Fleet, Link
 from flight.autorun import fly_mission
 from lookout.config import LookoutConfig
+from lookout.console_services import StoreAlerts
 from lookout.wiring import FleetActions, FleetView, VisionWall, sim_frames
 from missions.geo import LocalFrame
 from missions.places import Place
@@ -37,6 +44,12 @@ from missions.planners.common import PlanOptions
 from missions.types import Plan
 
 log = logging.getLogger(__name__)
+
+DEMO_ACTOR = Actor("demo-admin", Role.ADMIN)
+STREET_FEED = "Street camera: Main St"
+DRONE_FEED = "Drone #1 gimbal camera"
+STREET_ZONE = "main_st_pavement"
+SCENE_FRAMES = 240  # the street camera dwells on one scene this many frames (60 s at 4 fps)
 
 
 def demo_plans(home_lat: float, home_lon: float) -> dict[int, Plan]:
@@ -74,11 +87,11 @@ def street_camera(width: int = 640, height: int = 360, fps: float = 5.0) -> Call
         t0, period = time.monotonic(), 1.0 / fps
         k = 0
         while True:
-            scene = scenes[(k // 60) % len(scenes)]
+            scene = scenes[(k // SCENE_FRAMES) % len(scenes)]
             h, w = scene.shape[:2]
             crop_w = min(w, int(h * width / height))
             crop_h = int(crop_w * height / width)
-            phase = (k % 60) / 59.0
+            phase = (k % SCENE_FRAMES) / (SCENE_FRAMES - 1)
             x = int((w - crop_w) * (0.5 - 0.5 * math.cos(math.pi * phase)))
             y = max(0, (h - crop_h) // 2)
             yield cv2.resize(scene[y : y + crop_h, x : x + crop_w], (width, height)), datetime.now(UTC)
@@ -88,19 +101,55 @@ def street_camera(width: int = 640, height: int = 360, fps: float = 5.0) -> Call
     return frames
 
 
+def street_camera_config(home_lat: float, home_lon: float) -> Any:
+    """The street camera as a ``[cameras.X]``: where it stands and four surveyed ground points.
+
+    It stands 60 m north, 70 m east of home looking north: the bottom edge of the picture is the
+    pavement 10 m in front of it, 12 m wide; 0.45 of the way down is 55 m away, 52 m wide.
+    """
+    from vision.config import CameraConfig, ReferencePoint
+
+    frame = LocalFrame(home_lat, home_lon)
+    cam_lat, cam_lon = frame.point_to_geo(70.0, 60.0)
+    points = []
+    for u, v, east_m, north_m in ((0.0, 1.0, 64.0, 70.0), (1.0, 1.0, 76.0, 70.0), (1.0, 0.45, 96.0, 115.0),
+                                  (0.0, 0.45, 44.0, 115.0)):  # fmt: skip
+        lat, lon = frame.point_to_geo(east_m, north_m)
+        points.append(ReferencePoint(px=(u, v), lat=lat, lon=lon, normalized=True))
+    return CameraConfig(url="demo:street", fps=4.0, lat_deg=cam_lat, lon_deg=cam_lon, reference_points=points)
+
+
+def demo_config(cfg: LookoutConfig) -> LookoutConfig:
+    """``cfg`` plus the street camera's restricted zone over the pavement (lower part of the picture)."""
+    from vision.zones import ZoneConfig
+
+    zone = ZoneConfig(camera=STREET_FEED, kind="restricted", normalized=True,
+                      polygon=[(0.0, 0.55), (1.0, 0.55), (1.0, 1.0), (0.0, 1.0)])  # fmt: skip
+    return cfg.model_copy(update={"zones": {**cfg.zones, STREET_ZONE: zone}})
+
+
 @dataclass
 class Demo:
     sim: Any
     fleet: Fleet
     services: ConsoleServices
     wall: VisionWall | None = None
+    bus: Any = None  # vision.bus.InProcessBus between the pipeline and the alert store
+    ingest: Any = None  # lookout.alerting.AlertIngest
+    alerts: StoreAlerts | None = None
     stop_event: threading.Event = field(default_factory=threading.Event)
     threads: list[threading.Thread] = field(default_factory=list)
 
     def close(self) -> None:
         self.stop_event.set()
         if self.wall is not None:
-            self.wall.stop()
+            self.wall.stop()  # finishes pending clips and publishes them
+        if self.bus is not None:
+            self.bus.close()  # delivers what is queued (clips to the store) first
+        if self.ingest is not None:
+            self.ingest.close()
+        if self.alerts is not None:
+            self.alerts.close()
         for t in self.threads:
             t.join(timeout=2.0)
         self.fleet.close()
@@ -128,7 +177,8 @@ def start_demo(
         sim.stop()
         raise
     view = FleetView(fleet)
-    services = ConsoleServices(fleet=view, actions=FleetActions(view, audit), title="Lookout demo (simulated fleet)")
+    services = ConsoleServices(fleet=view, actions=FleetActions(view, audit, actor=DEMO_ACTOR),
+                               title="Lookout demo (simulated fleet)", actor=DEMO_ACTOR)  # fmt: skip
     demo = Demo(sim, fleet, services)
     try:
         for sysid, plan in demo_plans(lat, lon).items():
@@ -139,9 +189,10 @@ def start_demo(
                 demo.threads.append(t)
         aerial = generate_aerial(lat, lon)
         if video:
-            demo.wall = _video(cfg, data_dir, sim, aerial)
-            services.feeds = list(demo.wall.feeds.values())
-            services.events = demo.wall
+            _video(demo, cfg, data_dir, sim, aerial, audit)
+        else:  # no pipeline: the queue still shows the stored alerts
+            demo.alerts = StoreAlerts.open(data_dir, audit)
+        services.alerts = demo.alerts
         services.map_image = _map_image(aerial)
         services.map_center = (lat, lon)
     except BaseException:
@@ -163,17 +214,28 @@ def _patrol(link: Link, sysid: int, plan: Plan, stop: threading.Event) -> None:
         stop.wait(20.0)
 
 
-def _video(cfg: LookoutConfig, data_dir: Path, sim: Any, aerial: Any) -> VisionWall:
+def _video(demo: Demo, cfg: LookoutConfig, data_dir: Path, sim: Any, aerial: Any,
+           audit: Callable[..., Any] | None) -> None:  # fmt: skip
+    """The video wall on an in-process bus, and the alert store subscribed to it (alerts with evidence)."""
     from flight.sim.camera import SimCamera
+    from lookout.alerting import AlertIngest
+    from vision.bus import InProcessBus
     from vision.feeds import IteratorSource
 
-    wall = VisionWall(cfg, data_dir, workers=1)
-    wall.add(IteratorSource("Street camera: Main St", street_camera()), fps=4.0)
+    cfg = demo_config(cfg)
+    home_lat, home_lon, _alt = cfg.sim.home
+    demo.bus = InProcessBus(name="demo-bus")
+    demo.ingest = AlertIngest.open(data_dir, cfg, audit=audit, bus=demo.bus)
+    demo.alerts = StoreAlerts(demo.ingest.store, data_dir)
+    wall = demo.wall = VisionWall(cfg, data_dir, workers=1, bus=demo.bus, node="demo")
+    wall.add(IteratorSource(STREET_FEED, street_camera()), fps=4.0, zones=True,
+             camera=street_camera_config(home_lat, home_lon))  # fmt: skip
     if sim.vehicles:
         cam = SimCamera(sim.vehicles[0], width=640, height=360, hfov_deg=70.0, fps=5.0, aerial=aerial)
-        wall.add(IteratorSource("Drone #1 gimbal camera", lambda: sim_frames(cam, "drone1")), fps=3.0)
+        wall.add(IteratorSource(DRONE_FEED, lambda: sim_frames(cam, "drone1")), fps=3.0)
     wall.start()
-    return wall
+    demo.services.feeds = list(wall.feeds.values())
+    demo.services.events = wall
 
 
 def _map_image(aerial: Any) -> MapImage:

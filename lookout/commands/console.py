@@ -1,10 +1,18 @@
-"""``lookout console``: the console over the configured MAVLink links and cameras."""
+"""``lookout console``: the console over the configured MAVLink links, cameras and alert store.
+
+The console asks who is working when users exist (``lookout users``; none: the local admin) and
+shows only what that role may do; flight commands are checked and audited as that user. Alerts:
+the console's cameras (and, with an MQTT ``[bus]``, the vision nodes on other machines) publish
+events on the bus; ``lookout.alerting`` stores them in ``<data>/alerts.sqlite`` and the alert queue
+reads the store.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from console.services import ConsoleServices
 from lookout.context import Context
@@ -13,9 +21,11 @@ from lookout.context import Context
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "console",
-        help="open the console on the configured links ([links.*]) and cameras ([cameras.*])",
+        help="open the console on the configured links ([links.*]), cameras ([cameras.*]) and alerts",
         description="Open the console: vehicles from every [links.NAME] (pymavlink URL), video from every "
-        "enabled [cameras.NAME] through the detection pipeline. See `lookout config show`.",
+        "enabled [cameras.NAME] through the detection pipeline, the alert queue from the data dir's alert "
+        "store (fed by the cameras and, with an MQTT [bus], by `lookout node` on other machines). "
+        "Once users exist (`lookout users add`), it asks who is working. See `lookout config show`.",
     )
     p.add_argument("--quit-after", type=float, metavar="S", help="close the console after S seconds")
     p.add_argument("--screenshot", metavar="PNG", help="with --quit-after: save the window to PNG first")
@@ -25,34 +35,68 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, ctx: Context) -> int:
     from console.app import check_display
     from console.app import run as run_console
+    from dispatch.users import UserDirectory
     from flight import Fleet
-    from lookout.wiring import FleetActions, FleetView, VisionWall
+    from lookout.access import users_path
+    from lookout.console_services import StoreAlerts
+    from lookout.wiring import FleetActions, FleetView, VisionWall, open_bus
 
     cfg = ctx.config
-    if not cfg.links and not cfg.cameras:
+    remote = cfg.bus.type == "mqtt"
+    if not cfg.links and not cfg.cameras and not remote:
         print(
             'lookout console: nothing configured: add [links.NAME] url = "udp:0.0.0.0:14550" and/or '
-            '[cameras.NAME] url = "rtsp://..." to your lookout.toml (or try `lookout demo`)',
+            '[cameras.NAME] url = "rtsp://..." (or a [bus] type = "mqtt" that vision nodes publish on) to your '
+            "lookout.toml (or try `lookout demo`)",
             file=sys.stderr,
         )
         return 1
     check_display(args.quit_after)
+    audit = ctx.audit().append
     fleet = Fleet.from_config(cfg.links, ctx.data_dir / "tlogs")
     wall: VisionWall | None = None
+    bus: Any = None
+    ingest: Any = None
+    alerts: StoreAlerts | None = None
     try:
         view = FleetView(fleet)
-        services = ConsoleServices(fleet=view, actions=FleetActions(view, ctx.audit().append),
-                                   tiles_dir=cfg.map.tiles_dir, map_center=cfg.map.center, title="Lookout")  # fmt: skip
-        if any(c.enabled for c in cfg.cameras.values()):
-            wall = VisionWall(cfg, ctx.data_dir, workers=None)
+        actions = FleetActions(view, audit)
+        services = ConsoleServices(fleet=view, actions=actions, tiles_dir=cfg.map.tiles_dir, map_center=cfg.map.center,
+                                   title="Lookout", users=UserDirectory(users_path(ctx.data_dir)))  # fmt: skip
+        cameras = any(c.enabled for c in cfg.cameras.values())
+        if cameras or remote:
+            from lookout.alerting import AlertIngest
+
+            bus = open_bus(cfg)
+            ingest = AlertIngest.open(ctx.data_dir, cfg, audit=audit, bus=bus)
+            alerts = StoreAlerts(ingest.store, ctx.data_dir)
+        else:
+            alerts = StoreAlerts.open(ctx.data_dir, audit)
+        services.alerts = alerts
+        if cameras:
+            wall = VisionWall(cfg, ctx.data_dir, workers=None, bus=bus)
             wall.add_cameras(cfg.cameras)
             wall.start()
             services.feeds = list(wall.feeds.values())
             services.events = wall
         ctx.audit().append("console", "console.start", "", links=sorted(cfg.links), cameras=sorted(cfg.cameras))
-        return run_console(services, quit_after_s=args.quit_after,
+        return run_console(services, quit_after_s=args.quit_after, on_login=_on_login(actions, audit),
                            screenshot=Path(args.screenshot) if args.screenshot else None)  # fmt: skip
     finally:
         if wall is not None:
             wall.stop()
+        if bus is not None:
+            bus.close()
+        if ingest is not None:
+            ingest.close()
+        elif alerts is not None:
+            alerts.close()
         fleet.close()
+
+
+def _on_login(actions: Any, audit: Any) -> Any:
+    def logged_in(actor: Any) -> None:
+        actions.set_actor(actor)  # flight commands are checked and audited as this user
+        audit(actor.name, "console.login", "", role=str(actor.role))
+
+    return logged_in
