@@ -148,6 +148,19 @@ def _check_order(steps: list[Migration]) -> None:
             raise RuntimeError(f"dispatch.migrations: step {i} has version {m.version}; versions must be 1, 2, 3 ...")
 
 
+def _statements(sql: str) -> list[str]:
+    """``sql`` split into complete statements (so a step runs inside one transaction we control)."""
+    out, buf = [], ""
+    for line in sql.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out
+
+
 def current_version(conn: sqlite3.Connection) -> int:
     """The schema version of an open database (0 = empty, no tables yet)."""
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -177,19 +190,26 @@ def migrate(conn: sqlite3.Connection, path: Path, *, upto: int | None = None) ->
             "upgrade Lookout, or use another data directory (--data-dir)"
         )
     for step in MIGRATIONS:
-        if have < step.version <= target:
-            now = datetime.now(UTC).isoformat()
+        if not have < step.version <= target:
+            continue
+        try:
+            conn.execute("BEGIN IMMEDIATE")  # another process may be upgrading the same file right now
             try:
-                conn.executescript(
-                    f"BEGIN IMMEDIATE;\n{_VERSION_TABLE};\n{step.sql}\n"
-                    f"INSERT INTO schema_migrations (version, applied_utc) VALUES ({step.version}, '{now}');\nCOMMIT;"
-                )
-            except sqlite3.Error as exc:
+                if current_version(conn) < step.version:
+                    conn.execute(_VERSION_TABLE)
+                    for statement in _statements(step.sql):
+                        conn.execute(statement)
+                    conn.execute("INSERT INTO schema_migrations (version, applied_utc) VALUES (?, ?)",
+                                 (step.version, datetime.now(UTC).isoformat()))  # fmt: skip
+                conn.execute("COMMIT")
+            except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
-                raise StoreError(
-                    f"{path}: upgrading the alert database to schema version {step.version} failed ({exc}); "
-                    "nothing was changed; keep a copy of the file and report this"
-                ) from None
-            have = step.version
+                raise
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"{path}: upgrading the alert database to schema version {step.version} failed ({exc}); "
+                "nothing was changed; keep a copy of the file and report this"
+            ) from None
+        have = step.version
     return have
