@@ -212,6 +212,8 @@ class EvidenceRecorder:
         with self._lock:
             for clip in list(self._pending):
                 self._submit_locked(clip)
+            if threading.current_thread() is self._thread:  # called from on_ready/on_error: cannot wait on itself
+                return self._outstanding <= 1
             return self._idle.wait_for(lambda: self._outstanding == 0, timeout=timeout_s)
 
     def close(self, timeout_s: float | None = 120.0) -> None:
