@@ -159,7 +159,12 @@ def _write_ffmpeg(path: Path, frames: Iterator[np.ndarray], w: int, h: int, fps:
                 stdin.close()
             except BrokenPipeError:
                 broken = True
-            rc = proc.wait(timeout=120)
+            try:
+                rc = proc.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+                raise ClipWriteError("ffmpeg did not finish within 120 s; killed") from None
         err.seek(0)
         lines = [x for x in err.read().decode("utf-8", "replace").splitlines() if x.strip()]
     if rc != 0 or broken:

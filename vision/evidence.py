@@ -279,9 +279,12 @@ class EvidenceRecorder:
             digest, size = _sha256_fsync(tmp)
             os.replace(tmp, path)
             _fsync_dir(clip.directory)
-        except (ClipWriteError, OSError) as exc:
+        except Exception as exc:  # the writer thread must outlive any one clip
             _unlink(tmp)
-            why = "no space left on device" if getattr(exc, "errno", None) == 28 else str(exc).splitlines()[0]
+            if not isinstance(exc, (ClipWriteError, OSError)):
+                log.exception("evidence: unexpected failure writing %s", path)
+            why = "no space left on device" if getattr(exc, "errno", None) == 28 else (str(exc) or repr(exc))
+            why = why.splitlines()[0]
             self._report(EvidenceError("clip", str(path), f"{why}; nothing was written (free disk space?)"))
             return
         ef = EvidenceFile(clip.event_id, self.feed, "clip", path, digest, size, "video/mp4",
