@@ -54,3 +54,7 @@ class UnitError(DispatchError):
 
 class ResponseError(DispatchError):
     """A response-clock step is out of order (on scene before dispatched, …) or the alert has no position."""
+
+
+class DroneRefused(DispatchError):
+    """No drone may be sent to an alert (none ready, or the user's role may not fly); says why."""

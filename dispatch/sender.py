@@ -222,7 +222,7 @@ class OutboxSender:
         conn.execute("COMMIT")
         if dead:
             why = "refused for good" if permanent else f"failed {msg.attempts} times"
-            log.error("sink %s: message %s %s, now a dead letter (retry: lookout alerts sinks --retry %d): %s",
-                      name, msg.msg_id, why, msg.id, error)  # fmt: skip
+            log.error("message %s %s, now a dead letter (retry: lookout alerts sinks --retry %d): %s",
+                      msg.msg_id, why, msg.id, error)  # fmt: skip
         elif failures == 1:
-            log.warning("sink %s: delivery failed, retrying with back-off: %s", name, error)
+            log.warning("delivery failed, retrying with back-off: %s", error)

@@ -63,6 +63,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     ex = acts.add_parser("export", help="alert JSON + evidence files into DIR, hashes re-checked")
     ex.add_argument("id", type=int)
     ex.add_argument("-o", "--out", required=True, type=Path, metavar="DIR", help="output directory")
+    pr = acts.add_parser("prune", help="apply evidence retention now (admin): dismissed alerts' evidence first")
+    pr.add_argument(
+        "--max-gb",
+        type=float,
+        default=None,
+        metavar="GB",
+        help="cap (default [storage] evidence_max_gb); confirmed alerts' evidence is never deleted",
+    )
     for a in acts.choices.values():
         add_user_option(a)
     alerts_dispatch.add_subcommands(acts)
@@ -75,6 +83,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def open_store(ctx: Context, **kwargs: Any) -> AlertStore:
     """The data dir's alert store, audited into the data dir's audit log, with the evidence cap from the config."""
     cap = int(ctx.config.storage.evidence_max_gb * 1e9)
+    if "on_change" not in kwargs:  # confirm/close from the CLI write their outbox rows and response clock too
+        kwargs["on_change"] = alerts_dispatch.open_desk(ctx).on_change
     return AlertStore(ctx.data_dir / "alerts.sqlite", audit=ctx.audit().append, evidence_max_bytes=cap, **kwargs)
 
 
@@ -96,6 +106,16 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         if act == "show":
             a = store.get(args.id)
             print(json.dumps(a.to_json(), ensure_ascii=False, indent=2) if args.json else format_alert(a))
+            return 0
+        if act == "prune":
+            from dispatch.retention import enforce_retention
+
+            authorize(actor, "alerts.prune", ctx.audit().append, "evidence")
+            gb = args.max_gb if args.max_gb is not None else ctx.config.storage.evidence_max_gb
+            r = enforce_retention(store, ctx.data_dir, int(gb * 1e9))
+            over = "; still over the cap (what is left belongs to confirmed alerts)" if r.over_cap else ""
+            print(f"evidence: {r.total_before} -> {r.total_after} bytes (cap {r.max_bytes}); "
+                  f"{len(r.removed)} files deleted{over}")  # fmt: skip
             return 0
         if act == "export":
             written = export_alert(store.get(args.id), ctx.data_dir, args.out)
