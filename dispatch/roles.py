@@ -6,7 +6,7 @@ role       actions
 pilot      alerts.view, alerts.ack, flight.* (arm, mode, takeoff, goto, rtl, land, upload, run)
 operator   alerts.view, alerts.ack, alerts.confirm, alerts.dismiss, alerts.close
 dispatcher the operator's actions + alerts.dispatch
-admin      everything, including users.manage
+admin      everything, including users.manage and alerts.prune (run evidence retention now)
 ========== =========================================================================
 """
 
@@ -35,7 +35,7 @@ FLIGHT_ACTIONS = frozenset(
 ALERT_ACTIONS = frozenset(
     {"alerts.view", "alerts.ack", "alerts.confirm", "alerts.dismiss", "alerts.close", "alerts.dispatch"}
 )
-ACTIONS = FLIGHT_ACTIONS | ALERT_ACTIONS | {"users.manage"}
+ACTIONS = FLIGHT_ACTIONS | ALERT_ACTIONS | {"users.manage", "alerts.prune"}  # prune: delete evidence now
 
 _OPERATOR = frozenset({"alerts.view", "alerts.ack", "alerts.confirm", "alerts.dismiss", "alerts.close"})
 _ALLOWED: dict[Role, frozenset[str]] = {

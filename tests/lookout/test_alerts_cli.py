@@ -163,3 +163,22 @@ def test_unknown_alert_and_corrupt_database_are_one_line(
     assert err == [f"lookout alerts: error: {db} is not a Lookout alert database (file is not a database); "
                    "move it aside and Lookout starts a new one"]  # fmt: skip
     assert db.read_bytes() == b"garbage" * 1000
+
+
+def test_prune_applies_retention_now_admin_only(
+    data: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert lookout(data, "alerts", "dismiss", "2", "--reason", "staff") == 0
+    assert lookout(data, "alerts", "confirm", "1") == 0
+    capsys.readouterr()
+    assert lookout(data, "alerts", "prune", "--max-gb", "0.000000001") == 0  # 1 byte: all but confirmed evidence
+    out = capsys.readouterr().out
+    assert "2 files deleted; still over the cap" in out
+    assert not (data / "evidence/2026-06-01/ev2").exists() and (data / "evidence/2026-06-01/ev1/clip.mp4").exists()
+    monkeypatch.setenv("LOOKOUT_PASSWORD", "admin-secret")
+    assert lookout(data, "users", "add", "ana", "--role", "admin") == 0
+    monkeypatch.setenv("LOOKOUT_NEW_PASSWORD", "dirk-secret")
+    assert lookout(data, "users", "add", "dirk", "--role", "dispatcher", "--user", "ana") == 0
+    monkeypatch.setenv("LOOKOUT_PASSWORD", "dirk-secret")
+    assert lookout(data, "alerts", "prune", "--user", "dirk") == 1
+    assert "dirk (dispatcher) may not alerts.prune" in capsys.readouterr().err
