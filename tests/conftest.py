@@ -19,3 +19,6 @@ prepare_offline_env(_SESSION_DIR / "ultralytics")
 from console.qtenv import sanitize_qt_env  # noqa: E402
 
 sanitize_qt_env()
+
+# Shared fixture: a real Mosquitto on 127.0.0.1 (free port, persistence in tmp), see tests/mqtt_broker.py.
+from tests.mqtt_broker import mosquitto  # noqa: E402,F401
