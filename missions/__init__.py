@@ -12,8 +12,8 @@ from typing import Any
 
 from missions import mavcmd
 from missions.errors import MissionError, MissionFileError, PlaceError, PlanningError, ValidationFailed
-from missions.fence import FenceCircle, FencePolygon, fence_items, fence_shapes, rally_item
-from missions.formats import load_plan, save_plan
+from missions.fence import FenceCircle, FencePolygon, fence_items, fence_return_point, fence_shapes, rally_item
+from missions.formats import LoadedPlan, load_plan, read_plan, save_plan
 from missions.geo import LocalFrame, haversine_m
 from missions.types import Home, Mission, MissionItem, Plan
 
@@ -43,9 +43,9 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "PLAN_KINDS", "Camera", "FenceCircle", "FencePolygon", "FlightEstimate", "Home", "LocalFrame", "Mission",
-    "MissionError", "MissionFileError", "MissionItem", "Place", "PlaceError", "Plan", "PlanOptions", "PlanResult",
-    "PlanSummary", "PlanningError", "ValidationFailed", "check_plan", "estimate_flight", "fence_items",
-    "fence_shapes", "haversine_m", "load_fence", "load_places", "load_plan", "mavcmd", "plan", "plan_coverage",
-    "rally_item", "save_places", "save_plan",
+    "PLAN_KINDS", "Camera", "FenceCircle", "FencePolygon", "FlightEstimate", "Home", "LoadedPlan", "LocalFrame",
+    "Mission", "MissionError", "MissionFileError", "MissionItem", "Place", "PlaceError", "Plan", "PlanOptions",
+    "PlanResult", "PlanSummary", "PlanningError", "ValidationFailed", "check_plan", "estimate_flight", "fence_items",
+    "fence_return_point", "fence_shapes", "haversine_m", "load_fence", "load_places", "load_plan", "mavcmd", "plan",
+    "plan_coverage", "rally_item", "read_plan", "save_places", "save_plan",
 ]

@@ -19,7 +19,7 @@ class MissionFileError(MissionError):
         self.path = Path(path)
         self.place = place
         self.reason = reason
-        where = f"{self.path}: {place}" if place else f"{self.path}"
+        where = f"{self.path} {place}" if place else f"{self.path}"  # plan.waypoints line 12: ...
         super().__init__(f"{where}: {reason}")
 
 

@@ -43,11 +43,15 @@ def fence_items(
 
 
 def fence_shapes(items: tuple[MissionItem, ...] | list[MissionItem]) -> tuple[list[FencePolygon], list[FenceCircle]]:
-    """Group fence items back into polygons (param1 = vertex count) and circles (param1 = radius)."""
+    """Group fence items back into polygons (param1 = vertex count) and circles (param1 = radius).
+
+    A return point (MAV_CMD_NAV_FENCE_RETURN_POINT, 5000) is a place, not a boundary: skipped here,
+    see ``fence_return_point``.
+    """
     polygons: list[FencePolygon] = []
     circles: list[FenceCircle] = []
     i = 0
-    items = list(items)
+    items = [it for it in items if it.command != mavcmd.NAV_FENCE_RETURN_POINT]
     while i < len(items):
         it = items[i]
         if it.command in (mavcmd.NAV_FENCE_CIRCLE_INCLUSION, mavcmd.NAV_FENCE_CIRCLE_EXCLUSION):
@@ -72,6 +76,11 @@ def fence_shapes(items: tuple[MissionItem, ...] | list[MissionItem]) -> tuple[li
         )
         i += n
     return polygons, circles
+
+
+def fence_return_point(items: tuple[MissionItem, ...] | list[MissionItem]) -> MissionItem | None:
+    """The fence's return point item (ArduPlane's breach return; QGC's ``breachReturn``), if any."""
+    return next((it for it in items if it.command == mavcmd.NAV_FENCE_RETURN_POINT), None)
 
 
 def rally_item(lat_deg: float, lon_deg: float, alt_m: float) -> MissionItem:

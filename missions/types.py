@@ -60,10 +60,16 @@ class Home:
 
 @dataclass(frozen=True, slots=True)
 class Mission:
-    """What a vehicle flies: items in order (no home item) and the planned home, if known."""
+    """What a vehicle flies: items in order (no home item) and the planned home, if known.
+
+    ``home_row`` keeps a WPL file's home row when it is not the usual ``0 1 0 16 0 0 0 0 LAT LON ALT
+    1`` (another frame or command, non-zero params, autocontinue 0), so WPL -> .plan -> WPL writes it
+    back as it was; its coordinates are ``home``'s. ``None`` (the usual row) for everything else.
+    """
 
     items: tuple[MissionItem, ...] = ()
     home: Home | None = None
+    home_row: MissionItem | None = None
 
     def __len__(self) -> int:
         return len(self.items)

@@ -1,4 +1,4 @@
-"""Shared file helpers: read text with a clear error, write atomically (temp + os.replace)."""
+"""Shared file helpers: read text with a clear error, write atomically (temp + os.replace), ``LoadedPlan``."""
 
 from __future__ import annotations
 
@@ -6,9 +6,19 @@ import contextlib
 import math
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from missions.errors import MissionFileError
+from missions.types import Plan
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedPlan:
+    """A plan as read, with what the reader had to change or could not keep (one line each)."""
+
+    plan: Plan
+    warnings: tuple[str, ...] = ()
 
 
 def read_text(path: Path) -> str:

@@ -3,7 +3,8 @@
 Each item is a Feature with ``properties.role`` = ``mission`` | ``fence`` | ``rally`` and
 ``command``, ``frame``, ``params`` (param1..4, null = NaN), ``autocontinue``, ``seq``; its geometry is
 ``Point [lon, lat, alt]`` when it has a position, else ``null`` with ``lat_deg``/``lon_deg``/``alt_m`` in
-properties. The home is a Point with role ``home``; a LineString with role ``path`` (ignored on read)
+properties. The home is a Point with role ``home`` (with ``command``, ``frame``, ``params``,
+``autocontinue`` when the plan keeps an unusual WPL home row); a LineString with role ``path`` (ignored on read)
 draws the flight path for viewers.
 """
 
@@ -48,15 +49,14 @@ def _feature(it: MissionItem, role: str, seq: int) -> dict[str, Any]:
 
 def to_document(plan: Plan) -> dict[str, Any]:
     feats: list[dict[str, Any]] = []
-    home = plan.mission.home
-    if home is not None:
-        feats.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [home.lon_deg, home.lat_deg, home.alt_amsl_m]},
-                "properties": {"role": "home"},
-            }
-        )
+    home, row = plan.mission.home, plan.mission.home_row
+    if home is not None or row is not None:
+        hprops: dict[str, Any] = {"role": "home"}
+        if row is not None:  # an unusual WPL home row: kept (its coordinates are the home's)
+            hprops.update(command=row.command, frame=row.frame, params=[json_num(v) for v in row.params],
+                          autocontinue=row.autocontinue)  # fmt: skip
+        c = [home.lon_deg, home.lat_deg, home.alt_amsl_m] if home is not None else [0.0, 0.0, 0.0]
+        feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": c}, "properties": hprops})
     path = [[it.lon_deg, it.lat_deg, it.alt_m] for it in plan.mission.items if _has_position(it)]
     if len(path) >= 2:
         feats.append(
@@ -117,6 +117,7 @@ def from_document(path: Path, doc: Any) -> Plan:
         raise MissionFileError(path, "top level", "expected a GeoJSON FeatureCollection")
     groups: dict[str, list[tuple[int, MissionItem]]] = {r: [] for r in ROLES}
     home = None
+    home_row = None
     for i, f in enumerate(doc["features"]):
         place = f"feature {i + 1}"
         props = f.get("properties") if isinstance(f, dict) else None
@@ -129,10 +130,17 @@ def from_document(path: Path, doc: Any) -> Plan:
             if not isinstance(c, list) or len(c) < 2:
                 raise MissionFileError(path, place, "home needs a Point geometry [lon, lat, alt]")
             home = Home(float(c[1]), float(c[0]), float(c[2]) if len(c) > 2 else 0.0)
+            if "command" in props:
+                lat, lon, alt = home.lat_deg, home.lon_deg, home.alt_amsl_m
+                r = _item(path, place, {"geometry": None, "properties": {**props, "lat_deg": lat, "lon_deg": lon,
+                                                                          "alt_m": alt}})  # fmt: skip
+                home_row = r
+                if (lat, lon, alt) == (0.0, 0.0, 0.0):
+                    home = None  # as in WPL: an all-zero home row is no home
         elif role in ROLES:
             seq = props.get("seq", len(groups[role]))
             groups[role].append((seq if isinstance(seq, int) else len(groups[role]), _item(path, place, f)))
-    if not any(groups.values()) and home is None and not isinstance(doc.get(MARKER), dict):
+    if not any(groups.values()) and home is None and home_row is None and not isinstance(doc.get(MARKER), dict):
         raise MissionFileError(
             path,
             "features",
@@ -140,7 +148,7 @@ def from_document(path: Path, doc: Any) -> Plan:
             "a places file is planned with 'lookout plan KIND', not loaded as a plan",
         )
     ordered = {r: tuple(it for _, it in sorted(groups[r], key=lambda t: t[0])) for r in ROLES}
-    return Plan(Mission(ordered["mission"], home), ordered["fence"], ordered["rally"])
+    return Plan(Mission(ordered["mission"], home, home_row), ordered["fence"], ordered["rally"])
 
 
 def load(path: Path) -> Plan:

@@ -129,15 +129,21 @@ def load(path: Path) -> Plan:
     exact = [g for g in geoms if dict(g.data).get("role")]
     if exact:
         groups: dict[str, list[MissionItem]] = {"mission": [], "fence": [], "rally": []}
-        home = None
+        home: Home | None = None
+        home_row: MissionItem | None = None
         for g in exact:
             d = dict(g.data)
             if d["role"] == "home":
                 lon, lat, alt = (float(d.get(k, c)) for k, c in zip(("lon", "lat", "alt"), g.coords[0], strict=True))
                 home = Home(lat, lon, alt)
+                if "command" in d:
+                    home_row = _item_from_data(path, g.place, d)
+                    if (lat, lon, alt) == (0.0, 0.0, 0.0):
+                        home = None  # as in WPL: an all-zero home row is no home
             elif d["role"] in groups:
                 groups[d["role"]].append(_item_from_data(path, g.place, d))
-        return Plan(Mission(tuple(groups["mission"]), home), tuple(groups["fence"]), tuple(groups["rally"]))
+        return Plan(Mission(tuple(groups["mission"]), home, home_row), tuple(groups["fence"]),
+                    tuple(groups["rally"]))
     items = [
         MissionItem(mavcmd.NAV_WAYPOINT, mavcmd.FRAME_GLOBAL_RELATIVE_ALT, 0.0, 0.0, 0.0, 0.0, lat, lon, alt)
         for g in geoms
@@ -194,9 +200,10 @@ def dumps(plan: Plan) -> str:
             "<Placemark><name>Mission path</name><LineString><altitudeMode>relativeToGround</altitudeMode>"
             f"<coordinates>{coords}</coordinates></LineString></Placemark>"
         )
-    home = plan.mission.home
-    if home is not None:
-        parts.append(_placemark("Home", "home", None, home.lon_deg, home.lat_deg, home.alt_amsl_m))
+    home, row = plan.mission.home, plan.mission.home_row
+    if home is not None or row is not None:  # an unusual WPL home row is kept in the home's ExtendedData
+        lon, lat, alt = (home.lon_deg, home.lat_deg, home.alt_amsl_m) if home is not None else (0.0, 0.0, 0.0)
+        parts.append(_placemark("Home", "home", row, lon, lat, alt))
     for role, items in (("mission", plan.mission.items), ("fence", plan.fence), ("rally", plan.rally)):
         for i, it in enumerate(items, start=1):
             parts.append(_placemark(f"{role} {i} (cmd {it.command})", role, it, it.lon_deg, it.lat_deg, it.alt_m))

@@ -46,9 +46,8 @@ def test_round_trip_each_format(tmp_path: Path, suffix: str) -> None:
     save_plan(plan, tmp_path / f"a{suffix}")
     back = load_plan(tmp_path / f"a{suffix}")
     assert back.mission == plan.mission
-    if suffix != ".waypoints":  # WPL 110 has no fence/rally
-        assert back.fence == plan.fence
-        assert back.rally == plan.rally
+    assert back.fence == plan.fence  # WPL keeps them as fence/rally rows, as MAVProxy saves them
+    assert back.rally == plan.rally
 
 
 @pytest.mark.parametrize("via", [".waypoints", ".geojson", ".kml"])
