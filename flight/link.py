@@ -113,6 +113,11 @@ class Link:
                         source_component=cfg.source_component, signing_key=cfg.signing_key, tlog_dir=tlog_dir,
                         heartbeat_timeout_s=cfg.heartbeat_timeout_s, telemetry_hz=cfg.telemetry_hz, **kw)  # fmt: skip
 
+    def start_signing(self, key: bytes) -> None:
+        """Sign every frame from now on and drop unsigned ones (after ``flight.signing.setup_signing``)."""
+        with self._send_lock:
+            enable_signing(self._conn, key)
+
     def close(self) -> None:
         if self._stop.is_set():
             return

@@ -47,6 +47,31 @@ def enable_signing(conn: Any, key: bytes, link_id: int = 0) -> None:
     conn.setup_signing(key, sign_outgoing=True, allow_unsigned_callback=_allow_unsigned, link_id=link_id)
 
 
+def setup_signing_message(target_system: int, target_component: int, key: bytes,
+                          initial_timestamp: int | None = None) -> Any:
+    """SETUP_SIGNING carrying ``key`` and a MAVLink signing timestamp (10 µs units since 2015-01-01).
+
+    ArduPilot stores the key and from then on ignores unsigned frames on every link except its
+    first serial port (channel 0: USB on boards, TCP 5760 on SITL), and RADIO_STATUS.
+    """
+    if len(key) != 32:
+        raise SigningKeyError(f"key must be 32 bytes, got {len(key)}")
+    if initial_timestamp is None:
+        import time
+
+        initial_timestamp = int((time.time() - 1420070400) * 100_000)
+    return mavlink.MAVLink_setup_signing_message(target_system, target_component, key, initial_timestamp)
+
+
+def setup_signing(link: Any, key: str | bytes, sysid: int | None = None) -> None:
+    """Give the vehicle a signing key with SETUP_SIGNING (sent unsigned: it may have none yet), then
+    sign ``link`` (a ``flight.Link``) from now on. ``key``: 64 hex characters, ``env:VAR`` or 32 bytes."""
+    raw = resolve_key(key) if isinstance(key, str) else key
+    sid = link.default_sysid() if sysid is None else sysid
+    link.send(setup_signing_message(sid, link.target_compid(sid), raw))
+    link.start_signing(raw)
+
+
 def key_from_passphrase(passphrase: str) -> bytes:
     """MAVProxy's ``signing setup PASSPHRASE`` key: SHA-256 of the passphrase (for interop)."""
     import hashlib
