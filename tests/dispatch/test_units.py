@@ -1,0 +1,106 @@
+"""Units on the desk over a real store: positions (by hand, GPS feed messages), dispatch, auto on scene."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dispatch.config import DispatchConfig, SinkConfig, UnitConfig
+from dispatch.desk import DispatchDesk
+from dispatch.errors import ResponseError, UnitError
+from dispatch.roles import Actor
+from dispatch.store import AlertStore
+from dispatch.units import parse_position_message
+
+ADMIN = Actor.local_admin()
+UNITS = {
+    "car1": UnitConfig(callsign="CAR 1", kind="car", lat_deg=52.11, lon_deg=4.3),
+    "foot1": UnitConfig(callsign="FOOT 1", kind="foot"),  # no position yet
+    "boat1": UnitConfig(callsign="BOAT 1", kind="boat", lat_deg=52.1, lon_deg=4.31, status="off_duty"),
+}
+
+
+@pytest.fixture
+def desk_store(tmp_path: Path) -> Iterator[tuple[DispatchDesk, AlertStore]]:
+    sinks = {"bus": SinkConfig(type="mqtt", url="mqtt://127.0.0.1:1"), "desk": SinkConfig(type="webhook", url="http://x/")}
+    desk = DispatchDesk(tmp_path / "alerts.sqlite", DispatchConfig(sinks=sinks, on_scene_radius_m=50), UNITS, {})
+    with desk, AlertStore(tmp_path / "alerts.sqlite", on_change=desk.on_change) as store:
+        yield desk, store
+
+
+def test_board_starts_from_the_config(desk_store: tuple[DispatchDesk, AlertStore]) -> None:
+    desk, _ = desk_store
+    units = {u.name: u for u in desk.units()}
+    car = units["car1"]
+    assert (car.status, car.lat_deg, car.position_source) == ("available", 52.11, "config")
+    assert units["foot1"].lat_deg is None and units["boat1"].status == "off_duty"
+
+
+def test_dispatch_then_gps_within_radius_sets_on_scene(desk_store: tuple[DispatchDesk, AlertStore],
+                                                       inputs: Callable[..., Any]) -> None:  # fmt: skip
+    desk, store = desk_store
+    a = store.ingest(inputs("e1"))  # at 52.1, 4.3
+    with pytest.raises(ResponseError, match="not confirmed"):
+        desk.dispatch(a.id, "car1")
+    store.confirm(a.id, ADMIN)
+    rec = desk.recommend(store.get(a.id))
+    assert [c.unit.name for c in rec.ranked] == ["car1"]
+    assert dict(rec.not_offered)["foot1"].startswith("no position")
+    assert dict(rec.not_offered)["boat1"] == "off duty"
+    desk.dispatch(a.id, "car1", "dispatcher1")
+    b = store.ingest(inputs("e2", feed="other"))
+    store.confirm(b.id, ADMIN)
+    with pytest.raises(UnitError, match=f"car1 is assigned to alert {a.id}; pick another unit"):
+        desk.dispatch(b.id, "car1")  # an assigned unit is not offered twice
+    assert "car1" not in [c.unit.name for c in desk.recommend(store.get(b.id)).ranked]
+    desk.set_position("car1", 52.105, 4.3, source="gps")  # ~550 m away: still on the way
+    assert desk.record(a.id).on_scene_utc is None  # type: ignore[union-attr]
+    u = desk.set_position("car1", 52.1002, 4.3, source="gps")  # ~22 m: within 50 m
+    rec2 = desk.record(a.id)
+    assert u.status == "on_scene" and rec2 is not None and rec2.on_scene_by == "auto:car1"
+    store.close(a.id, ADMIN)
+    car = {u.name: u for u in desk.units()}["car1"]
+    assert (car.status, car.alert_id, car.position_source) == ("available", None, "gps")  # freed on close
+    # every step went to the outbox: alert updates for both sinks, the unit's status for MQTT only
+    msgs = desk.outbox.messages(alert_id=a.id, sink="desk")
+    assert [m.type for m in msgs] == ["new", "update", "update", "end"]
+    statuses = [m.payload["after"]["status"] for m in desk.outbox.messages(sink="bus") if m.type == "unit"]
+    assert statuses == ["assigned", "on_scene", "available"]
+    assert not [m for m in desk.outbox.messages(sink="desk") if m.type == "unit"]
+
+
+@pytest.mark.parametrize(
+    ("topic", "payload", "expect"),
+    [
+        ("lookout/units/car1/position", b'{"lat": 52.1, "lon": 4.3, "t": "2026-06-01T12:00:00Z"}', (52.1, 4.3)),
+        ("lookout/units/car1/position", b'{"lat_deg": 52.1, "lon_deg": 4.3}', (52.1, 4.3)),
+        ("lookout/units/car1/position", b"not json", "not JSON with lat and lon"),
+        ("lookout/units/car1/position", b'{"lat": 52.1}', "not JSON with lat and lon"),
+        ("lookout/units/car1/position", b'{"lat": 152.1, "lon": 4.3}', "is not lat/lon in degrees"),
+        ("lookout/units/car1/speed", b'{"lat": 52.1, "lon": 4.3}', "not a unit position topic"),
+        ("lookout/units/car1/position", b"", "not JSON"),
+    ],
+)
+def test_position_messages(topic: str, payload: bytes, expect: Any) -> None:
+    if isinstance(expect, str):
+        with pytest.raises(UnitError, match=expect):
+            parse_position_message(topic, payload)
+    else:
+        rep = parse_position_message(topic, payload)
+        assert (rep.unit, rep.lat_deg, rep.lon_deg) == ("car1", *expect) and rep.t_utc.tzinfo is not None
+
+
+def test_bad_position_and_unknown_unit_change_nothing(desk_store: tuple[DispatchDesk, AlertStore]) -> None:
+    desk, _ = desk_store
+    before = desk.units()
+    with pytest.raises(UnitError, match="not lat/lon in degrees; nothing changed"):
+        desk.set_position("car1", float("nan"), 4.3)
+    with pytest.raises(UnitError, match=r"no unit 'car9'; .* has: boat1, car1, foot1"):
+        desk.set_position("car9", 52.1, 4.3)
+    with pytest.raises(UnitError, match="set by dispatching"):
+        desk.set_status("car1", "on_scene")
+    assert desk.units() == before
+    assert desk.set_status("boat1", "available").status == "available"
