@@ -180,7 +180,8 @@ def test_battery_for_the_whole_route_from_the_vehicles_own_battery() -> None:
     assert need is not None
     assert texts(plan, state(battery_pct=need + 1)) == []
     found = texts(plan, state(battery_pct=need - 1))
-    assert len(found) == 1 and found[0].startswith("battery: the route (") and f"vehicle 1 has {need - 1:.0f}%" in found[0]
+    assert len(found) == 1 and found[0].startswith("battery: the route (")
+    assert f"vehicle 1 has {need - 1:.0f}%" in found[0]
     # Longer: a DO_JUMP repeating the grid 20 times costs about 20 times the grid.
     items = plan.mission.items
     looped = Plan(Mission((*items[:-1], MissionItem(177, param1=2, param2=20), items[-1]), plan.mission.home))
@@ -280,3 +281,22 @@ def test_low_battery_refuses_run_and_the_vehicles_fence_is_checked(sim: SimVehic
                                              r"vehicle's fence"):  # fmt: skip
             fly_mission(link, patrol(), sysid=1, ready_timeout_s=10, flight_timeout_s=60)
     _nothing_sent(sim, before.mission_count, before.fence_count)
+
+
+def test_a_wpl_with_fence_and_rally_rows_uploads_them_as_fence_and_rally(sim: SimVehicle, tmp_path: Path,
+                                                                         capsys) -> None:  # fmt: skip
+    sim.wait(lambda t: t.ekf_ok and t.gps_fix >= 3, timeout_s=20)
+    plan = patrol(n=3)
+    rows = ["QGC WPL 110", f"0 1 0 16 0 0 0 0 {HOME[0]} {HOME[1]} {HOME[2]} 1"]  # spaces, as hand-edited files have
+    rows += [f"{i} 0 {it.frame} {it.command} 0 0 0 0 {it.lat_deg} {it.lon_deg} {it.alt_m} 1"
+             for i, it in enumerate(plan.mission.items, start=1)]  # fmt: skip
+    n = len(rows) - 1
+    for k, (dn, de) in enumerate(((-0.002, -0.003), (0.002, -0.003), (0.002, 0.003), (-0.002, 0.003))):
+        rows.append(f"{n + k}\t0\t0\t5001\t4\t0\t0\t0\t{HOME[0] + dn}\t{HOME[1] + de}\t0\t1")
+    rows.append(f"{n + 4}\t0\t3\t5100\t0\t0\t0\t0\t{HOME[0] + 0.0005}\t{HOME[1]}\t25\t1")
+    path = tmp_path / "patrol.waypoints"
+    path.write_text("\r\n".join(rows))
+    assert cli(fly(sim, "upload", str(path))) == 0, capsys.readouterr().err
+    assert "uploaded 5 mission, 4 fence, 1 rally items" in capsys.readouterr().out
+    truth = sim.truth()
+    assert truth.fence_count == 4 and truth.rally_count == 1 and not truth.armed
