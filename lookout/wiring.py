@@ -265,7 +265,9 @@ class VisionWall:
     MAX_EVENTS = 500
 
     def __init__(self, cfg: LookoutConfig, data_dir: Path, workers: int | None = 1, *, bus: Any = None,
-                 evidence: bool = True, node: str | None = None) -> None:  # fmt: skip
+                 evidence: bool = True, node: str | None = None, listen: bool = True) -> None:  # fmt: skip
+        """``bus``: None = ``open_bus(cfg)`` (owned, closed by ``stop``). ``listen=False``: no events_since
+        subscription (a headless node does not read its own events back from the broker)."""
         from vision.messages import Topics
         from vision.pipeline import Pipeline
         from vision.scheduler import Scheduler
@@ -284,7 +286,7 @@ class VisionWall:
         self._events: deque[tuple[int, Any]] = deque(maxlen=self.MAX_EVENTS)  # (seq, Event), oldest first
         self._seq = 0
         self._events_lock = threading.Lock()
-        self._sub = self.bus.subscribe(self.topics.events, self._on_event)
+        self._sub = self.bus.subscribe(self.topics.events, self._on_event) if listen else None
         self.scheduler = Scheduler(
             detector_factory(cfg, data_dir),
             tracker=tracker_factory(cfg.detectors.tracker),
@@ -362,7 +364,7 @@ class VisionWall:
         self.pipeline.close()  # pending clips are finished and published
         if self._own_bus:
             self.bus.close()
-        else:
+        elif self._sub is not None:
             self._sub.unsubscribe()
 
 
