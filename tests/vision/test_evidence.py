@@ -253,3 +253,26 @@ def test_disk_full_during_a_snapshot_raises_one_line(tiny_disk: Path, recorder: 
         assert not any((tiny_disk / "evidence").rglob("*.jpg"))
     finally:
         rec.close()
+
+
+def test_clip_timeline_keeps_real_time_across_dropped_frames() -> None:
+    from vision.clipwriter import timeline
+
+    times = [_t(i) for i in range(10)] + [_t(i) for i in range(20, 30)]  # 2 s of frames missing in the middle
+    fps, order = timeline(times)
+    assert fps == 5.0
+    assert len(order) == 30  # 0..29 at 5 fps: the clip lasts the real 5.8 s (+1 frame), not 3.8 s
+    assert order[:10] == list(range(10)) and order[10:20] == [9] * 10 and order[20:] == list(range(10, 20))
+
+
+def test_a_stalled_feed_still_gets_its_clip(tmp_path: Path, sink: _Sink) -> None:
+    rec = EvidenceRecorder("cam", tmp_path, on_ready=sink.on_ready, on_error=sink.on_error, post_s=1.0, stall_s=0.2)
+    try:
+        for i in range(30):
+            rec.push(_frame(i), _t(i))
+        rec.request_clip("evt-8", _t(28))  # no frame ever comes after it: the feed stalled
+        sink.wait(1, timeout_s=30.0)  # finished by the writer thread's timer (post_s + stall_s), no flush
+    finally:
+        rec.close()
+    (clip,) = sink.ready
+    assert clip.t_start_utc <= _t(3) and clip.t_end_utc == _t(29)
