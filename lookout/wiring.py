@@ -86,9 +86,12 @@ class FleetActions:
     Every command is written to the audit log (``audit``), with its outcome, before it returns or raises.
     """
 
-    def __init__(self, view: FleetView, audit: AuditFn | None = None, actor: Any = None) -> None:
-        """``actor``: a name for the audit log (no role check), or a ``dispatch.roles.Actor`` whose role is checked."""
+    def __init__(self, view: FleetView, audit: AuditFn | None = None, actor: Any = None, *,
+                 plan_limits: Any = None) -> None:  # fmt: skip
+        """``actor``: a name for the audit log (no role check), or a ``dispatch.roles.Actor`` whose role is checked.
+        ``plan_limits``: ``flight.plan_check.PlanLimits`` for "fly plan" (default: the built-in limits)."""
         self.view = view
+        self._plan_limits = plan_limits
         self._audit = audit
         self._user: Any = None  # dispatch.roles.Actor once someone logged in
         self._actor = f"console:{getpass.getuser()}"
@@ -156,7 +159,8 @@ class FleetActions:
         plan = load_plan(path)
 
         def fly(link: Link) -> None:
-            fly_mission(link, plan, sysid=sysid, progress=lambda p: progress(f"#{sysid} {p}"))
+            fly_mission(link, plan, sysid=sysid, progress=lambda p: progress(f"#{sysid} {p}"),
+                        limits=self._plan_limits)  # fmt: skip
 
         self._do("fly_plan", sysid, fly, plan=str(path), items=len(plan.mission.items))
 

@@ -60,7 +60,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     alerts: StoreAlerts | None = None
     try:
         view = FleetView(fleet)
-        actions = FleetActions(view, audit)
+        from flight.plan_check import PlanLimits
+
+        actions = FleetActions(view, audit, plan_limits=PlanLimits.from_config(cfg.missions))
         services = ConsoleServices(fleet=view, actions=actions, tiles_dir=cfg.map.tiles_dir, map_center=cfg.map.center,
                                    title="Lookout", users=UserDirectory(users_path(ctx.data_dir)))  # fmt: skip
         cameras = any(c.enabled for c in cfg.cameras.values())
