@@ -256,7 +256,7 @@ def estimate_route(plan: Plan, start: tuple[float, float], home: tuple[float, fl
             return None
         it = items[i]
         c = it.command
-        if c == _DO_JUMP:
+        if c == _DO_JUMP and math.isfinite(it.param1) and math.isfinite(it.param2):
             if it.param2 < 0:
                 return None
             left = jumps.setdefault(i, int(it.param2))
@@ -275,7 +275,7 @@ def estimate_route(plan: Plan, start: tuple[float, float], home: tuple[float, fl
             return _Route(length, seconds)
         elif c < _NAV_MAX:
             rel = _alt_above_home(it, home_amsl_m)
-            target = frame.point_to_enu(it.lat_deg, it.lon_deg) if _located(it) else pos
+            target = frame.point_to_enu(it.lat_deg, it.lon_deg) if _located(it) and c != _TAKEOFF else pos
             fly_to(target, alt if rel is None or (c == _TAKEOFF and rel <= 0) else rel)
             if c in (_WAYPOINT, _LOITER_TIME):
                 seconds += max(it.param1, 0.0) if math.isfinite(it.param1) else 0.0

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flight import Link
 from flight.autorun import fly_mission
@@ -23,6 +25,7 @@ from flight.types import VehicleState
 from missions import FenceCircle, FencePolygon, Home, Mission, MissionItem, Plan, fence_items, rally_item, save_plan
 from missions.config import MissionsConfig
 from tests.flight.clihelp import cli
+from tests.missions.test_formats_wpl_property import plans as any_plan
 
 HOME = (52.2297, 21.0122, 100.0)
 SYDNEY = (-33.8688, 151.2093)
@@ -300,3 +303,15 @@ def test_a_wpl_with_fence_and_rally_rows_uploads_them_as_fence_and_rally(sim: Si
     assert "uploaded 5 mission, 4 fence, 1 rally items" in capsys.readouterr().out
     truth = sim.truth()
     assert truth.fence_count == 4 and truth.rally_count == 1 and not truth.armed
+
+
+@settings(max_examples=150, deadline=None)
+@given(plan=any_plan(), lat=st.floats(-90, 90), lon=st.floats(-180, 180), battery=st.one_of(st.none(),
+       st.floats(0, 100)))  # fmt: skip
+def test_any_plan_is_judged_without_crashing(plan: Plan, lat: float, lon: float, battery: float | None) -> None:
+    result = check_against_vehicle(plan, state(lat_deg=lat, lon_deg=lon, battery_pct=battery))
+    for p in result.problems:
+        assert p.kind in ("coordinates", "distance", "altitude", "fence", "battery") and "\n" not in p.text
+    if result.problems:
+        with pytest.raises(UnsafePlan):
+            require_safe(plan, state(lat_deg=lat, lon_deg=lon, battery_pct=battery))
