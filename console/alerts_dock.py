@@ -191,6 +191,7 @@ class AlertQueue(QWidget):
             self.addAction(act)
             self.shortcuts[key] = act
         self.dismiss_dialog: DismissDialog | None = None
+        self._updating = False
         self.set_actor(actor)
         self._retitle()
 
@@ -223,7 +224,7 @@ class AlertQueue(QWidget):
         self.restored = True
         if not changed:
             return []
-        added = self.model.upsert(changed)
+        added = self._upsert(changed)
         current = self.detail.alert
         if current is not None:
             updated = next((a for a in changed if a.id == current.id), None)
@@ -260,8 +261,25 @@ class AlertQueue(QWidget):
     def current(self) -> Alert | None:
         return self.detail.alert
 
+    def _upsert(self, alerts: Sequence[Alert]) -> list[Alert]:
+        """Update the model without opening another alert: a decided alert leaving its tab moves that
+        tab's current row to a neighbour, which must not become the opened alert (a second C would
+        confirm an alert the operator has not looked at)."""
+        self._updating = True
+        try:
+            added = self.model.upsert(alerts)
+        finally:
+            self._updating = False
+        opened = self.detail.alert
+        for proxy, view in zip(self.proxies, self.views, strict=True):
+            cur = view.currentIndex()
+            src = proxy.mapToSource(cur) if cur.isValid() else QModelIndex()
+            if src.isValid() and (opened is None or self.model.alert_at(src.row()).id != opened.id):
+                view.selectionModel().clear()
+        return added
+
     def _open_index(self, view: QTableView, index: QModelIndex) -> None:
-        if not index.isValid():
+        if not index.isValid() or self._updating:
             return
         proxy = view.model()
         if isinstance(proxy, AlertFilter):
@@ -310,7 +328,7 @@ class AlertQueue(QWidget):
         except Exception as exc:  # refusals (role, wrong state) and store errors: shown, the console stays up
             self.failed.emit(str(exc))
             return
-        self.model.upsert([alert])
+        self._upsert([alert])
         if self.detail.alert is not None and self.detail.alert.id == alert.id:
             self.detail.show_alert(alert)
         self.alerts_changed.emit(self.model.alerts())

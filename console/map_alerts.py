@@ -81,8 +81,7 @@ class AlertLayer:
         label.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
         label.setZValue(16)
         label.setData(ALERT_ITEM, alert_id)
-        # Text to the right of the dot, in pixels (the item ignores the view's scale).
-        label.setTransform(QTransform.fromTranslate(10, -8))
+        label.setTransform(QTransform.fromTranslate(17, -8))  # clear of the opened alert's ring
         self._scene.addItem(dot)
         self._scene.addItem(label)
         self._markers[alert_id] = (dot, label)

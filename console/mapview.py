@@ -131,6 +131,8 @@ class MapView(QGraphicsView):
         self.setBackgroundBrush(QBrush(QColor("#263238")))
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # The scale bar is drawn in viewport pixels: a scrolled (bit-blitted) viewport would cut it.
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
         self._tiles_dir = tiles_dir
         self._tiles: dict[tuple[int, int, int], QGraphicsPixmapItem] = {}
         self._vehicles: dict[int, _VehicleItems] = {}

@@ -188,6 +188,12 @@ def test_c_confirms_and_a_acknowledges_as_the_user_audited(qtbot, store, data, a
     qtbot.keyClick(queue.views[0], Qt.Key.Key_C)
     assert store.get(one).state == AlertState.CONFIRMED
     assert store.get(one).history[-1].user == "ann"
+    # the confirmed alert left the New tab; the panel stays on it, so a second C confirms nothing else
+    assert queue.detail.alert is not None and queue.detail.alert.id == one
+    assert queue.detail.alert.state == AlertState.CONFIRMED
+    qtbot.keyClick(queue.views[0], Qt.Key.Key_C)
+    assert store.get(two).state == AlertState.NEW
+    assert "cannot be confirmed" in win.statusBar().currentMessage()
     assert queue.select_alert(two)
     qtbot.keyClick(queue.views[queue.tabs.currentIndex()], Qt.Key.Key_A)
     assert store.get(two).state == AlertState.ACKNOWLEDGED
