@@ -51,6 +51,16 @@ def wait_booted(link: Link, sid: int, what: str, timeout_s: float = BOOT_WAIT_S)
                                          f"{timeout_s:.0f} s; wait for it to finish booting and retry")  # fmt: skip
 
 
+def _wait_fence_indexed(link: Link, sid: int, since: float, timeout_s: float = 1.0) -> None:
+    """ArduPilot writes an uploaded fence, then re-indexes it on its next fence update ("Fence Indexed
+    OK"); until then it reports 0 stored items (seen on SITL: a download right after the upload got
+    MISSION_COUNT 0). Wait briefly for that text; other autopilots never send it (then: timeout)."""
+    if link.state(sid).autopilot != "ardupilot":
+        return
+    link.wait_state(lambda _s: any(t.startswith("Fence Indexed") for t in link.statustexts_since(sid, since)),
+                    sysid=sid, timeout_s=timeout_s)  # fmt: skip
+
+
 def _capacity_text(link: Link, sid: int, since: float) -> str:
     """The vehicle's own reason for NO_SPACE (ArduPilot: "Only N items are supported"), or ''."""
     for text in reversed(link.statustexts_since(sid, since)):
@@ -163,6 +173,8 @@ def upload_items(link: Link, items: Sequence[MissionItem], *, mission_type: int 
             silent = 0
             if m.get_type() == "MISSION_ACK":
                 if m.type == mavlink.MAV_MISSION_ACCEPTED and len(sent) >= total:
+                    if mission_type == FENCE:
+                        _wait_fence_indexed(link, sid, t_count)
                     return
                 if m.type == mavlink.MAV_MISSION_ACCEPTED:  # stale ack from an earlier transfer
                     continue
