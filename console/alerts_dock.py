@@ -11,6 +11,7 @@ thread; a refusal (role, wrong state) goes to the status bar.
 
 from __future__ import annotations
 
+import bisect
 import logging
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -46,32 +47,54 @@ ACTIONS = (("ack", "alerts.ack", "A"), ("confirm", "alerts.confirm", "C"), ("dis
 
 
 class AlertsModel(QAbstractTableModel):
-    """Alerts newest first (highest id first); ``upsert`` inserts new ids and replaces changed ones."""
+    """Alerts newest first (highest id first), at most ``max_rows`` (the newest; older ones stay in the
+    store: ``lookout alerts list``). ``upsert`` inserts new ids and replaces changed ones."""
 
-    def __init__(self, source: AlertSource) -> None:
+    BULK = 50  # more new alerts than this at once (a restart): one model reset instead of row inserts
+
+    def __init__(self, source: AlertSource, max_rows: int = 2000) -> None:
         super().__init__()
         self._source = source
+        self.max_rows = max_rows
         self._rows: list[Alert] = []
+        self._row_by_id: dict[int, int] = {}
         self._thumbs: dict[int, tuple[str, QPixmap | None]] = {}  # alert id -> (snapshot sha256, thumbnail)
 
     def upsert(self, alerts: Iterable[Alert]) -> list[Alert]:
         """Put ``alerts`` in the queue; return those that were not in it before."""
-        added: list[Alert] = []
-        for alert in sorted(alerts, key=lambda a: a.id):
-            row = self.row_of(alert.id)
+        latest = {a.id: a for a in alerts}  # a batch may hold several versions of one alert: keep the last
+        added = sorted((a for i, a in latest.items() if i not in self._row_by_id), key=lambda a: a.id)
+        for alert in latest.values():
+            row = self._row_by_id.get(alert.id)
             if row is not None:
                 self._rows[row] = alert
                 self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
-                continue
-            pos = next((i for i, a in enumerate(self._rows) if a.id < alert.id), len(self._rows))
-            self.beginInsertRows(QModelIndex(), pos, pos)
-            self._rows.insert(pos, alert)
-            self.endInsertRows()
-            added.append(alert)
-        return added
+        if len(added) > self.BULK:
+            self.beginResetModel()
+            self._rows = sorted(self._rows + added, key=lambda a: -a.id)[: self.max_rows]
+            self._reindex()
+            self.endResetModel()
+        else:
+            for alert in added:
+                pos = bisect.bisect_left([-a.id for a in self._rows], -alert.id)
+                self.beginInsertRows(QModelIndex(), pos, pos)
+                self._rows.insert(pos, alert)
+                self.endInsertRows()
+                self._reindex()
+            if len(self._rows) > self.max_rows:
+                self.beginRemoveRows(QModelIndex(), self.max_rows, len(self._rows) - 1)
+                del self._rows[self.max_rows :]
+                self.endRemoveRows()
+                self._reindex()
+        return [a for a in added if a.id in self._row_by_id]
+
+    def _reindex(self) -> None:
+        self._row_by_id = {a.id: i for i, a in enumerate(self._rows)}
+        for gone in set(self._thumbs) - set(self._row_by_id):
+            del self._thumbs[gone]
 
     def row_of(self, alert_id: int) -> int | None:
-        return next((i for i, a in enumerate(self._rows) if a.id == alert_id), None)
+        return self._row_by_id.get(alert_id)
 
     def alert_at(self, row: int) -> Alert:
         return self._rows[row]

@@ -266,3 +266,20 @@ def test_the_role_decides_which_buttons_exist(qtbot, store, data, role: Role, co
     assert win.buttons["Take off"].isVisible() is arm
     qtbot.keyClick(queue.views[0], Qt.Key.Key_C)
     assert (store.get(one).state == AlertState.CONFIRMED) is confirm  # no button, no shortcut
+
+
+def test_a_big_store_restores_in_one_reset_newest_first_and_bounded(qtbot, qtmodeltester, store, data) -> None:  # type: ignore[no-untyped-def]
+    from console.alerts_dock import AlertsModel
+
+    ids = [add_alert(store, data, n, snapshot=n % 10 == 0) for n in range(1, 131)]
+    source = StoreAlerts(store, data)
+    model = AlertsModel(source, max_rows=100)
+    qtmodeltester.check(model)
+    _, alerts = source.changes_since(0)
+    added = model.upsert(alerts)
+    assert [model.alert_at(r).id for r in range(model.rowCount())] == sorted(ids, reverse=True)[:100]
+    assert len(added) == 100 and model.row_of(ids[0]) is None  # the oldest are left to the store
+    newest = add_alert(store, data, 131)
+    _, more = source.changes_since(max(a.version for a in alerts))
+    assert [a.id for a in model.upsert(more)] == [newest]
+    assert model.rowCount() == 100 and model.alert_at(0).id == newest and model.row_of(ids[30]) is None
