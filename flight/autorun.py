@@ -21,7 +21,7 @@ from flight.commands import arm, disarm, prearm_reasons, rtl, set_mode, takeoff
 from flight.errors import CommandRejected, FlightAborted, FlightError
 from flight.link import Link
 from flight.mission_transfer import upload_plan
-from flight.plan_check import PlanLimits, check_before_upload
+from flight.plan_check import PlanLimits, UnsafePlan, check_against_vehicle, check_before_upload
 from flight.types import VehicleState
 from missions.types import MissionItem, Plan
 
@@ -92,7 +92,9 @@ def fly_mission(link: Link, plan: Plan, *, sysid: int | None = None,
 
     Before anything is sent, ``flight.plan_check.check_before_upload`` checks the plan against the
     vehicle as it is (distance, coordinates, altitude, fence, battery; ``limits``, default
-    ``PlanLimits()``) and raises ``UnsafePlan`` with nothing uploaded and nothing armed.
+    ``PlanLimits()``) and raises ``UnsafePlan`` with nothing uploaded and nothing armed. It waits up
+    to ``ready_timeout_s`` for the vehicle's position; a vehicle that has none by then is checked
+    against its home or the plan's, and checked again once it is ready, before arming.
     """
     def report(stage: str, done: int = 0, total: int = 0, text: str = "") -> None:
         if progress is not None:
@@ -105,7 +107,7 @@ def fly_mission(link: Link, plan: Plan, *, sysid: int | None = None,
     sid = st.sysid
     if st.armed:
         raise FlightAborted("arm", f"vehicle {sid} is already armed (mode {st.mode}); land and disarm it first")
-    checked = check_before_upload(link, plan, sid, limits, wait_s=min(5.0, ready_timeout_s, stop.left("check")))
+    checked = check_before_upload(link, plan, sid, limits, wait_s=min(ready_timeout_s, stop.left("check")))
     for note in checked.notes:
         report("check", text=note)
     report("check", text=checked.summary())
@@ -113,6 +115,10 @@ def fly_mission(link: Link, plan: Plan, *, sysid: int | None = None,
     report("ready", text="waiting for GPS 3D fix and EKF")
     ready_s = min(ready_timeout_s, stop.left("ready"))
     ready = link.wait_state(lambda s: s.gps_fix >= 3 and s.ekf_ok, sysid=sid, timeout_s=ready_s) is not None
+    if not checked.against_vehicle and ready:  # checked before the vehicle knew where it is: again, before arming
+        again = check_against_vehicle(plan, link.state(sid), limits, checked.vehicle_fence)
+        if again.problems:
+            raise UnsafePlan(sid, again.problems, uploaded=True)
     px4 = link.state(sid).autopilot == "px4"
     if px4:
         arm(link, sid)

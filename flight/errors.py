@@ -97,17 +97,20 @@ class FlightAborted(FlightError):
 
 
 class UnsafePlan(FlightAborted):
-    """``flight.plan_check`` refused a plan for this vehicle; nothing was uploaded or armed.
+    """``flight.plan_check`` refused a plan for this vehicle; nothing was uploaded (or, ``uploaded``: it
+    was checked before the vehicle knew its position, and refused on the second check) nor armed.
 
     ``problems`` holds every ``PlanProblem``; the message shows the first of each kind and how many
     more of that kind there are, on one line.
     """
 
-    def __init__(self, sysid: int, problems: tuple | list) -> None:  # tuple[PlanProblem, ...]
-        self.sysid, self.problems = sysid, tuple(problems)
+    def __init__(self, sysid: int, problems: tuple | list, *, uploaded: bool = False) -> None:  # PlanProblem
+        self.sysid, self.problems, self.uploaded = sysid, tuple(problems), uploaded
         kinds: dict[str, list[str]] = {}
         for p in self.problems:
             kinds.setdefault(getattr(p, "kind", ""), []).append(str(p))
         parts = [texts[0] + (f" (and {len(texts) - 1} more {kind} problem{'s' if len(texts) > 2 else ''})"
                              if len(texts) > 1 else "") for kind, texts in kinds.items()]  # fmt: skip
-        super().__init__("check", f"plan refused, nothing sent to vehicle {sysid}: " + "; ".join(parts))
+        what = (f"plan refused, not flown by vehicle {sysid} (uploaded while it had no position; nothing armed)"
+                if uploaded else f"plan refused, nothing sent to vehicle {sysid}")  # fmt: skip
+        super().__init__("check", f"{what}: " + "; ".join(parts))

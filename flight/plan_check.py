@@ -33,7 +33,6 @@ Checks (limits in ``PlanLimits``, from ``[missions]`` in the config):
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -103,10 +102,17 @@ class PlanCheck:
     minutes: float | None = None
     battery_needed_pct: float | None = None
     battery_pct: float | None = None
+    measured_from: str = ""  # "the vehicle" | "the vehicle's home" | "the plan's home" | "" (distances not checked)
+    vehicle_fence: tuple[MissionItem, ...] = ()  # the vehicle's fence it was checked against
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def against_vehicle(self) -> bool:
+        """Were distances measured from where the vehicle is (or its home), not only the file's home?"""
+        return self.measured_from in ("the vehicle", "the vehicle's home")
 
     def summary(self) -> str:
         """One human line: route, time, battery needed vs what the vehicle has."""
@@ -358,7 +364,8 @@ def _check_fence(plan: Plan, vehicle_fence: tuple[MissionItem, ...], refs: _Refs
 def _battery(plan: Plan, st: VehicleState, limits: PlanLimits, refs: _Refs, problems: list[PlanProblem],
              notes: list[str]) -> PlanCheck:
     def done(route_m: float | None = None, minutes: float | None = None, need: float | None = None) -> PlanCheck:
-        return PlanCheck(tuple(problems), tuple(notes), route_m, minutes, need, st.battery_pct)
+        return PlanCheck(tuple(problems), tuple(notes), route_m, minutes, need, st.battery_pct,
+                         refs.refs[0][0] if refs.refs else "")  # fmt: skip
 
     if refs.start is None or refs.home is None or any(p.kind in ("coordinates", "distance") for p in problems):
         return done()  # no route to budget for, or one that is not this site's
@@ -388,23 +395,23 @@ def require_safe(plan: Plan, state: VehicleState, limits: PlanLimits | None = No
     return result
 
 
-def _usable(st: VehicleState) -> bool:
-    return _known(st.lat_deg, st.lon_deg) is not None and st.battery_pct is not None
+def _complete(st: VehicleState) -> bool:
+    return st.battery_pct is not None and _known(st.home_lat_deg, st.home_lon_deg) is not None
 
 
 def check_before_upload(link: Link, plan: Plan, sysid: int, limits: PlanLimits | None = None, *,
-                        wait_s: float = 5.0) -> PlanCheck:
+                        wait_s: float = 10.0) -> PlanCheck:
     """What ``lookout fly upload/run`` do before sending anything: wait (up to ``wait_s``) for the
-    vehicle's position and battery (and briefly its home), read its fence when the plan has none,
-    then ``require_safe``. Raises ``UnsafePlan``; a fence that cannot be read becomes a note."""
+    vehicle's position, then up to 2 s more for its battery and home, read its fence when the plan
+    has none, then ``require_safe``. Raises ``UnsafePlan``; a fence that cannot be read becomes a
+    note. A vehicle with no position yet is checked against its home, else the plan's (see
+    ``PlanCheck.against_vehicle``: ``fly_mission`` checks again before arming)."""
     from flight.errors import MissionTransferError
     from flight.mission_transfer import download_fence
 
-    deadline = time.monotonic() + wait_s
-    link.wait_state(_usable, sysid=sysid, timeout_s=wait_s)
-    if _known(link.state(sysid).home_lat_deg, link.state(sysid).home_lon_deg) is None:
-        link.wait_state(lambda s: _known(s.home_lat_deg, s.home_lon_deg) is not None, sysid=sysid,
-                        timeout_s=max(0.0, min(2.0, deadline - time.monotonic())))  # fmt: skip
+    link.wait_state(lambda s: _known(s.lat_deg, s.lon_deg) is not None, sysid=sysid, timeout_s=wait_s)
+    if not _complete(link.state(sysid)):
+        link.wait_state(_complete, sysid=sysid, timeout_s=min(2.0, wait_s))
     vehicle_fence: tuple[MissionItem, ...] = ()
     fence_note = ""
     if not plan.fence:
@@ -412,7 +419,7 @@ def check_before_upload(link: Link, plan: Plan, sysid: int, limits: PlanLimits |
             vehicle_fence = download_fence(link, sysid=sysid, item_timeout_s=1.0, retries=2)
         except MissionTransferError as exc:
             fence_note = f"the vehicle's fence could not be read ({exc}): not checked"
-    result = require_safe(plan, link.state(sysid), limits, vehicle_fence)
+    result = replace(require_safe(plan, link.state(sysid), limits, vehicle_fence), vehicle_fence=vehicle_fence)
     if fence_note:
         result = replace(result, notes=(*result.notes, fence_note))
     return result

@@ -176,7 +176,7 @@ def _upload(link: Link, sid: int, args: argparse.Namespace) -> int:
 
     plan = _load(args.file)
     check_plan_basic(plan)
-    checked = check_before_upload(link, plan, sid, args.plan_limits, wait_s=min(5.0, args.wait))
+    checked = check_before_upload(link, plan, sid, args.plan_limits, wait_s=args.wait)
     for line in (*checked.notes, checked.summary()):
         print(f"check: {line}", flush=True)
     upload_plan(link, plan, sysid=sid, progress=_printer("upload"))
