@@ -1,13 +1,10 @@
-"""MQTT sink against a real Mosquitto on 127.0.0.1 (a free port), restarted mid-run."""
+"""MQTT sink against a real Mosquitto on 127.0.0.1 (a free port; tests/mqtt_broker.py), restarted mid-run."""
 
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import subprocess
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,54 +20,9 @@ from dispatch.roles import Actor
 from dispatch.sinks.mqtt import MqttSink
 from dispatch.store import AlertStore
 from tests.dispatch.webhook_receiver import free_port, wait_for
+from tests.mqtt_broker import Broker
 
-MOSQUITTO = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
-pytestmark = pytest.mark.skipif(MOSQUITTO is None, reason="mosquitto is not installed (apt install mosquitto)")
 ADMIN = Actor.local_admin()
-
-
-class Broker:
-    """A Mosquitto process on 127.0.0.1:port with persistence in ``workdir`` (survives restart())."""
-
-    def __init__(self, workdir: Path, port: int, *, anonymous: bool = True) -> None:
-        self.port = port
-        self.workdir = workdir
-        workdir.mkdir(parents=True, exist_ok=True)
-        self.conf = workdir / "mosquitto.conf"
-        self.conf.write_text(
-            f"listener {port} 127.0.0.1\nallow_anonymous {'true' if anonymous else 'false'}\n"
-            f"persistence true\npersistence_location {workdir}/\nlog_dest stderr\n"
-        )
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
-
-    def _accepting(self) -> bool:
-        with socket.socket() as s:
-            return s.connect_ex(("127.0.0.1", self.port)) == 0
-
-    def start(self) -> Broker:
-        self.proc = subprocess.Popen([str(MOSQUITTO), "-c", str(self.conf)], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)  # fmt: skip
-        if not wait_for(self._accepting, timeout_s=10):
-            self.stop()
-            pytest.skip("mosquitto did not start listening within 10 s")
-        return self
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()  # SIGTERM: mosquitto saves its persistence file
-            self.proc.wait(10)
-            self.proc = None
-
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Broker]:
-    b = Broker(tmp_path / "mosq", free_port()).start()
-    yield b
-    b.stop()
 
 
 class Subscriber:
@@ -108,8 +60,9 @@ class Subscriber:
 
 
 def test_alerts_and_unit_status_survive_a_broker_restart(
-    tmp_path: Path, broker: Broker, inputs: Callable[..., Any]
+    tmp_path: Path, mosquitto: Broker, inputs: Callable[..., Any]
 ) -> None:
+    broker = mosquitto
     sub = Subscriber(broker.port, "desk-screen", ["lookout/alerts", "lookout/units/+/status"])
     assert wait_for(lambda: sub.c.is_connected())
     sink = SinkConfig(type="mqtt", url=broker.url, timeout_s=1.0, backoff_base_s=0.1, backoff_max_s=0.5)
@@ -157,7 +110,7 @@ def _msg() -> OutboxMessage:
     return OutboxMessage(1, "bus", "alert:1", 1, 1, "new", "m1", payload, 0.0, "pending", 1, None)
 
 
-def test_refused_and_unreachable_brokers_are_one_clear_line(tmp_path: Path) -> None:
+def test_refused_and_unreachable_brokers_are_one_clear_line(tmp_path: Path, mosquitto: Broker) -> None:
     closed = MqttSink("bus", SinkConfig(type="mqtt", url=f"mqtt://127.0.0.1:{free_port()}", timeout_s=0.5))
     try:
         with pytest.raises(DeliveryError, match=r"no connection to broker .* is it running") as ei:
@@ -165,7 +118,7 @@ def test_refused_and_unreachable_brokers_are_one_clear_line(tmp_path: Path) -> N
         assert ei.value.sink_down
     finally:
         closed.close()
-    strict = Broker(tmp_path / "strict", free_port(), anonymous=False).start()
+    strict = Broker(mosquitto.binary, tmp_path / "strict", extra_config="allow_anonymous false\n").start()
     refusing = MqttSink("bus", SinkConfig(type="mqtt", url=strict.url, timeout_s=1.0, username="nobody",
                                           password="wrong"))  # fmt: skip
     try:
