@@ -104,3 +104,34 @@ def test_bad_position_and_unknown_unit_change_nothing(desk_store: tuple[Dispatch
         desk.set_status("car1", "on_scene")
     assert desk.units() == before
     assert desk.set_status("boat1", "available").status == "available"
+
+
+def test_gps_feed_over_real_mqtt_moves_units_and_sets_on_scene(
+    tmp_path: Path, mosquitto: Any, inputs: Callable[..., Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    import json
+
+    import paho.mqtt.publish as publish
+
+    from dispatch.unit_feed import UnitPositionFeed
+    from tests.dispatch.webhook_receiver import wait_for
+
+    desk = DispatchDesk(tmp_path / "alerts.sqlite", DispatchConfig(on_scene_radius_m=50), UNITS, {})
+    with desk, AlertStore(tmp_path / "alerts.sqlite", on_change=desk.on_change) as store, \
+            UnitPositionFeed(mosquitto.url, desk) as feed:  # fmt: skip
+        assert feed.connected.wait(10)
+        a = store.ingest(inputs("e1"))
+        store.confirm(a.id, ADMIN)
+        desk.dispatch(a.id, "car1")
+        host, port = "127.0.0.1", mosquitto.port
+        pub = lambda topic, body: publish.single(topic, body, qos=1, hostname=host, port=port)  # noqa: E731
+        pub("lookout/units/foot1/position", json.dumps({"lat": 52.2, "lon": 4.4}))
+        pub("lookout/units/ghost/position", json.dumps({"lat": 52.2, "lon": 4.4}))  # not configured
+        pub("lookout/units/car1/position", b"garbage")
+        pub("lookout/units/car1/position", json.dumps({"lat": 52.10015, "lon": 4.3}))  # 17 m from the alert
+        assert wait_for(lambda: feed.updates == 2 and feed.rejected == 2)
+        units = {u.name: u for u in desk.units()}
+        assert (units["foot1"].lat_deg, units["foot1"].position_source) == (52.2, "gps")
+        assert units["car1"].status == "on_scene" and desk.record(a.id).on_scene_by == "auto:car1"  # type: ignore[union-attr]
+    assert any("no unit 'ghost'" in r.getMessage() for r in caplog.records)
+    assert any("not JSON with lat and lon" in r.getMessage() for r in caplog.records)
