@@ -60,10 +60,10 @@ def _bus_config(ctx: Context, args: argparse.Namespace) -> Any:
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(x) for x in err["loc"])
-        raise ConfigError(f"lookout node: bus.{where}: {err['msg']} (got {err.get('input')!r}); "
+        raise ConfigError(f"bus.{where}: {err['msg']} (got {err.get('input')!r}); "
                           "give --bus mqtt://HOST:PORT") from None  # fmt: skip
     if bc.type != "mqtt":
-        raise ConfigError("lookout node needs an MQTT broker: give --bus mqtt://HOST:PORT or set [bus] type = "
+        raise ConfigError("needs an MQTT broker: give --bus mqtt://HOST:PORT or set [bus] type = "
                           '"mqtt" and url in the config')  # fmt: skip
     return bc
 
