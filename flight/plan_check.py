@@ -39,25 +39,29 @@ from typing import TYPE_CHECKING
 from flight._mav import command_name
 from flight.errors import UnsafePlan
 from flight.link import Link
+from flight.plan_route import (
+    AMSL_FRAMES,
+    COORD_FRAMES,
+    FENCE_RETURN_POINT,
+    NAV_MAX,
+    NO_ALT,
+    TAKEOFF,
+    FenceTest,
+    alt_above_home,
+    estimate_route,
+    fmt_distance,
+    in_range,
+    located,
+)
 from flight.types import VehicleState
 from missions.errors import MissionError
-from missions.fence import FenceCircle, FencePolygon, fence_shapes
-from missions.geo import LocalFrame, haversine_m
+from missions.fence import fence_shapes
+from missions.geo import haversine_m
 from missions.types import MissionItem, Plan
 
 if TYPE_CHECKING:
     from missions.config import MissionsConfig
 
-_NAV_MAX = 100  # MAV_CMD below this are NAV commands
-_RTL, _LAND, _TAKEOFF, _WAYPOINT = 20, 21, 22, 16
-_LOITER_UNLIM, _LOITER_TURNS, _LOITER_TIME = 17, 18, 19
-_DO_JUMP, _DO_CHANGE_SPEED = 177, 178
-_ROI = frozenset({195, 201})  # DO_SET_ROI_LOCATION, DO_SET_ROI
-_NO_ALT = frozenset({_RTL, _LAND})
-_COORD_FRAMES = frozenset({0, 3, 5, 6, 10, 11})  # GLOBAL, GLOBAL_RELATIVE_ALT(_INT), GLOBAL(_INT), TERRAIN(_INT)
-_AMSL_FRAMES = frozenset({0, 5})
-_MAX_STEPS = 100_000
-_FENCE_RETURN_POINT = 5000  # MAV_CMD_NAV_FENCE_RETURN_POINT: a place, not a boundary
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,15 +122,11 @@ class PlanCheck:
         """One human line: route, time, battery needed vs what the vehicle has."""
         if self.route_m is None or self.minutes is None:
             return "route length not known (loops forever or no start point)"
-        text = f"route {_dist(self.route_m)}, about {self.minutes:.1f} min"
+        text = f"route {fmt_distance(self.route_m)}, about {self.minutes:.1f} min"
         if self.battery_needed_pct is not None:
             has = "?" if self.battery_pct is None else f"{self.battery_pct:.0f}%"
             text += f", needs {self.battery_needed_pct:.0f}% battery (vehicle has {has})"
         return text
-
-
-def _dist(m: float) -> str:
-    return f"{m / 1000:.1f} km" if m >= 1000 else f"{m:.0f} m"
 
 
 def _name(command: int) -> str:
@@ -138,21 +138,8 @@ def _label(i: int, it: MissionItem) -> str:
     return f"item {i + 1} ({_name(it.command)})"  # 1-based = ArduPilot's wire seq (home is 0)
 
 
-def _located(it: MissionItem) -> bool:
-    """Does this item name a place (not 'here', not frameless)?"""
-    if it.frame not in _COORD_FRAMES:
-        return False
-    if (it.command < _NAV_MAX and it.command != _RTL) or it.command in _ROI:
-        return not (it.lat_deg == 0.0 and it.lon_deg == 0.0)
-    return False
-
-
-def _in_range(lat: float, lon: float) -> bool:
-    return -90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0  # False for NaN
-
-
 def _known(lat: float | None, lon: float | None) -> tuple[float, float] | None:
-    if lat is None or lon is None or (lat == 0.0 and lon == 0.0) or not _in_range(lat, lon):
+    if lat is None or lon is None or (lat == 0.0 and lon == 0.0) or not in_range(lat, lon):
         return None
     return (lat, lon)
 
@@ -189,111 +176,6 @@ def _references(plan: Plan, st: VehicleState, notes: list[str]) -> _Refs:
     return _Refs(start, tuple(refs), home if home is not None else start, home_amsl)
 
 
-def _alt_above_home(it: MissionItem, home_amsl_m: float | None) -> float | None:
-    if math.isnan(it.alt_m) or it.frame not in _COORD_FRAMES:
-        return None
-    if it.frame in _AMSL_FRAMES:
-        return None if home_amsl_m is None else it.alt_m - home_amsl_m
-    return it.alt_m
-
-
-class _Fence:
-    """Fence shapes in a local frame; ArduPilot's default rule: inside all inclusions, outside all exclusions."""
-
-    def __init__(self, polys: list[FencePolygon], circles: list[FenceCircle], origin: tuple[float, float]) -> None:
-        self.frame = LocalFrame(*origin)
-        self.polys = [(p.inclusion, [self.frame.point_to_enu(a, b) for a, b in p.vertices]) for p in polys]
-        self.circles = circles
-
-    def breach(self, lat: float, lon: float) -> str | None:
-        x, y = self.frame.point_to_enu(lat, lon)
-        for k, (inclusion, ring) in enumerate(self.polys, start=1):
-            inside = _point_in_ring(x, y, ring)
-            if inclusion and not inside:
-                return f"outside inclusion polygon {k}"
-            if not inclusion and inside:
-                return f"inside exclusion polygon {k}"
-        for k, c in enumerate(self.circles, start=1):
-            d = haversine_m(lat, lon, c.lat_deg, c.lon_deg)
-            if c.inclusion and d > c.radius_m:
-                return f"outside inclusion circle {k} ({_dist(d)} from its centre, radius {_dist(c.radius_m)})"
-            if not c.inclusion and d < c.radius_m:
-                return f"inside exclusion circle {k} ({_dist(d)} from its centre, radius {_dist(c.radius_m)})"
-        return None
-
-
-def _point_in_ring(x: float, y: float, ring: list[tuple[float, float]]) -> bool:
-    inside = False
-    j = len(ring) - 1
-    for i in range(len(ring)):
-        (xi, yi), (xj, yj) = ring[i], ring[j]
-        if (yi > y) != (yj > y) and x < (xj - xi) * (y - yi) / (yj - yi) + xi:
-            inside = not inside
-        j = i
-    return inside
-
-
-@dataclass(frozen=True, slots=True)
-class _Route:
-    length_m: float
-    seconds: float
-
-
-def estimate_route(plan: Plan, start: tuple[float, float], home: tuple[float, float], limits: PlanLimits,
-                   home_amsl_m: float | None = None, start_alt_m: float = 0.0) -> _Route | None:
-    """Walk the mission as the autopilot would, from ``start`` back to ``home``; None if it never ends."""
-    frame = LocalFrame(*start)
-    pos, alt, speed = (0.0, 0.0), start_alt_m, limits.speed_m_s
-    length = seconds = 0.0
-    items = plan.mission.items
-    jumps: dict[int, int] = {}
-    i = steps = 0
-
-    def fly_to(p: tuple[float, float], new_alt: float) -> None:
-        nonlocal pos, alt, length, seconds
-        d = math.dist(pos, p)
-        length += d
-        seconds += d / speed + abs(new_alt - alt) / limits.climb_m_s
-        pos, alt = p, new_alt
-
-    while 0 <= i < len(items):
-        steps += 1
-        if steps > _MAX_STEPS:
-            return None
-        it = items[i]
-        c = it.command
-        if c == _DO_JUMP and math.isfinite(it.param1) and math.isfinite(it.param2):
-            if it.param2 < 0:
-                return None
-            left = jumps.setdefault(i, int(it.param2))
-            if left > 0:
-                jumps[i] = left - 1
-                i = int(it.param1) - 1  # target seq counts ArduPilot's home as 0
-                continue
-        elif c == _DO_CHANGE_SPEED and it.param2 > 0:
-            speed = it.param2
-        elif c == _LOITER_UNLIM:
-            return None
-        elif c == _RTL:
-            break
-        elif c == _LAND:
-            fly_to(frame.point_to_enu(it.lat_deg, it.lon_deg) if _located(it) else pos, 0.0)
-            return _Route(length, seconds)
-        elif c < _NAV_MAX:
-            rel = _alt_above_home(it, home_amsl_m)
-            target = frame.point_to_enu(it.lat_deg, it.lon_deg) if _located(it) and c != _TAKEOFF else pos
-            fly_to(target, alt if rel is None or (c == _TAKEOFF and rel <= 0) else rel)
-            if c in (_WAYPOINT, _LOITER_TIME):
-                seconds += max(it.param1, 0.0) if math.isfinite(it.param1) else 0.0
-            elif c == _LOITER_TURNS:
-                radius = abs(it.param3) if math.isfinite(it.param3) and it.param3 else 10.0
-                seconds += abs(it.param1) * 2 * math.pi * radius / speed if math.isfinite(it.param1) else 0.0
-        i += 1
-    fly_to(frame.point_to_enu(*home), alt)  # return home (RTL: the plan's or the one fly_mission sends) ...
-    fly_to(pos, 0.0)  # ... and land
-    return _Route(length, seconds)
-
-
 def check_against_vehicle(plan: Plan, state: VehicleState, limits: PlanLimits | None = None,
                           vehicle_fence: tuple[MissionItem, ...] = ()) -> PlanCheck:
     """Every reason ``plan`` must not be sent to the vehicle in ``state`` (empty ``problems`` = fly it)."""
@@ -305,33 +187,33 @@ def check_against_vehicle(plan: Plan, state: VehicleState, limits: PlanLimits | 
     for prefix, items in groups:
         for i, it in enumerate(items):
             where = f"{prefix}{_label(i, it)}"
-            located = _located(it) or (prefix != "" and it.frame in _COORD_FRAMES)
-            if located and not _in_range(it.lat_deg, it.lon_deg):
+            placed = located(it) or (prefix != "" and it.frame in COORD_FRAMES)
+            if placed and not in_range(it.lat_deg, it.lon_deg):
                 problems.append(PlanProblem(
                     "coordinates", f"{where}: position {it.lat_deg:g}, {it.lon_deg:g} is not on Earth "
                     "(latitude -90..90, longitude -180..180; are lat and lon swapped?)"))  # fmt: skip
                 continue
-            if not located:
+            if not placed:
                 continue
             for what, ref in refs.refs:
                 d = haversine_m(it.lat_deg, it.lon_deg, *ref)
                 if d > limits.max_distance_m:
                     problems.append(PlanProblem(
-                        "distance", f"{where}: {_dist(d)} from {what} (limit {_dist(limits.max_distance_m)}): "
-                        "is this plan for another site?"))  # fmt: skip
+                        "distance", f"{where}: {fmt_distance(d)} from {what} "
+                        f"(limit {fmt_distance(limits.max_distance_m)}): is this plan for another site?"))  # fmt: skip
                     break
     for i, it in enumerate(plan.mission.items):
-        if it.command >= _NAV_MAX or it.command in _NO_ALT:
+        if it.command >= NAV_MAX or it.command in NO_ALT:
             continue
-        rel = _alt_above_home(it, refs.home_amsl_m)
+        rel = alt_above_home(it, refs.home_amsl_m)
         if rel is None:
-            if it.frame in _AMSL_FRAMES and not math.isnan(it.alt_m):
+            if it.frame in AMSL_FRAMES and not math.isnan(it.alt_m):
                 notes.append(f"{_label(i, it)}: AMSL altitude not checked (vehicle home altitude unknown)")
             continue
         if rel > limits.max_alt_m:
             problems.append(PlanProblem("altitude", f"{_label(i, it)}: altitude {rel:.1f} m above home is over "
                                                     f"the limit {limits.max_alt_m:g} m"))  # fmt: skip
-        elif rel < limits.min_alt_m and not (it.command == _TAKEOFF and rel == 0):
+        elif rel < limits.min_alt_m and not (it.command == TAKEOFF and rel == 0):
             problems.append(PlanProblem("altitude", f"{_label(i, it)}: altitude {rel:.1f} m above home is under "
                                                     f"the limit {limits.min_alt_m:g} m"))  # fmt: skip
     _check_fence(plan, vehicle_fence, refs, problems)
@@ -340,7 +222,7 @@ def check_against_vehicle(plan: Plan, state: VehicleState, limits: PlanLimits | 
 
 def _check_fence(plan: Plan, vehicle_fence: tuple[MissionItem, ...], refs: _Refs,
                  problems: list[PlanProblem]) -> None:
-    fence_items = tuple(it for it in (plan.fence or vehicle_fence) if it.command != _FENCE_RETURN_POINT)
+    fence_items = tuple(it for it in (plan.fence or vehicle_fence) if it.command != FENCE_RETURN_POINT)
     whose = "the plan's" if plan.fence else "the vehicle's"
     if not fence_items:
         return
@@ -350,11 +232,11 @@ def _check_fence(plan: Plan, vehicle_fence: tuple[MissionItem, ...], refs: _Refs
         problems.append(PlanProblem("fence", f"{whose} fence is malformed: {exc}"))
         return
     origin = refs.start or (fence_items[0].lat_deg, fence_items[0].lon_deg)
-    if not _in_range(*origin):
+    if not in_range(*origin):
         return  # the coordinate check above already refused it
-    fence = _Fence(polys, circles, origin)
+    fence = FenceTest(polys, circles, origin)
     for i, it in enumerate(plan.mission.items):
-        if _located(it) and it.command < _NAV_MAX and _in_range(it.lat_deg, it.lon_deg):
+        if located(it) and it.command < NAV_MAX and in_range(it.lat_deg, it.lon_deg):
             why = fence.breach(it.lat_deg, it.lon_deg)
             if why is not None:
                 problems.append(PlanProblem("fence", f"{_label(i, it)}: {it.lat_deg:.6f}, {it.lon_deg:.6f} is {why} "
@@ -369,7 +251,8 @@ def _battery(plan: Plan, st: VehicleState, limits: PlanLimits, refs: _Refs, prob
 
     if refs.start is None or refs.home is None or any(p.kind in ("coordinates", "distance") for p in problems):
         return done()  # no route to budget for, or one that is not this site's
-    route = estimate_route(plan, refs.start, refs.home, limits, refs.home_amsl_m, max(st.alt_rel_m or 0.0, 0.0))
+    route = estimate_route(plan, refs.start, refs.home, limits.speed_m_s, limits.climb_m_s, refs.home_amsl_m,
+                           max(st.alt_rel_m or 0.0, 0.0))
     if route is None:
         notes.append("the plan loops forever (DO_JUMP repeat -1 or LOITER_UNLIM): battery for the whole route not "
                      "checked; the vehicle's battery failsafe ends it")  # fmt: skip
@@ -380,7 +263,7 @@ def _battery(plan: Plan, st: VehicleState, limits: PlanLimits, refs: _Refs, prob
         notes.append(f"vehicle {st.sysid} reports no battery level: battery for the route not checked")
     elif st.battery_pct < need:
         problems.append(PlanProblem(
-            "battery", f"battery: the route ({_dist(route.length_m)}, about {minutes:.1f} min at "
+            "battery", f"battery: the route ({fmt_distance(route.length_m)}, about {minutes:.1f} min at "
             f"{limits.drain_pct_per_min:g}%/min) needs {need:.0f}% including the {limits.reserve_pct:g}% "
             f"reserve; vehicle {st.sysid} has {st.battery_pct:.0f}%"))  # fmt: skip
     return done(route.length_m, minutes, need)
