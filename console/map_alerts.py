@@ -81,7 +81,8 @@ class AlertLayer:
         label.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
         label.setZValue(16)
         label.setData(ALERT_ITEM, alert_id)
-        label.setTransform(QTransform.fromTranslate(17, -8))  # clear of the opened alert's ring
+        # right of the dot, clear of the opened alert's ring; a row per id so alerts on one spot stay readable
+        label.setTransform(QTransform.fromTranslate(17, -8 + 13 * (alert_id % 4)))
         self._scene.addItem(dot)
         self._scene.addItem(label)
         self._markers[alert_id] = (dot, label)
