@@ -84,16 +84,20 @@ class SinkConfig(_Strict):
     max_attempts: int = Field(15, ge=1, le=1000, description="then the message becomes a dead letter (retryable)")
     backoff_base_s: float = Field(0.5, gt=0, le=60, description="first retry delay; doubles per attempt, with jitter")
     backoff_max_s: float = Field(300.0, gt=0, le=3600, description="longest delay between two attempts")
-    attach_max_bytes: int = Field(
-        0, ge=0, le=50_000_000, description="webhook: attach evidence files up to this size (0 = link only)"
+    attach_max_bytes: int | None = Field(
+        None, ge=0, le=50_000_000, description="webhook: attach evidence files up to this size in total (unset = 0)"
     )
     evidence_base_url: str | None = Field(None, description="evidence links are this URL + the data-dir path")
-    topic: str = Field("lookout/alerts", min_length=1, description="mqtt: alert topic (type new/update/end)")
-    units_topic: str = Field("lookout/units", min_length=1, description="mqtt: retained <topic>/<unit>/status")
+    topic: str | None = Field(None, min_length=1, description="mqtt: alert topic (unset = lookout/alerts)")
+    units_topic: str | None = Field(
+        None, min_length=1, description="mqtt: retained <units_topic>/<unit>/status (unset = lookout/units)"
+    )
     username: str | None = Field(None, description="mqtt: broker user")
     password: str | None = Field(None, description='mqtt: broker password (or "env:VAR")')
-    cap_scope: Literal["Public", "Restricted"] = Field("Restricted", description="cap: <scope>")
-    cap_restriction: str = Field("police dispatch only", min_length=1, description="cap: <restriction> text")
+    cap_scope: Literal["Public", "Restricted"] | None = Field(None, description="cap: <scope> (unset = Restricted)")
+    cap_restriction: str | None = Field(
+        None, min_length=1, description="cap: <restriction> text (unset = police dispatch only)"
+    )
 
     @field_validator("url")
     @classmethod

@@ -284,6 +284,13 @@ class Outbox:
         return [OutboxMessage(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), r[8], r[9], r[10], r[11])
                 for r in rows]  # fmt: skip
 
+    def pending_count(self, *, sinks: list[str] | None = None, msg_ids: set[str] | None = None) -> int:
+        """How many messages still wait for delivery (cheap; no payloads read)."""
+        with self._lock:
+            rows = self._db().execute("SELECT sink, msg_id FROM outbox WHERE state = 'pending'").fetchall()
+        return sum(1 for sink, mid in rows
+                   if (sinks is None or sink in sinks) and (msg_ids is None or mid in msg_ids))  # fmt: skip
+
     def dead_letters(self, sink: str | None = None) -> list[OutboxMessage]:
         return self.messages(state="dead", sink=sink)
 

@@ -115,25 +115,35 @@ class OutboxSender:
         policy = self.policies[name]
         seen_version = -1
         next_due = 0.0
+        db_errors = 0
         try:
             while not self._stop.is_set():
-                woken = wake.is_set()
-                wake.clear()
-                version = conn.execute("PRAGMA data_version").fetchone()[0]
-                if not woken and version == seen_version and time.time() < next_due:
-                    wake.wait(self.poll_s)
-                    continue
-                if woken:  # the writer may not have committed yet: wait for its COMMIT
-                    conn.execute("BEGIN IMMEDIATE")
-                    conn.execute("COMMIT")
-                seen_version = version
-                msg = self._claim(conn, name, policy)
-                if msg is None:
-                    next_due = self._next_due(conn, name)
-                    wake.wait(self.poll_s)
-                    continue
-                next_due = 0.0
-                self._attempt(conn, name, sink, policy, msg)
+                try:
+                    woken = wake.is_set()
+                    wake.clear()
+                    version = conn.execute("PRAGMA data_version").fetchone()[0]
+                    if not woken and version == seen_version and time.time() < next_due:
+                        wake.wait(self.poll_s)
+                        continue
+                    if woken:  # the writer may not have committed yet: wait for its COMMIT
+                        conn.execute("BEGIN IMMEDIATE")
+                        conn.execute("COMMIT")
+                    seen_version = version
+                    msg = self._claim(conn, name, policy)
+                    if msg is None:
+                        next_due = self._next_due(conn, name)
+                        wake.wait(self.poll_s)
+                        continue
+                    next_due = 0.0
+                    self._attempt(conn, name, sink, policy, msg)
+                    db_errors = 0
+                except sqlite3.Error as exc:  # busy beyond the timeout, disk full: wait, then go on
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    db_errors += 1
+                    if db_errors == 1:
+                        log.warning("outbox sender %s: alert database error (%s); retrying every second", name, exc)
+                    self._stop.wait(1.0)
         except Exception:
             log.exception("outbox sender for sink %s stopped on an unexpected error; restart Lookout", name)
         finally:

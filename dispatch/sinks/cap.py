@@ -161,8 +161,10 @@ class CapSink:
             self._http = WebhookSink(name, cfg, data_dir)
 
     def document(self, msg: OutboxMessage) -> bytes:
-        return cap_document(msg.payload, sender=self.sender, data_dir=self.data_dir, scope=self.cfg.cap_scope,
-                            restriction=self.cfg.cap_restriction, evidence_base_url=self.cfg.evidence_base_url,
+        cfg = self.cfg
+        scope, restriction = cfg.cap_scope or "Restricted", cfg.cap_restriction or "police dispatch only"
+        return cap_document(msg.payload, sender=self.sender, data_dir=self.data_dir, scope=scope,
+                            restriction=restriction, evidence_base_url=cfg.evidence_base_url,
                             zone_polygons=self.zone_polygons)  # fmt: skip
 
     def deliver(self, msg: OutboxMessage) -> None:

@@ -89,10 +89,11 @@ class MqttSink:
     def topic_and_body(self, msg: OutboxMessage) -> tuple[str, bytes, bool]:
         p = msg.payload
         if msg.type == "unit":
-            unit = p["after"]["unit"]
-            return f"{self.cfg.units_topic}/{unit}/status", json.dumps(p["after"], sort_keys=True).encode(), True
+            status = json.dumps(p["after"], sort_keys=True).encode()
+            return f"{self.cfg.units_topic or 'lookout/units'}/{p['after']['unit']}/status", status, True
         body = {k: p.get(k) for k in ("type", "id", "seq", "sent_by", "created_utc", "before", "after")}
-        return self.cfg.topic, json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(), False
+        data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        return self.cfg.topic or "lookout/alerts", data, False
 
     def deliver(self, msg: OutboxMessage) -> None:
         self._require_connection()

@@ -70,7 +70,7 @@ def webhook_body(msg: OutboxMessage, cfg: SinkConfig, data_dir: Path) -> dict[st
     if not isinstance(after, dict) or not after.get("evidence"):
         return body
     base = (cfg.evidence_base_url or "").rstrip("/")
-    evidence, attachments, budget = [], [], cfg.attach_max_bytes
+    evidence, attachments, budget = [], [], cfg.attach_max_bytes or 0
     for ref in after["evidence"]:
         ref = dict(ref)
         if base and not ref.get("removed"):

@@ -81,14 +81,7 @@ def _drain(desk: DispatchDesk, wait_s: float, sinks: list[str] | None = None, id
     """Run the sender until the wanted messages (or the whole queue) are delivered/dead, or ``wait_s``."""
     desk.start_sender()
     deadline = time.monotonic() + wait_s
-    while time.monotonic() < deadline:
-        pending = desk.outbox.messages(state="pending", limit=100_000)
-        if ids is not None:
-            pending = [m for m in pending if m.msg_id in ids]
-        elif sinks is not None:
-            pending = [m for m in pending if m.sink in sinks]
-        if not pending:
-            break
+    while time.monotonic() < deadline and desk.outbox.pending_count(sinks=sinks, msg_ids=ids):
         time.sleep(0.05)  # the sender threads work; the CLI only waits for them
     desk.close()
 
