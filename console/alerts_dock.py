@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import logging
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
@@ -134,7 +135,7 @@ class AlertsModel(QAbstractTableModel):
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             what = kind_text(a.kind) + (f" ×{a.count}" if a.count > 1 else "")
-            return ("", a.t_start_utc.strftime("%H:%M:%S"), a.feed, what, a.severity, a.state.value)[col]
+            return ("", _when(a.t_start_utc), a.feed, what, a.severity, a.state.value)[col]
         if role == Qt.ItemDataRole.DecorationRole and col == 0:
             return self.thumbnail(a)
         if role == Qt.ItemDataRole.ForegroundRole and col in (3, 4):
@@ -148,6 +149,12 @@ class AlertsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.UserRole:
             return a.id
         return None
+
+
+def _when(t: datetime) -> str:
+    """HH:MM:SS today (UTC), else the date too (a restored queue holds older alerts)."""
+    t = t.astimezone(UTC)
+    return t.strftime("%H:%M:%S") if t.date() == datetime.now(UTC).date() else t.strftime("%Y-%m-%d %H:%M")
 
 
 class AlertFilter(QSortFilterProxyModel):

@@ -134,6 +134,8 @@ class MainWindow(QMainWindow):
         self.user_label = QLabel(f"{self.actor.name} · {self.actor.role}")
         self.statusBar().addPermanentWidget(self.user_label)
         self.statusBar().showMessage("Ready. Click a drone on the map or in the fleet table to select it.")
+        if services.notice:
+            self._error(services.notice)
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.poll)
         self._timer.start(int(1000 / poll_hz))

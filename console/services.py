@@ -134,3 +134,4 @@ class ConsoleServices:
     alerts: AlertSource | None = None  # the alert queue (dispatch's store)
     users: UserSource | None = None  # with users set up, the console asks who is working
     actor: Actor | None = None  # already logged in (the demo's admin); None: ask ``users`` or local admin
+    notice: str = ""  # a problem found while wiring (e.g. the alert store would not open): shown at start

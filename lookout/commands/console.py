@@ -73,7 +73,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             ingest = AlertIngest.open(ctx.data_dir, cfg, audit=audit, bus=bus)
             alerts = StoreAlerts(ingest.store, ctx.data_dir)
         else:
-            alerts = StoreAlerts.open(ctx.data_dir, audit)
+            alerts = _open_alerts(ctx.data_dir, audit, services)
         services.alerts = alerts
         if cameras:
             wall = VisionWall(cfg, ctx.data_dir, workers=None, bus=bus)
@@ -94,6 +94,20 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         elif alerts is not None:
             alerts.close()
         fleet.close()
+
+
+def _open_alerts(data_dir: Path, audit: Any, services: ConsoleServices) -> Any:
+    """The alert store, or None with the reason on stderr and in the status bar: flight control must
+    not depend on the alert database (a corrupt file is moved aside by hand, as the message says)."""
+    from dispatch.errors import DispatchError
+    from lookout.console_services import StoreAlerts
+
+    try:
+        return StoreAlerts.open(data_dir, audit)
+    except DispatchError as exc:
+        print(f"lookout console: no alert queue: {exc}", file=sys.stderr)
+        services.notice = f"No alert queue: {exc}"
+        return None
 
 
 def _on_login(actions: Any, audit: Any) -> Any:
