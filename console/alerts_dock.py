@@ -186,6 +186,8 @@ class AlertQueue(QWidget):
         self.actor = actor
         self.version = 0
         self.restored = False
+        self._updating = False
+        self._last_error = ""
         self.model = AlertsModel(source)
         self.tabs = QTabWidget()
         self.views: list[QTableView] = []
@@ -199,8 +201,8 @@ class AlertQueue(QWidget):
             self.tabs.addTab(view, title)
             self.views.append(view)
             self.proxies.append(proxy)
-        self.model.rowsInserted.connect(self._retitle)
-        self.model.dataChanged.connect(self._retitle)
+        for signal in (self.model.rowsInserted, self.model.rowsRemoved, self.model.modelReset, self.model.dataChanged):
+            signal.connect(self._retitle)
         self.detail = AlertDetail(source.evidence_path)
         self.detail.acknowledge_requested.connect(self.acknowledge)
         self.detail.confirm_requested.connect(self.confirm)
@@ -221,7 +223,6 @@ class AlertQueue(QWidget):
             self.addAction(act)
             self.shortcuts[key] = act
         self.dismiss_dialog: DismissDialog | None = None
-        self._updating = False
         self.set_actor(actor)
         self._retitle()
 
@@ -243,13 +244,16 @@ class AlertQueue(QWidget):
         for _ in range(50):  # the store hands out changes in batches (1000); a restart may need several
             try:
                 version, batch = self.source.changes_since(self.version)
-            except Exception as exc:  # a broken store must not take the console down; say why
-                self.failed.emit(f"alert store: {exc}")
+            except Exception as exc:  # a broken store must not take the console down; say why, once
+                if str(exc) != self._last_error:
+                    self._last_error = str(exc)
+                    self.failed.emit(f"alert store: {exc}")
                 return []
             if not batch or version <= self.version:
                 break
             changed.extend(batch)
             self.version = version
+            self._last_error = ""
         first = not self.restored
         self.restored = True
         if not changed:
