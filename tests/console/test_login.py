@@ -67,3 +67,25 @@ def test_no_users_means_the_local_admin_and_a_known_actor_skips_the_dialog(qtbot
     assert choose_actor(None, None) == local
     demo = Actor("demo-admin", Role.ADMIN)
     assert choose_actor(users, demo) is demo  # users exist, but the caller already knows who works
+
+
+def test_with_users_the_console_asks_and_a_cancel_opens_nothing(qtbot, users: UserDirectory) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    def answer(name: str, password: str) -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, LoginDialog):  # not shown yet: try again shortly
+            QTimer.singleShot(20, lambda: answer(name, password))
+            return
+        if not name:
+            dialog.reject()
+            return
+        dialog.name_edit.setText(name)
+        dialog.password_edit.setText(password)
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+
+    QTimer.singleShot(0, lambda: answer("ann", "correct horse"))
+    assert choose_actor(users, None) == Actor("ann", Role.OPERATOR)
+    QTimer.singleShot(0, lambda: answer("", ""))
+    assert choose_actor(users, None) is None
