@@ -57,7 +57,7 @@ def run(
     app.setApplicationName("Lookout")
     actor = choose_actor(services.users, services.actor)
     if actor is None:
-        log.info("login cancelled; the console did not open")
+        log.warning("login cancelled; the console did not open")
         return 1
     services.actor = actor
     if on_login is not None:
