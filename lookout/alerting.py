@@ -83,7 +83,8 @@ def alert_input(msg: EventMessage, cooldown_s: float, snapshot: EvidenceRef | No
         event_id=ev.id, kind=ev.kind, severity=ev.severity, feed=ev.feed, t_start_utc=ev.t_start_utc,
         t_end_utc=ev.t_end_utc, track_ids=tuple(ev.track_ids),
         position=None if pos is None else Position(pos.lat_deg, pos.lon_deg, pos.accuracy_m), zone=ev.zone,
-        summary=ev.summary, details=details, cooldown_s=cooldown_s, snapshot=snapshot, node=msg.node,
+        summary=ev.summary, details=details, cooldown_s=cooldown_s, snapshot=snapshot,
+        track_path=tuple(msg.track_path), node=msg.node,
     )  # fmt: skip
 
 

@@ -148,6 +148,10 @@ class InProcessBus:
                 log.warning("bus: %d message(s) still pending after %.0f s at close", len(self._queue), timeout_s)
 
     # ---- extras
+    def wants(self, topic: str) -> bool:
+        """Whether any subscriber would get a message on ``topic`` (a publisher may skip building it)."""
+        return any(s.active and topic_matches(s.pattern, topic) for s in self._subs)
+
     def flush(self, timeout_s: float = 10.0) -> bool:
         """Wait until everything published so far has been delivered. True if it was within ``timeout_s``."""
         deadline = time.monotonic() + timeout_s

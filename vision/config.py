@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -151,10 +152,7 @@ class BusConfig(_Strict):
     in this process; ``mqtt`` puts them on a broker so vision nodes on other machines feed one console."""
 
     type: Literal["inprocess", "mqtt"] = Field("inprocess", description="inprocess | mqtt")
-    url: str = Field(
-        "mqtt://127.0.0.1:1883", pattern=r"^mqtts?://[^/:\s]+(:\d{1,5})?/?$",
-        description="mqtt://HOST:PORT (mqtts:// for TLS); type = mqtt only",
-    )  # fmt: skip
+    url: str = Field("mqtt://127.0.0.1:1883", description="mqtt://HOST:PORT (mqtts:// for TLS); type = mqtt only")
     client_id: str | None = Field(
         None, min_length=1, max_length=64, description="stable MQTT client id (persistent session); "
         "default lookout-<host>-<role>",
@@ -171,3 +169,11 @@ class BusConfig(_Strict):
     keepalive_s: int = Field(15, ge=5, le=3600, description="MQTT keepalive, s")
     detections: bool = Field(True, description="publish every analysed frame's detections (QoS 0)")
     max_pending: int = Field(1000, ge=10, le=1_000_000, description="in-process queue bound (messages)")
+
+    @field_validator("url")
+    @classmethod
+    def _mqtt_url(cls, v: str) -> str:
+        m = re.fullmatch(r"mqtts?://([^/:\s@]+)(?::(\d{1,5}))?/?", v)
+        if m is None or (m.group(2) is not None and not 0 < int(m.group(2)) < 65536):
+            raise PydanticCustomError("bus_url", "expected mqtt://HOST:PORT or mqtts://HOST:PORT (TLS)")
+        return v

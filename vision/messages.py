@@ -148,6 +148,7 @@ class EventMessage:
     snapshot: EvidenceFile | None = None  # the annotated snapshot, already on the node's disk
     snapshot_jpeg: bytes | None = field(default=None, repr=False)  # its bytes, when it must cross machines
     node: str = ""  # the vision node that saw it
+    track_path: tuple[tuple[float, float], ...] = ()  # the main track's foot points on the ground: (lat, lon)
 
     KIND = "event"
 
@@ -156,13 +157,15 @@ class EventMessage:
             "message": self.KIND, "type": "new", "before": None, "after": self.event.to_json(),
             "pose": pose_to_json(self.pose), "position": fix_to_json(self.position),
             "snapshot": evidence_to_json(self.snapshot), "snapshot_jpeg": _b64(self.snapshot_jpeg), "node": self.node,
+            "track_path": [[round(a, 7), round(b, 7)] for a, b in self.track_path],
         }  # fmt: skip
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> EventMessage:
         return cls(event_from_json(data["after"]), pose_from_json(data.get("pose")),
                    fix_from_json(data.get("position")), evidence_from_json(data.get("snapshot")),
-                   _unb64(data.get("snapshot_jpeg")), str(data.get("node", "")))  # fmt: skip
+                   _unb64(data.get("snapshot_jpeg")), str(data.get("node", "")),
+                   tuple((float(a), float(b)) for a, b in data.get("track_path") or ()))  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
     from vision.geolocate import GroundFix
 
 log = logging.getLogger(__name__)
+
+TRACK_PATH_POINTS = 20  # ground points of the main track per event (for the map)
 
 ZonesArg = Callable[[int, int], Sequence[Any]] | Sequence[Any]
 
@@ -140,6 +143,7 @@ class FeedPipeline:
         if engine is None and rules is not None:
             self.engine = BehaviourEngine(feed, rules, self.zones, history_len=history_len, expire_s=expire_s)
         self._overlay = EventOverlay(show_s)
+        self._poses: deque[tuple[float, CameraPose | None]] = deque(maxlen=max(2 * history_len, 16))  # for track paths
         self._lock = threading.Lock()  # one frame at a time per feed (rules are stateful, in capture order)
         self.frames = 0
         self.events = 0
@@ -175,10 +179,14 @@ class FeedPipeline:
             if self.evidence is not None and (scene is not None or image is not None):
                 self._guard("evidence ring", self.evidence.push, scene if scene is not None else image, t_utc)
             self.frames += 1
-            if self.publish_detections:
+            if self.geolocator is not None:
+                self._poses.append((t_utc.timestamp(), pose))
+            det_topic = self.topics.detections(self.feed)
+            wants = getattr(self.bus, "wants", None)  # in-process: skip building what nobody reads
+            if self.publish_detections and (wants is None or wants(det_topic)):
                 objects = tuple(object_json(detections, i, in_zone[i]) for i in range(len(detections)))
                 msg = DetectionsMessage(self.feed, frame.index, t_utc, objects, pose, self.node, latency_ms)
-                self.bus.publish(self.topics.detections(self.feed), msg, qos=0)
+                self.bus.publish(det_topic, msg, qos=0)
             snap_src = scene if scene is not None else image
             for ev in events:
                 self.events += 1
@@ -216,9 +224,11 @@ class FeedPipeline:
 
     def _event_message(self, ev: Event, w: int, h: int, pose: CameraPose | None,
                        image: np.ndarray | None) -> EventMessage:  # fmt: skip
-        position = None
+        position, path = None, ()
         if self.geolocator is not None:
             position = self._guard("geolocation", self.geolocator.locate, ev.xy_px[0], ev.xy_px[1], w, h, pose)
+            if position is not None:
+                path = self._guard("track path", self._track_path, ev, w, h) or ()
         snapshot, jpeg = None, None
         if self.evidence is not None:
             if image is not None:
@@ -227,7 +237,25 @@ class FeedPipeline:
             if snapshot is not None and self.carry_bytes:
                 jpeg = self._guard("snapshot read", snapshot.path.read_bytes)
         log.info("event %s on %s (%s): %s", ev.kind, ev.feed, ev.severity, ev.summary)
-        return EventMessage(ev, pose, position, snapshot, jpeg, self.node)
+        return EventMessage(ev, pose, position, snapshot, jpeg, self.node, path)
+
+    def _track_path(self, ev: Event, w: int, h: int) -> tuple[tuple[float, float], ...]:
+        """The main track's recent foot points on the ground (each with the pose of its own frame), at most
+        ``TRACK_PATH_POINTS``, oldest first."""
+        if self.engine is None or not ev.track_ids or self.geolocator is None:
+            return ()
+        points = self.engine.history.get(ev.track_ids[0])
+        if not points:
+            return ()
+        step = max(1, len(points) // TRACK_PATH_POINTS)
+        poses = dict(self._poses)
+        out = []
+        for p in points[::step][-TRACK_PATH_POINTS:]:
+            x1, _, x2, y2 = (float(v) for v in p.xyxy)
+            fix = self.geolocator.locate((x1 + x2) / 2, y2, w, h, poses.get(p.t_s))
+            if fix is not None:
+                out.append((fix.lat_deg, fix.lon_deg))
+        return tuple(out)
 
     def _guard(self, what: str, fn: Callable[..., Any], *args: Any) -> Any:
         """Run a geolocation/evidence step; a failure is logged and counted, never stops the event."""

@@ -68,13 +68,14 @@ def test_an_event_and_its_clip_on_this_machine_make_one_alert_with_both_files(in
     ing, bus, audit = ingest
     ev = _event()
     snap, clip = _evidence(tmp_path / "data", ev)  # the same data dir: files are referenced where they are
-    bus.publish(Topics().events, EventMessage(ev, POSE, None, snap, None, "node-1"))
+    bus.publish(Topics().events, EventMessage(ev, POSE, None, snap, None, "node-1", ((52.1, 4.3), (52.2, 4.4))))
     bus.publish(Topics().evidence, EvidenceMessage(clip, None, "node-1"))
     assert bus.flush()
     [alert] = ing.store.list()
     assert (alert.kind, alert.feed, alert.zone, alert.event_ids, alert.node) == ("zone_entry", "gate", "door",
                                                                                   (ev.id,), "node-1")  # fmt: skip
     assert alert.details["pose"]["pitch_deg"] == -45.0 and alert.details["xy_px"] == [120.0, 200.0]
+    assert alert.track_path == ((52.1, 4.3), (52.2, 4.4))
     kinds = {r.kind: r for r in alert.evidence}
     assert set(kinds) == {"snapshot", "clip"}
     for ref, f in ((kinds["snapshot"], snap), (kinds["clip"], clip)):

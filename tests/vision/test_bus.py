@@ -182,9 +182,10 @@ def test_event_message_round_trips_with_pose_and_follows_frigates_shape() -> Non
     assert back == msg  # every field, the event id and the bytes included
 
 
-def test_event_message_carries_its_ground_position() -> None:
+def test_event_message_carries_its_ground_position_and_track_path() -> None:
     geolocate = pytest.importorskip("vision.geolocate")
-    msg = EventMessage(_event(1), pose=POSE, position=geolocate.GroundFix(52.10001, 4.30002, 3.5))
+    msg = EventMessage(_event(1), pose=POSE, position=geolocate.GroundFix(52.10001, 4.30002, 3.5),
+                       track_path=((52.1, 4.3), (52.10001, 4.30002)))
     assert decode("lookout/events", encode(msg)).position == msg.position
 
 

@@ -118,9 +118,30 @@ def test_each_event_is_located_at_its_foot_point_with_the_frames_pose() -> None:
         fp = Pipeline(bus, rules=CFG.rules).add_feed("gate", zones=_zones, geolocator=geo)
         fp.process(_frame(0, POSE), _det({1: INSIDE}))
         assert bus.flush()
-    assert geo.calls == [(270.0, 60.0, 640, 360, POSE)]
+    assert geo.calls[0] == (270.0, 60.0, 640, 360, POSE)  # the event's foot point (then its track path)
     [msg] = rec.of(EventMessage)
     assert (msg.position.lat_deg, msg.position.accuracy_m) == (52.0, 2.5)
+
+
+def test_the_main_tracks_path_is_located_with_the_pose_of_each_of_its_frames() -> None:
+    geolocate = pytest.importorskip("vision.geolocate")
+
+    class PoseEcho:  # ground "position" = (frame pose's yaw, foot x): shows which pose each point used
+        def locate(self, u_px, v_px, width_px, height_px, pose):
+            return geolocate.GroundFix(pose.yaw_deg, u_px, 1.0)
+
+    with InProcessBus() as bus:
+        rec = Recorder(bus)
+        fp = Pipeline(bus, rules=CFG.rules).add_feed("gate", zones=_zones, geolocator=PoseEcho())
+        for k in range(5):  # the person walks right (outside the zone), the drone turns; then enters
+            x = 400.0 - 10 * k
+            pose = CameraPose(52.1, 4.3, 60.0, 40.0, 0.0, -45.0, float(k), 70.0)
+            box = (x, 200.0, x + 40, 300.0) if k < 4 else INSIDE
+            fp.process(_frame(k, pose), _det({1: box}))
+        assert bus.flush()
+    [msg] = rec.of(EventMessage)
+    assert msg.track_path == ((0.0, 420.0), (1.0, 410.0), (2.0, 400.0), (3.0, 390.0), (4.0, 270.0))
+    assert msg.position == geolocate.GroundFix(4.0, 270.0, 1.0)
 
 
 def test_a_failing_geolocator_is_logged_and_the_event_still_goes_out(caplog) -> None:
