@@ -16,7 +16,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "demo",
         help="console + embedded simulated drones flying patrols + sample video feeds, fully offline",
         description="Start simulated copters (two fly patrol plans, the rest wait for you), a street camera "
-        "and the drone camera through the real detection pipeline, and open the console.",
+        "and the drone camera through the real detection pipeline, and open the console as the demo admin. "
+        "People on the street camera's restricted pavement raise real alerts (position, snapshot, clip) in "
+        "the data dir's alert store and the console's queue; use --data-dir DIR to keep them apart.",
     )
     p.add_argument("--vehicles", type=int, default=None, metavar="N", help="simulated copters (default: [sim])")
     p.add_argument("--speedup", type=float, default=None, metavar="X", help="simulation speed (default: [sim])")

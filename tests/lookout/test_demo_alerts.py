@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from dispatch.types import AlertState
 from lookout.audit import AuditLog, verify
 from lookout.config import parse_config
-from lookout.demo import DEMO_ACTOR, STREET_FEED, street_camera_config, start_demo
+from lookout.demo import DEMO_ACTOR, STREET_FEED, start_demo, street_camera_config
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
