@@ -95,6 +95,9 @@ class DispatchPanel(QWidget):
         self.sinks_label = QLabel("")
         self.sinks_label.setWordWrap(True)
         self.sinks_label.setTextFormat(Qt.TextFormat.RichText)
+        self.health_label = QLabel("")  # every sink: queue, dead letters, last error (shown even with no alert)
+        self.health_label.setWordWrap(True)
+        self.health_label.setTextFormat(Qt.TextFormat.RichText)
         buttons = QHBoxLayout()
         for b in (self.assign_button, self.on_scene_button, self.close_button, self.drone_button):
             buttons.addWidget(b)
@@ -103,6 +106,7 @@ class DispatchPanel(QWidget):
             lay.addWidget(w)
         lay.addLayout(buttons)
         lay.addWidget(self.sinks_label)
+        lay.addWidget(self.health_label)
         self.assign_button.clicked.connect(self._assign_clicked)
         self.on_scene_button.clicked.connect(lambda: self._emit(self.on_scene))
         self.close_button.clicked.connect(lambda: self._emit(self.close_alert))
@@ -128,6 +132,7 @@ class DispatchPanel(QWidget):
 
     def refresh(self, *, rank: bool = False) -> None:
         """Clock and sinks every tick; the unit ranking when asked (new alert, after an action)."""
+        self._refresh_health()
         a = self.alert
         enabled = a is not None
         for b in (self.assign_button, self.on_scene_button, self.close_button, self.drone_button):
@@ -172,6 +177,24 @@ class DispatchPanel(QWidget):
         self.sinks_label.setText(" ".join(
             f'<span style="color:{STATE_CSS.get(s, "#000")}">{name}: {s}</span>' for name, s in sorted(states.items())
         ) or "not forwarded yet")  # fmt: skip
+
+    def _refresh_health(self) -> None:
+        try:
+            health = self.source.outbox.health()
+        except Exception as exc:  # a locked database must not take the console down
+            self.health_label.setText(f"sink health unavailable: {exc}")
+            return
+        parts = []
+        for h in health:
+            err, ok = h.last_error_utc, h.last_success_utc
+            failing = err is not None and (ok is None or err > ok)
+            bad = bool(h.dead_letters) or failing
+            colour = "#c62828" if h.dead_letters else ("#f9a825" if bad else "#2e7d32")
+            text = f"{h.sink}: queue {h.queue_depth}, dead {h.dead_letters}"
+            if bad and h.last_error:
+                text += f" ({h.last_error})"
+            parts.append(f'<span style="color:{colour}">{text}</span>')
+        self.health_label.setText("<br>".join(parts) or "no sinks configured")
 
     def _rank(self, a: Alert) -> None:
         self.units.setRowCount(0)

@@ -51,6 +51,7 @@ def test_panel_ranks_units_runs_the_clock_and_emits_decisions(qtbot: Any, desk_s
     assert "car1: no position" in panel.not_offered.text()
     assert panel.clock_label.text().endswith("/ 5:00") and "#2e7d32" in panel.clock_label.styleSheet()
     assert "desk: pending" in panel.sinks_label.text()
+    assert "desk: queue 1, dead 0" in panel.health_label.text()
     clock["now"] += timedelta(seconds=200)  # 230 s of 300: amber
     panel.refresh()
     assert "#f9a825" in panel.clock_label.styleSheet()
