@@ -304,6 +304,21 @@ class Outbox:
                 "SELECT sink, state FROM outbox WHERE alert_id = ? AND state != 'delivered'", (alert_id,))}  # fmt: skip
         return {sink: worst.get(sink, state) for sink, state, _ in rows}
 
+    def prune_delivered(self, older_than_s: float) -> int:
+        """Delete delivered messages older than that, keeping each stream's newest (before/seq); returns how many.
+
+        Pending messages and dead letters are never deleted.
+        """
+        cutoff = time.time() - older_than_s
+        with self._lock:
+            db = self._db()
+            cur = db.execute(
+                "DELETE FROM outbox WHERE state = 'delivered' AND delivered_t < ? "
+                "AND id NOT IN (SELECT MAX(id) FROM outbox GROUP BY sink, stream)",
+                (cutoff,),
+            )
+        return cur.rowcount
+
     def retry(self, message_id: int | None = None, *, sink: str | None = None) -> int:
         """Put dead letters back in the queue (one by outbox id, or all, or all of a sink); returns how many.
 

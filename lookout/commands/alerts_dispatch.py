@@ -44,6 +44,8 @@ def add_subcommands(acts: argparse._SubParsersAction) -> None:
     p.add_argument("--dead", action="store_true", help="list the dead letters")
     p.add_argument("--retry", metavar="ID|all", help="put a dead letter (outbox id) or all of them back in the queue")
     p.add_argument("--drain", type=float, metavar="S", help="deliver what is queued now, for up to S s")
+    p.add_argument("--prune", type=float, metavar="DAYS",
+                   help="delete delivered messages older than DAYS (each alert's newest is kept)")  # fmt: skip
     p.set_defaults(func=run_sinks)
 
     p = acts.add_parser("report", help="response times per class: count, median/p90 to scene, %% within target")
@@ -182,6 +184,8 @@ def run_sinks(args: argparse.Namespace, ctx: Context) -> int:
     if args.retry:
         n = desk.outbox.retry(None if args.retry == "all" else int(args.retry))
         print(f"{n} dead letter(s) back in the queue")
+    if args.prune is not None:
+        print(f"{desk.outbox.prune_delivered(args.prune * 86400)} delivered message(s) pruned")
     if args.drain:
         _drain(desk, args.drain)
         desk = open_desk(ctx)

@@ -121,6 +121,9 @@ def test_delivery_in_order_per_alert_with_retries_and_dispatch_updates(
         assert first[2]["after"]["response"]["on_scene_by"] == "desk-officer"
         h = {x.sink: x for x in desk.outbox.health()}["desk"]
         assert h.queue_depth == 0 and h.last_success_utc is not None and h.dead_letters == 0
+        # pruning keeps each alert's newest message (a later change follows on from it: seq, before)
+        assert desk.outbox.prune_delivered(0) == len(expected) - len(ids)
+        assert sorted((m.alert_id, m.type) for m in desk.outbox.messages()) == [(i, "end") for i in ids]
 
 
 def test_wrong_secret_makes_dead_letters_that_retry_after_the_fix(
