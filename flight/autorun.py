@@ -179,7 +179,7 @@ def _follow(link: Link, sid: int, n: int, last_wire: int, px4: bool, *, ends_its
         in_auto = st.mode == auto_mode
         seen_progress = seen_progress or (in_auto and st.mission_seq < last_wire)
         k = max(0, min(n, st.mission_seq + offset))
-        if in_auto and seen_progress and k != shown and k >= 1:
+        if in_auto and seen_progress and k != shown and k >= 1 and not completed:  # ArduCopter resets to 1 on disarm
             shown = k
             report("waypoint", k, n)
         reached_last = st.mission_reached_seq != start_reached and st.mission_reached_seq >= last_wire
