@@ -186,7 +186,8 @@ class Outbox:
         state = str(after.state)
         if sink.forward == "confirmed":
             return state == "confirmed"
-        return SEVERITY_RANK.get(after.severity, 0) >= SEVERITY_RANK[sink.min_severity] and state != "dismissed"
+        open_state = state not in ("dismissed", "closed")  # an alert that ended unforwarded is not news
+        return open_state and SEVERITY_RANK.get(after.severity, 0) >= SEVERITY_RANK[sink.min_severity]
 
     @staticmethod
     def _last_payload(conn: sqlite3.Connection, sink: str, stream: str) -> dict[str, Any] | None:
