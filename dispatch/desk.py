@@ -18,7 +18,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -233,6 +233,33 @@ class DispatchDesk:
             self.on_scene(arrived, auto=True)
             u = replace(u, status="on_scene")
         return u
+
+    def sync_drones(self, snapshots: Iterable[Any], *, min_move_m: float = 5.0, max_age_s: float = 10.0) -> int:
+        """Drone units' positions from fleet snapshots (anything with ``sysid``, ``lat_deg``, ``lon_deg``).
+
+        A ``[units.NAME]`` with ``sysid`` takes its vehicle's position; written only when it moved
+        ``min_move_m`` or the stored one is older than ``max_age_s`` (so a 10 Hz fleet poll does not
+        write 10 times a second). Returns the units updated.
+        """
+        by_sysid = {c.sysid: name for name, c in self.unit_cfg.items() if c.sysid is not None}
+        if not by_sysid:
+            return 0
+        units = {u.name: u for u in self.units()}
+        now = datetime.now(UTC)
+        n = 0
+        for snap in snapshots:
+            name = by_sysid.get(getattr(snap, "sysid", None))
+            lat, lon = getattr(snap, "lat_deg", None), getattr(snap, "lon_deg", None)
+            if name is None or lat is None or lon is None:
+                continue
+            u = units[name]
+            fresh = u.position_t_utc is not None and (now - u.position_t_utc).total_seconds() < max_age_s
+            if u.lat_deg is not None and u.lon_deg is not None and fresh \
+                    and distance_m(u.lat_deg, u.lon_deg, lat, lon) < min_move_m:  # fmt: skip
+                continue
+            self.set_position(name, lat, lon, source="mavlink", t_utc=now)
+            n += 1
+        return n
 
     def set_status(self, unit_name: str, status: str, actor: str = "lookout") -> Unit:
         """Set a unit available or off duty by hand (assigned/on scene come from dispatch)."""

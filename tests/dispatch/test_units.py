@@ -135,3 +135,18 @@ def test_gps_feed_over_real_mqtt_moves_units_and_sets_on_scene(
         assert units["car1"].status == "on_scene" and desk.record(a.id).on_scene_by == "auto:car1"  # type: ignore[union-attr]
     assert any("no unit 'ghost'" in r.getMessage() for r in caplog.records)
     assert any("not JSON with lat and lon" in r.getMessage() for r in caplog.records)
+
+
+def test_drone_units_follow_their_vehicles(tmp_path: Path) -> None:
+    from dispatch.drone_first import DroneSnapshot
+
+    units = {**UNITS, "eagle1": UnitConfig(callsign="EAGLE 1", kind="drone", sysid=2)}
+    desk = DispatchDesk(tmp_path / "alerts.sqlite", DispatchConfig(), units, {})
+    with desk, AlertStore(tmp_path / "alerts.sqlite", on_change=desk.on_change):
+        snap = DroneSnapshot("copter 2", 2, 52.2, 4.4, 80.0, 3, 0.2)
+        other = DroneSnapshot("copter 7", 7, 52.3, 4.5, 80.0, 3, 0.2)  # no unit has sysid 7
+        assert desk.sync_drones([snap, other]) == 1
+        assert desk.sync_drones([snap]) == 0  # has not moved: no write
+        assert desk.sync_drones([DroneSnapshot("copter 2", 2, 52.201, 4.4, 80.0, 3, 0.2)]) == 1  # 111 m on
+        eagle = {u.name: u for u in desk.units()}["eagle1"]
+        assert (eagle.lat_deg, eagle.position_source) == (52.201, "mavlink")
