@@ -16,8 +16,8 @@ Delivery guarantees:
   are dropped and counted (``stats().dropped``).
 - Every (re)connect subscribes every pattern again, so a broker that lost the session still delivers.
 - A resumed session delivers its stored messages right after the connect, before the caller subscribed
-  its handlers: messages no handler matches yet wait (bounded, ``unclaimed_max``) and go to the first
-  handler that subscribes to them.
+  its handlers: messages no handler matches yet wait (at most ``unclaimed_max``, received within
+  ``unclaimed_s`` of a connect) and go to the first handler that subscribes to them.
 - At-least-once: a message may arrive twice after a reconnect; subscribers key on ids (the alert store
   ignores an event id it has stored).
 - Availability (Frigate's ``frigate/available``): ``<prefix>/available/<node>`` is ``online`` (retained)
@@ -83,7 +83,8 @@ class MqttBus:
         reconnect_min_s: int = 1,
         reconnect_max_s: int = 5,
         max_queued: int = 10_000,
-        unclaimed_max: int = 10_000,
+        unclaimed_max: int = 1000,
+        unclaimed_s: float = 30.0,
     ) -> None:
         if not client_id:
             raise BusError("MqttBus needs a stable client_id (its persistent session is keyed on it)")
@@ -104,7 +105,8 @@ class MqttBus:
         # chance to subscribe its handlers: messages no handler wants yet wait here (bounded) for one
         self._deliver_lock = threading.RLock()
         self._unclaimed: deque[tuple[str, Message]] = deque()
-        self.unclaimed_max = unclaimed_max
+        self.unclaimed_max, self.unclaimed_s = unclaimed_max, unclaimed_s
+        self._unclaimed_until = 0.0  # monotonic end of the window after a connect in which they are kept
         self._acked = threading.Condition(self._lock)
         c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False,
                         protocol=mqtt.MQTTv311)  # fmt: skip
@@ -238,6 +240,7 @@ class MqttBus:
                       self.where, reason)  # fmt: skip
             return
         self.connects += 1
+        self._unclaimed_until = time.monotonic() + self.unclaimed_s
         with self._lock:
             patterns = sorted({s.pattern for s in self._subs})
         with self._lock:
@@ -292,6 +295,10 @@ class MqttBus:
         with self._deliver_lock:
             subs = [s for s in self._subs if s.active and topic_matches(s.pattern, topic)]
             if not subs:
+                if time.monotonic() > self._unclaimed_until:
+                    with self._lock:
+                        self._dropped += 1  # nobody subscribes to it (any more): nothing to keep it for
+                    return
                 self._unclaimed.append((topic, message))
                 if len(self._unclaimed) > self.unclaimed_max:
                     self._unclaimed.popleft()
