@@ -256,17 +256,51 @@ def evidence_factory(data_dir: Path, feed: str) -> Callable[[Callable[[Any], Non
     return lambda on_ready: EvidenceRecorder(feed, data_dir / "evidence", on_ready=on_ready)
 
 
+class BusEvents:
+    """``console.services.EventFeed`` over the bus: the newest ``MAX_EVENTS`` behaviour events published on
+    it (by this process's pipeline or, with an MQTT bus, by ``lookout node``s elsewhere), with increasing
+    sequence numbers. Events arrive on the bus's delivery thread; the console polls ``events_since``."""
+
+    MAX_EVENTS = 500
+
+    def __init__(self, bus: Any, topics: Any = None) -> None:
+        from vision.messages import Topics
+
+        self._events: deque[tuple[int, Any]] = deque(maxlen=self.MAX_EVENTS)  # (seq, Event), oldest first
+        self._seq = 0
+        self._lock = threading.Lock()
+        self.last: dict[str, Any] = {}  # feed -> its newest event
+        self._sub = bus.subscribe((topics or Topics()).events, self._on_event)
+
+    def _on_event(self, topic: str, message: Any) -> None:
+        ev = message.event
+        with self._lock:
+            self._seq += 1
+            self._events.append((self._seq, ev))
+            self.last[ev.feed] = ev
+        where = f" at {message.position.lat_deg:.6f}, {message.position.lon_deg:.6f}" if message.position else ""
+        log.info("event %s on %s (%s): %s%s", ev.kind, ev.feed, ev.severity, ev.summary, where)
+
+    def events_since(self, seq: int) -> tuple[int, list[Any]]:
+        """The newest sequence number and the events after ``seq``, oldest first (at most ``MAX_EVENTS``;
+        older ones have been dropped). Thread-safe and quick: the console calls it from its timer."""
+        with self._lock:
+            return self._seq, [ev for s, ev in self._events if s > seq]
+
+    def close(self) -> None:
+        self._sub.unsubscribe()
+
+
 class VisionWall:
     """Runs ``vision.scheduler.Scheduler`` over sources and ``vision.pipeline`` (zones, rules, geolocation,
     evidence, annotation) over each result; events leave through the bus.
 
-    Events: the console polls ``events_since(seq)``, fed by a subscription to the bus's events topic (so
-    events of vision nodes on other machines show too, with an MQTT bus). The newest ``MAX_EVENTS`` are kept
-    with increasing sequence numbers; results arrive on the scheduler's result thread, events on the
-    bus's delivery thread, the console reads from its own.
+    Events: the console polls ``events_since(seq)``, a ``BusEvents`` subscription to the bus's events topic
+    (so events of vision nodes on other machines show too, with an MQTT bus). Results arrive on the
+    scheduler's result thread, events on the bus's delivery thread, the console reads from its own.
     """
 
-    MAX_EVENTS = 500
+    MAX_EVENTS = BusEvents.MAX_EVENTS
 
     def __init__(self, cfg: LookoutConfig, data_dir: Path, workers: int | None = 1, *, bus: Any = None,
                  evidence: bool = True, node: str | None = None, listen: bool = True) -> None:  # fmt: skip
@@ -287,10 +321,7 @@ class VisionWall:
                                  history_len=cfg.detectors.track_history, expire_s=cfg.detectors.track_expire_s,
                                  publish_detections=cfg.bus.detections,
                                  carry_bytes=carries_bytes(self.bus))  # fmt: skip
-        self._events: deque[tuple[int, Any]] = deque(maxlen=self.MAX_EVENTS)  # (seq, Event), oldest first
-        self._seq = 0
-        self._events_lock = threading.Lock()
-        self._sub = self.bus.subscribe(self.topics.events, self._on_event) if listen else None
+        self.events = BusEvents(self.bus, self.topics) if listen else None
         self.scheduler = Scheduler(
             detector_factory(cfg, data_dir),
             tracker=tracker_factory(cfg.detectors.tracker),
@@ -343,20 +374,9 @@ class VisionWall:
             alert = out.shown[-1].kind.replace("_", " ").upper() if out.shown else None
             feed.publish(out.image, out.people, out.vehicles, alert)
 
-    def _on_event(self, topic: str, message: Any) -> None:
-        """Bus subscriber (delivery thread): every EventMessage, from this process or another node."""
-        ev = message.event
-        with self._events_lock:
-            self._seq += 1
-            self._events.append((self._seq, ev))
-        where = f" at {message.position.lat_deg:.6f}, {message.position.lon_deg:.6f}" if message.position else ""
-        log.info("event %s on %s (%s): %s%s", ev.kind, ev.feed, ev.severity, ev.summary, where)
-
     def events_since(self, seq: int) -> tuple[int, list[Any]]:
-        """The newest sequence number and the events after ``seq``, oldest first (at most ``MAX_EVENTS``;
-        older ones have been dropped). Thread-safe and quick: the console calls it from its timer."""
-        with self._events_lock:
-            return self._seq, [ev for s, ev in self._events if s > seq]
+        """``BusEvents.events_since``: the console's Events list (empty for a wall that does not listen)."""
+        return (0, []) if self.events is None else self.events.events_since(seq)
 
     def flush(self, timeout_s: float = 10.0) -> bool:
         """Wait until the in-process bus delivered everything published so far (tests, shutdown)."""
@@ -366,10 +386,10 @@ class VisionWall:
     def stop(self) -> None:
         self.scheduler.stop()
         self.pipeline.close()  # pending clips are finished and published
+        if self.events is not None:
+            self.events.close()
         if self._own_bus:
             self.bus.close()
-        elif self._sub is not None:
-            self._sub.unsubscribe()
 
 
 def sim_frames(camera: Any, feed: str) -> Iterator[tuple[np.ndarray, datetime, CameraPose]]:
