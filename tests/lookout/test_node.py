@@ -22,6 +22,8 @@ import numpy as np
 import pytest
 
 from lookout.cli import main
+from lookout.wiring import BusEvents
+from vision.mqtt_bus import MqttBus
 
 ASSETS = Path(next(iter(importlib.util.find_spec("ultralytics").submodule_search_locations))) / "assets"
 
@@ -98,7 +100,11 @@ def test_events_published_after_a_broker_restart_all_reach_the_store_on_the_othe
         shutil.copytree(models, node_data / "models")
     store = Proc(["node", "--bus", mosquitto.url, "--role", "store", "--client-id", "t-store", "--json"], store_data)
     node = None
+    # a third machine: a console's Events list over the same broker
+    console_bus = MqttBus(mosquitto.host, mosquitto.port, client_id="t-console", reconnect_min_s=1, reconnect_max_s=1)
+    console_events = BusEvents(console_bus)
     try:
+        assert console_bus.flush()
         assert store.wait_for(lambda p: p.stderr_has("store on"), 60), store.err
         assert mosquitto.wait_saved(time.monotonic())  # the store's session (its subscriptions) is on disk
         node = Proc(["node", "--bus", mosquitto.url, "--json", "--workers", "1"], node_data, cfg)
@@ -123,7 +129,9 @@ def test_events_published_after_a_broker_restart_all_reach_the_store_on_the_othe
         assert len(lost_in_outage) <= 2, lost_in_outage
         assert all(e["node"] == "node-A" and e["kind"] == "zone_entry" for _, e in published)
         assert store.wait_for(lambda p: any("clip" in a["evidence"] for _, a in p.json_lines("alert")), 60)
+        assert after <= {e.id for e in console_events.events_since(0)[1]}  # the console lists them too
     finally:
+        console_bus.close(2)
         if node is not None:
             node.stop()
         assert store.stop() == 0, store.err[-20:]
