@@ -18,6 +18,11 @@ With tracking (not ``--tracker none``, not a single image) the ``[rules]`` behav
 an annotated image when SOURCE is a single image. ``[zones.*]`` apply: those of camera NAME when
 SOURCE is a ``[cameras.NAME]`` name, and the ``camera = "*"`` ones; they are drawn in ``--out`` and
 each object's ``"zone"`` is the zone holding its foot point (bottom-centre of the box).
+
+The frames go through ``vision.pipeline`` on a lossless in-process bus; what is printed comes from a
+subscriber of that bus (so each event line follows its frame's line). ``--alerts`` subscribes
+``lookout.alerting`` too: the events' alerts are stored in the data dir's alert store with an annotated
+snapshot and a clip each (``lookout alerts list`` shows them); a summary line goes to stderr.
 """
 
 from __future__ import annotations
