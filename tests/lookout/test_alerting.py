@@ -186,3 +186,14 @@ def test_done_when_a_real_clip_through_detect_alerts_leaves_confirmable_alerts_w
     assert any(a.startswith("alerts.confirm") and s == f"alert {first}" for a, s in actions), actions
     r = _run("audit", "verify", env=env)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_detect_alerts_needs_tracked_video_one_line(capsys) -> None:
+    import importlib.util
+
+    from lookout.cli import main
+
+    assets = Path(next(iter(importlib.util.find_spec("ultralytics").submodule_search_locations))) / "assets"
+    assert main(["detect", str(assets / "bus.jpg"), "--alerts"]) == 1
+    err = capsys.readouterr().err
+    assert "--alerts needs tracked video" in err and len(err.strip().splitlines()) == 1
