@@ -153,7 +153,10 @@ class InProcessBus:
         return any(s.active and topic_matches(s.pattern, topic) for s in self._subs)
 
     def flush(self, timeout_s: float = 10.0) -> bool:
-        """Wait until everything published so far has been delivered. True if it was within ``timeout_s``."""
+        """Wait until everything published so far has been delivered. True if it was within ``timeout_s``
+        (False at once from a handler: the delivery thread cannot wait for itself)."""
+        if threading.current_thread() is self._thread:
+            return False
         deadline = time.monotonic() + timeout_s
         with self._cond:
             while self._queue or self._busy:
