@@ -154,62 +154,32 @@ def test_a_failing_geolocator_is_logged_and_the_event_still_goes_out(caplog) -> 
     assert msg.position is None and fp.errors == 1 and "geolocation failed" in caplog.text
 
 
-class StubRecorder:
-    """The EvidenceRecorder seam (vision.evidence): ring push, snapshot now, clip later via on_ready."""
-
-    def __init__(self, out_dir: Path, on_ready) -> None:
-        self.out_dir, self.on_ready = out_dir, on_ready
-        self.pushed = 0
-        self.clips: list[str] = []
-
-    def push(self, image, t) -> None:
-        self.pushed += 1
-
-    def snapshot(self, event_id, image, t):
-        ev = pytest.importorskip("vision.evidence")
-        path = self.out_dir / f"{event_id}.jpg"
-        path.write_bytes(b"\xff\xd8snap")
-        return ev.EvidenceFile(event_id, "gate", "snapshot", path, "0" * 64, 6, "image/jpeg", t, t)
-
-    def request_clip(self, event_id, t) -> None:
-        self.clips.append(event_id)
-
-    def flush(self) -> None:
-        ev = pytest.importorskip("vision.evidence")
-        for event_id in self.clips:
-            path = self.out_dir / f"{event_id}.mp4"
-            path.write_bytes(b"clip")
-            self.on_ready(ev.EvidenceFile(event_id, "gate", "clip", path, "1" * 64, 4, "video/mp4", T0, T0))
-        self.clips.clear()
-
-    def close(self) -> None:
-        pass
-
-
 @pytest.mark.parametrize("carry", [False, True])
-def test_evidence_hook_snapshot_in_the_event_and_the_clip_published_when_ready(tmp_path: Path, carry: bool) -> None:
-    pytest.importorskip("vision.evidence")
-    recorders: list[StubRecorder] = []
+def test_evidence_snapshot_rides_in_the_event_and_the_clip_is_published_when_ready(tmp_path: Path, carry: bool) -> None:
+    """The real vision.evidence recorder: ring push every frame, the annotated snapshot now, the clip later."""
+    from vision.evidence import EvidenceRecorder
 
     def factory(on_ready):
-        recorders.append(StubRecorder(tmp_path, on_ready))
-        return recorders[-1]
+        return EvidenceRecorder("gate", tmp_path / "evidence", pre_s=0.5, post_s=0.5, on_ready=on_ready)
 
-    img = np.zeros((360, 640, 3), np.uint8)
+    img = np.full((360, 640, 3), 60, np.uint8)
     with InProcessBus() as bus:
         rec = Recorder(bus)
         pipe = Pipeline(bus, rules=CFG.rules, carry_bytes=carry, topics=Topics())
-        pipe.add_feed("gate", zones=lambda w, h: zones_for_camera(CFG.zones, "gate", w, h), evidence_factory=factory)
-        for k in range(3):
-            pipe.process(_frame(k), _det({1: INSIDE if k % 2 == 0 else OUTSIDE}), img)
-        pipe.close()  # end of stream: the clips are finished and published
+        pipe.add_feed("gate", zones=_zones, evidence_factory=factory)
+        for k in range(12):  # enters on frame 0 and 10 (0.1 s apart): two events, two clips
+            pipe.process(_frame(k), _det({1: INSIDE if k in (0, 1, 10, 11) else OUTSIDE}), img)
+        pipe.close()  # end of stream: the clips still pending are finished and published
         assert bus.flush()
-    assert recorders[0].pushed == 3
     events, clips = rec.of(EventMessage), rec.of(EvidenceMessage)
-    assert [m.snapshot.kind for m in events] == ["snapshot", "snapshot"]
-    assert [m.snapshot_jpeg for m in events] == ([b"\xff\xd8snap"] * 2 if carry else [None, None])
-    assert [c.evidence.event_id for c in clips] == [m.event.id for m in events]
-    assert [c.data for c in clips] == ([b"clip"] * 2 if carry else [None, None])
+    assert [m.event.frame_index for m in events] == [0, 10]
+    for m in events:
+        assert m.snapshot.kind == "snapshot" and m.snapshot.path.is_file() and m.snapshot.event_id == m.event.id
+        assert m.snapshot_jpeg == (m.snapshot.path.read_bytes() if carry else None)
+    assert sorted(c.evidence.event_id for c in clips) == sorted(m.event.id for m in events)
+    for c in clips:
+        assert c.evidence.kind == "clip" and c.evidence.path.stat().st_size == c.evidence.size_bytes
+        assert c.data == (c.evidence.path.read_bytes() if carry else None)
 
 
 def test_rules_config_default_builds_every_rule() -> None:
