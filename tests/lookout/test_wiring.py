@@ -147,3 +147,33 @@ def test_video_wall_keeps_the_newest_500_events_with_increasing_seq(tmp_path: Pa
     seq, kept = wall.events_since(0)
     assert seq == 700 and len(kept) == 500 and [e.frame_index for e in kept] == list(range(400, 1400, 2))
     assert seen == sorted(set(seen)) and seen[-1] == 1398  # in order, none twice, the last one seen
+
+
+def test_video_wall_events_carry_their_frames_pose_and_ground_position(tmp_path: Path) -> None:
+    """A drone feed: the capture pose of the frame that fired rides on the EventMessage, and the event's
+    foot point is projected onto the ground with it (vision.geolocate), snapshot and clip written."""
+    from dataclasses import replace
+
+    from lookout.config import parse_config
+    from lookout.wiring import VisionWall
+    from vision.feeds import IteratorSource
+    from vision.messages import EventMessage, EvidenceMessage
+    from vision.types import CameraPose
+
+    cfg = parse_config('[zones.yard]\ncamera = "*"\nkind = "restricted"\nnormalized = true\n'
+                       "polygon = [[0, 0.5], [1, 0.5], [1, 1], [0, 1]]\n[rules]\ncooldown_s = 0\n")  # fmt: skip
+    wall = VisionWall(cfg, tmp_path, workers=1)
+    got: list = []
+    wall.bus.subscribe("lookout/#", lambda t, m: got.append(m))
+    wall.add(IteratorSource("drone1", []), fps=5, zones=True)  # camera=None: geolocation from the pose
+    for k in range(3):
+        pose = CameraPose(52.0, 4.0, 60.0, 40.0, 0.0, -45.0, 90.0 + k, 70.0)  # 40 m up, looking east, 45 deg down
+        r = _wall_result("drone1", k, {5: (300.0, 200.0, 340.0, 300.0)})  # foot (320, 300): in the yard
+        wall._on_result(replace(r, meta=replace(r.meta, pose=pose)))
+    wall.stop()  # finishes the clip, delivers everything
+    [ev] = [m for m in got if isinstance(m, EventMessage)]
+    assert ev.event.frame_index == 0 and ev.pose.yaw_deg == 90.0  # the pose of the frame that fired
+    assert ev.position is not None and ev.position.lon_deg > 4.0 and abs(ev.position.lat_deg - 52.0) < 1e-3
+    assert 0 < ev.position.accuracy_m < 20
+    assert ev.snapshot is not None and ev.snapshot.path.is_file()
+    assert [m.evidence.event_id for m in got if isinstance(m, EvidenceMessage)] == [ev.event.id]
