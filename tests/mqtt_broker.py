@@ -41,7 +41,9 @@ def mosquitto_binary() -> str | None:
 class Broker:
     """One mosquitto process (restartable on the same port with the same persistence)."""
 
-    def __init__(self, binary: str, workdir: Path, port: int | None = None, extra_config: str = "") -> None:
+    def __init__(self, binary: str, workdir: Path, port: int | None = None, extra_config: str = "",
+                 users: dict[str, str] | None = None) -> None:  # fmt: skip
+        """``users`` (name -> password): no anonymous access, a password file made with mosquitto_passwd."""
         self.binary, self.workdir = binary, workdir
         self.port = port or free_port()
         self.host = "127.0.0.1"
@@ -49,8 +51,17 @@ class Broker:
         (workdir / "persist").mkdir(parents=True, exist_ok=True)
         self.db = workdir / "persist" / "mosquitto.db"
         self.config = workdir / "mosquitto.conf"
+        auth = "allow_anonymous true\n"
+        if users:
+            pw = workdir / "passwords"
+            tool = shutil.which("mosquitto_passwd") or "mosquitto_passwd"
+            for name, password in users.items():
+                create = [] if pw.exists() else ["-c"]
+                subprocess.run([tool, "-b", *create, str(pw), name, password], check=True, capture_output=True,
+                               timeout=30)  # fmt: skip
+            auth = f"allow_anonymous false\npassword_file {pw}\n"
         self.config.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\nuser {getpass.getuser()}\n"
+            f"listener {self.port} 127.0.0.1\n{auth}persistence true\nuser {getpass.getuser()}\n"
             f"persistence_location {workdir / 'persist'}/\nautosave_interval 1\n"
             f"max_queued_messages 100000\nlog_dest file {workdir / 'mosquitto.log'}\nlog_type all\n{extra_config}"
         )

@@ -95,6 +95,8 @@ class MqttBus:
         self._subs: list[Subscription] = []
         self._lock = threading.Lock()
         self._connected = threading.Event()
+        self._refused: str | None = None  # the broker's reason when it refused the first connection
+        self._answered = threading.Event()  # CONNACK (accepted or refused) seen
         self._closing = False
         self._published = self._delivered = self._dropped = self._errors = 0
         self.connects = 0  # successful (re)connects
@@ -131,7 +133,12 @@ class MqttBus:
             raise BusError(f"bus {self.where}: cannot connect ({exc}); check [bus] url and that the broker runs"
                            ) from None  # fmt: skip
         c.loop_start()
-        if not self._connected.wait(connect_timeout_s):
+        self._answered.wait(connect_timeout_s)
+        if self._refused is not None and not self._connected.is_set():
+            c.loop_stop()
+            raise BusError(f"bus {self.where}: the broker refused client {client_id!r}: {self._refused}; check "
+                           "[bus] username, password_env and client_id")  # fmt: skip
+        if not self._connected.is_set():
             c.loop_stop()
             raise BusError(f"bus {self.where}: no connection to the MQTT broker within {connect_timeout_s:.0f} s; "
                            "check [bus] url, that mosquitto runs there and the firewall")  # fmt: skip
@@ -236,6 +243,8 @@ class MqttBus:
     # ---- paho callbacks (its network thread)
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         if reason.is_failure:
+            self._refused = str(reason)
+            self._answered.set()
             log.error("bus %s: the broker refused the connection (%s); check [bus] username/password/client_id",
                       self.where, reason)  # fmt: skip
             return
@@ -251,6 +260,7 @@ class MqttBus:
         log.info("bus %s: connected as %s (session %s)", self.where, self.client_id,
                  "resumed" if getattr(flags, "session_present", False) else "new")  # fmt: skip
         self._connected.set()
+        self._answered.set()
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         self._connected.clear()

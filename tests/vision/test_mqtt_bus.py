@@ -4,6 +4,7 @@ availability with a last will, handler errors counted, bad URLs one line."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import threading
@@ -186,3 +187,25 @@ def _until(cond, timeout_s: float = 20.0) -> bool:
             return False
         tick.wait(0.05)
     return True
+
+
+def test_credentials_come_from_the_config_and_a_refusal_is_one_clear_error(tmp_path, monkeypatch) -> None:
+    from tests.mqtt_broker import Broker, mosquitto_binary
+    from vision.config import BusConfig
+
+    if mosquitto_binary() is None or shutil.which("mosquitto_passwd") is None:
+        pytest.skip("mosquitto / mosquitto_passwd are not installed (scripts/setup installs them)")
+    broker = Broker(mosquitto_binary(), tmp_path / "auth", users={"cam1": "s3cret"}).start()
+    try:
+        cfg = BusConfig(type="mqtt", url=broker.url, client_id="t-auth", username="cam1", password_env="T_MQTT_PW")
+        monkeypatch.setenv("T_MQTT_PW", "s3cret")
+        with MqttBus.from_config(cfg) as bus:
+            assert bus.connected
+        monkeypatch.setenv("T_MQTT_PW", "wrong")
+        with pytest.raises(BusError, match=r"refused client 't-auth': Not authorized; check \[bus\] username"):
+            MqttBus.from_config(cfg)
+        monkeypatch.delenv("T_MQTT_PW")
+        with pytest.raises(BusError, match="environment variable T_MQTT_PW is not set"):
+            MqttBus.from_config(cfg)
+    finally:
+        broker.stop()
