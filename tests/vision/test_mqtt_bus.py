@@ -209,3 +209,40 @@ def test_credentials_come_from_the_config_and_a_refusal_is_one_clear_error(tmp_p
             MqttBus.from_config(cfg)
     finally:
         broker.stop()
+
+
+def test_mqtts_with_the_configured_ca_connects_and_a_plain_client_cannot(tmp_path) -> None:
+    """TLS from [bus]: mqtts:// + ca_file; the broker's certificate is for 127.0.0.1 (checked by paho)."""
+    from tests.mqtt_broker import Broker, mosquitto_binary
+    from vision.config import BusConfig
+
+    if mosquitto_binary() is None or shutil.which("openssl") is None:
+        pytest.skip("mosquitto / openssl are not installed")
+    d = tmp_path / "tls"
+    d.mkdir()
+
+    def ssl_cmd(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60, cwd=d)
+
+    ssl_cmd("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2",
+            "-subj", "/CN=lookout test CA")  # fmt: skip
+    ssl_cmd("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
+            "-subj", "/CN=127.0.0.1")  # fmt: skip
+    (d / "san.ext").write_text("subjectAltName = IP:127.0.0.1\n")
+    ssl_cmd("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", "server.crt", "-days", "2", "-extfile", "san.ext")  # fmt: skip
+    broker = Broker(mosquitto_binary(), tmp_path / "broker",
+                    extra_config=f"cafile {d / 'ca.crt'}\ncertfile {d / 'server.crt'}\nkeyfile {d / 'server.key'}\n",
+                    ).start()  # fmt: skip
+    try:
+        inbox = Inbox()
+        cfg = BusConfig(type="mqtt", url=f"mqtts://127.0.0.1:{broker.port}", client_id="t-tls", ca_file=d / "ca.crt")
+        with MqttBus.from_config(cfg) as bus:
+            bus.subscribe(TOPICS.events, inbox)
+            assert bus.flush()
+            bus.publish(TOPICS.events, EventMessage(_event(1)))
+            assert inbox.wait_for(1)
+        with pytest.raises(BusError):  # plain MQTT on the TLS port: no session
+            MqttBus(broker.host, broker.port, client_id="t-plain", connect_timeout_s=3)
+    finally:
+        broker.stop()
