@@ -39,7 +39,7 @@ def _items(s: CopterState) -> list[Item]:
 
 def reset(s: CopterState) -> None:
     a = s.auto
-    a.current, a.finished, a.jumps = 0, False, {}
+    a.current, a.state, a.jumps, a.paused = 0, "stopped", {}, False
 
 
 def first_nav(s: CopterState) -> int | None:
@@ -50,9 +50,7 @@ def first_nav(s: CopterState) -> int | None:
 
 
 def can_start(s: CopterState) -> str | None:
-    """Why AUTO cannot start now (None: it can)."""
-    if len(_items(s)) <= 1:
-        return "Mode change to AUTO failed: no mission"
+    """Why AUTO cannot be entered now (None: it can). ArduCopter accepts AUTO without a mission."""
     if s.armed and s.landed and first_nav(s) != M.MAV_CMD_NAV_TAKEOFF:
         return "Auto: Missing Takeoff Cmd"
     return None
@@ -66,27 +64,59 @@ def pause(s: CopterState) -> None:
 
 def resume(s: CopterState) -> None:
     a = s.auto
-    if a.paused and not a.finished and 1 <= a.current < len(_items(s)):
+    if a.paused and a.state == "running" and 1 <= a.current < len(_items(s)):
         begin(s, a.current)
 
 
-def start(s: CopterState) -> None:
-    """Entering AUTO: carry on from the current item (from 1 when done or not started)."""
+def enter(s: CopterState) -> None:
+    """Entering AUTO. Armed: run the mission from the current item (from 1 when done or not
+    started). Disarmed: nothing runs; an empty mission counts as complete (AP_Mission)."""
     a = s.auto
+    if len(_items(s)) <= 1:
+        a.state = "complete"
+        s.out.changed.add("mission_current")
+        return
+    if not s.armed:
+        return
     seq = a.current
-    if a.finished or seq < 1 or seq >= len(_items(s)):
-        seq, a.jumps, a.finished = 1, {}, False
+    if a.state == "complete" or seq < 1 or seq >= len(_items(s)):
+        seq, a.jumps = 1, {}
+    a.state = "running"
     begin(s, seq)
+
+
+def leave(s: CopterState) -> None:
+    """Leaving AUTO stops a running mission (MISSION_CURRENT says NOT_STARTED)."""
+    if s.auto.state == "running":
+        s.auto.state = "stopped"
+        s.auto.paused = False
+        s.out.changed.add("mission_current")
+
+
+def on_disarm(s: CopterState) -> None:
+    """ArduCopter resets the mission on disarm; in AUTO it is at item 1 again, still running."""
+    a = s.auto
+    a.jumps, a.paused = {}, False
+    items = _items(s)
+    if s.mode == "AUTO" and len(items) > 1:
+        a.current, a.state = 1, "running"
+        s.text(SEV_INFO, f"Mission: 1 {_NAV_NAMES.get(items[1].command, str(items[1].command))}")
+    else:
+        a.current = 0
+        if a.state == "running":
+            a.state = "stopped"
+    s.out.changed.add("mission_current")
 
 
 def set_current(s: CopterState, seq: int) -> bool:
     if not 0 <= seq < max(1, len(_items(s))):
         return False
-    s.auto.finished = False
-    if s.mode == "AUTO" and s.armed:
+    a = s.auto
+    if s.mode == "AUTO" and s.armed and a.state == "running":
         begin(s, max(1, seq))
     else:
-        s.auto.current = seq
+        a.current = seq
+        a.state = "stopped"
         s.out.changed.add("mission_current")
     return True
 
@@ -96,6 +126,7 @@ def begin(s: CopterState, seq: int) -> None:
     a = s.auto
     items = _items(s)
     a.paused = False
+    a.state = "running"
     for _ in range(1000):  # a DO_JUMP loop without NAV commands must not hang the sim
         if seq >= len(items):
             _complete(s)
@@ -111,7 +142,7 @@ def begin(s: CopterState, seq: int) -> None:
 
 
 def _complete(s: CopterState) -> None:
-    s.auto.finished = True
+    s.auto.state = "complete"
     if not s.landed:
         s.nav = hold_here(s)
     s.text(SEV_INFO, "Mission complete")
@@ -164,7 +195,7 @@ def _radius(s: CopterState, item: Item) -> float:
 def update(s: CopterState, dt: float) -> None:
     a, k = s.auto, s.kin
     items = _items(s)
-    if a.paused or a.finished or not 1 <= a.current < len(items):
+    if a.paused or a.state != "running" or not 1 <= a.current < len(items):
         return
     item = items[a.current]
     cmd = item.command
@@ -176,7 +207,7 @@ def update(s: CopterState, dt: float) -> None:
     elif cmd in (M.MAV_CMD_NAV_LAND, M.MAV_CMD_NAV_RETURN_TO_LAUNCH):
         if nav.stage:
             rtl.advance(s, dt)
-        # completion happens when the copter lands and disarms (copter.step -> on_landed)
+        # done when the copter lands and disarms (arming.disarm -> on_disarm)
     elif cmd == M.MAV_CMD_NAV_LOITER_TURNS:
         _update_turns(s, item, dt, dist)
     elif cmd == M.MAV_CMD_NAV_LOITER_UNLIM:
@@ -185,10 +216,10 @@ def update(s: CopterState, dt: float) -> None:
         radius = item.param2 if cmd == M.MAV_CMD_NAV_WAYPOINT and item.param2 > 0 else s.params["WPNAV_RADIUS"] / 100.0
         if a.phase == "go" and dist <= max(0.5, radius) and abs(nav.u - k.u) < 1.0:
             a.phase, a.timer = "hold", item.param1
-            s.text(SEV_INFO, f"Reached command #{a.current}")
         if a.phase == "hold":
             a.timer -= dt
             if a.timer <= 0:
+                s.text(SEV_INFO, f"Reached command #{a.current}")
                 _next(s)
 
 
@@ -215,12 +246,6 @@ def _next(s: CopterState) -> None:
     """The current NAV command is complete (ArduPilot sends MISSION_ITEM_REACHED now)."""
     s.out.reached.append(s.auto.current)
     begin(s, s.auto.current + 1)
-
-
-def on_landed(s: CopterState) -> None:
-    if s.mode == "AUTO" and not s.auto.finished:
-        s.out.reached.append(s.auto.current)
-        _complete(s)
 
 
 def _do(s: CopterState, seq: int, item: Item) -> int:

@@ -31,14 +31,14 @@ class Copter:
     def params(self) -> Params:
         return self.state.params
 
-    # ---- commands (each returns why it was refused, None when done) -------------------------
-    def arm(self, force: bool = False) -> str | None:
+    # ---- commands (True when done; a refusal is announced by STATUSTEXT, as ArduCopter does) ----
+    def arm(self, force: bool = False) -> bool:
         return arming.arm(self.state, force)
 
-    def disarm(self, force: bool = False) -> str | None:
+    def disarm(self, force: bool = False) -> bool:
         return arming.disarm(self.state, force)
 
-    def set_mode(self, name: str) -> str | None:
+    def set_mode(self, name: str) -> bool:
         return modes.set_mode(self.state, name)
 
     def takeoff(self, alt_rel_m: float) -> bool:
@@ -56,13 +56,16 @@ class Copter:
     # ---- simulation ----------------------------------------------------------------------
     def step(self, dt: float, wall_now: float) -> None:
         s = self.state
-        had_fix = s.gps_fix >= 3
+        had_fix, had_ekf, was_booting = s.gps_fix >= 3, s.ekf_ok, s.booting
         s.t += dt
-        if not had_fix and s.gps_fix >= 3:
+        if was_booting and not s.booting:
+            s.text(SEV_INFO, "ArduPilot Ready")
+        if not had_fix and s.gps_fix >= 3 and s.home is None:
+            actions.set_home_here(s)
+        if not had_ekf and s.ekf_ok:
             s.text(SEV_INFO, "EKF3 IMU0 is using GPS")
-            if s.home is None:
-                actions.set_home_here(s)
         failsafe.check(s, wall_now)
+        arming.report(s)
         manual = pilot.active(s, wall_now)
         if manual:
             pilot.maybe_takeoff(s)
@@ -90,12 +93,11 @@ class Copter:
             s.landed = True
             s.armed_landed_s = 0.0
             if s.armed and s.mode in ("LAND", "RTL", "AUTO"):
-                auto.on_landed(s)
-                arming.disarm(s, reason="Land complete, disarming")
+                arming.disarm(s)
         if s.armed and s.landed:
             s.armed_landed_s += dt
             if s.armed_landed_s > s.params["DISARM_DELAY"] > 0:
-                arming.disarm(s, reason="Auto disarm: landed")
+                arming.disarm(s)
 
     def truth(self) -> VehicleTruth:
         return truth_of(self.state)

@@ -12,6 +12,7 @@ import logging
 import math
 from typing import TYPE_CHECKING
 
+from pymavlink import mavutil
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
 from flight.sim import actions, arming, auto, modes, pilot, telemetry
@@ -21,13 +22,15 @@ from flight.sim.attitude import camera_pitch, camera_yaw
 from flight.sim.copter import Copter
 from flight.sim.missionproto import MissionProtocol
 from flight.sim.motion import hold_here
-from flight.sim.state import SEV_CRITICAL, SEV_INFO, SEV_WARNING
+from flight.sim.state import SEV_INFO, SEV_WARNING
 from flight.sim.types import MODE_NAMES, SUPPORTED_MODES
 
 if TYPE_CHECKING:
     from flight.sim.transport import Conn
 
 log = logging.getLogger(__name__)
+# every custom_mode ArduCopter knows (others: FAILED + "No such mode N"); pymavlink's table
+ARDUCOPTER_MODE_NUMBERS = frozenset(mavutil.mode_mapping_acm)
 M = mavlink
 MIN_WALL_INTERVAL_S = 0.02
 PARAMS_PER_TICK = 40
@@ -44,6 +47,7 @@ class VehiclePeer:
         self.missions = MissionProtocol(copter.state)
         self.param_queue: list[tuple[Conn, int]] = []
         self.next_heartbeat = 0.0
+        self._hb_armed = False  # armed state the last HEARTBEAT told
         self._after_ack: list = []
 
     # ---- outgoing ----------------------------------------------------------------------
@@ -61,6 +65,12 @@ class VehiclePeer:
         for seq in out.reached:
             self.broadcast(M.MAVLink_mission_item_reached_message(seq))
         out.reached.clear()
+        if s.armed != self._hb_armed:  # arming changes are heartbeated at once, before MISSION_CURRENT
+            self.next_heartbeat = s.t
+        if s.t >= self.next_heartbeat:  # after texts and REACHED, so "disarmed" never overtakes "reached"
+            self.next_heartbeat = s.t + 1.0
+            self._hb_armed = s.armed
+            self.broadcast(telemetry.heartbeat(s))
         if out.changed:
             if "home" in out.changed and s.home is not None:
                 self.broadcast(telemetry.home_position(s))
@@ -69,9 +79,6 @@ class VehiclePeer:
             if "camera" in out.changed:
                 self.broadcast(self._camera_feedback())
             out.changed.clear()
-        if s.t >= self.next_heartbeat:  # after the events, so "disarmed" never overtakes "reached"
-            self.next_heartbeat = s.t + 1.0
-            self.broadcast(telemetry.heartbeat(s))
         for conn in self.conns:
             self._streams(conn, wall_now)
         self._params()
@@ -159,8 +166,8 @@ class VehiclePeer:
             self.ack(conn, msg.command, result, src)
         elif kind == "SET_MODE":
             name = MODE_NAMES.get(msg.custom_mode)
-            if name in SUPPORTED_MODES and (why := modes.set_mode(s, name)):
-                s.text(SEV_WARNING, why)
+            if name in SUPPORTED_MODES:
+                modes.set_mode(s, name)
         elif kind == "SET_POSITION_TARGET_GLOBAL_INT":
             self._position_target(msg, global_frame=True)
         elif kind == "SET_POSITION_TARGET_LOCAL_NED":
@@ -237,24 +244,23 @@ class VehiclePeer:
         ok_r, fail_r = M.MAV_RESULT_ACCEPTED, M.MAV_RESULT_FAILED
         if cmd == M.MAV_CMD_COMPONENT_ARM_DISARM:
             force = round(p[1]) == FORCE_MAGIC
-            why = arming.arm(s, force) if p[0] >= 0.5 else arming.disarm(s, force)
-            if why:
-                s.text(SEV_CRITICAL, why)
-            return fail_r if why else ok_r
+            done = arming.arm(s, force) if p[0] >= 0.5 else arming.disarm(s, force)
+            return ok_r if done else fail_r
         if cmd == M.MAV_CMD_DO_SET_MODE:
-            name = MODE_NAMES.get(round(p[1]))
-            if name not in SUPPORTED_MODES:
+            number = round(p[1])
+            name = MODE_NAMES.get(number)
+            if number not in ARDUCOPTER_MODE_NUMBERS:
+                s.text(SEV_WARNING, f"No such mode {number}")
+                return fail_r
+            if name not in SUPPORTED_MODES:  # a real ArduCopter mode the simulator does not fly
                 return M.MAV_RESULT_DENIED
-            why = modes.set_mode(s, name)
-            if why:
-                s.text(SEV_WARNING, why)
-            return fail_r if why else ok_r
+            return ok_r if modes.set_mode(s, name) else fail_r
         if cmd == M.MAV_CMD_NAV_TAKEOFF:
             return ok_r if actions.takeoff(s, p[6]) else fail_r
         if cmd == M.MAV_CMD_NAV_RETURN_TO_LAUNCH:
-            return fail_r if modes.set_mode(s, "RTL") else ok_r
+            return ok_r if modes.set_mode(s, "RTL") else fail_r
         if cmd == M.MAV_CMD_NAV_LAND:
-            return fail_r if modes.set_mode(s, "LAND") else ok_r
+            return ok_r if modes.set_mode(s, "LAND") else fail_r
         if cmd == M.MAV_CMD_DO_CHANGE_SPEED:
             if not valid_speed(p[1]):
                 return fail_r
@@ -279,12 +285,13 @@ class VehiclePeer:
         if cmd == M.MAV_CMD_MISSION_START:
             if not s.armed:
                 return fail_r
-            why = modes.set_mode(s, "AUTO")
-            if why is None and p[0] >= 1:
+            if not modes.set_mode(s, "AUTO"):
+                return fail_r
+            if s.auto.state != "running":
+                auto.enter(s)
+            if p[0] >= 1:
                 auto.set_current(s, int(p[0]))
-            if why:
-                s.text(SEV_WARNING, why)
-            return fail_r if why else ok_r
+            return ok_r
         if cmd == M.MAV_CMD_DO_PAUSE_CONTINUE:
             if s.mode not in ("AUTO", "GUIDED") or not s.armed or s.landed:
                 return fail_r
@@ -303,10 +310,10 @@ class VehiclePeer:
             s.params.set("FENCE_ENABLE", 1 if round(p[0]) == 1 else 0)
             return ok_r
         if cmd == M.MAV_CMD_DO_SET_MISSION_CURRENT:
-            return ok_r if auto.set_current(s, int(p[0])) else fail_r
+            return ok_r if auto.set_current(s, int(p[0])) else M.MAV_RESULT_DENIED
         if cmd == M.MAV_CMD_DO_REPOSITION:
             wants_guided = int(p[1]) & M.MAV_DO_REPOSITION_FLAGS_CHANGE_MODE and s.mode != "GUIDED"
-            if wants_guided and modes.set_mode(s, "GUIDED"):
+            if wants_guided and not modes.set_mode(s, "GUIDED"):
                 return fail_r
             if valid_speed(p[0]):
                 s.speed_override_m_s = p[0]

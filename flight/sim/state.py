@@ -17,6 +17,7 @@ from flight.sim.nav import Nav
 from flight.sim.params import Params
 from missions.geo import LocalFrame
 
+BOOT_S = 1.5  # sim seconds of ArduPilot's init (HEARTBEAT system_status BOOT, no missions, no arming)
 GPS_FIX_AFTER_S = 3.0  # sim seconds from boot to a 3D fix
 EKF_OK_AFTER_S = 4.5  # ... and to an EKF using GPS
 CELLS = 4
@@ -86,10 +87,11 @@ class GcsLink:
 
 @dataclass(slots=True)
 class AutoState:
-    """Progress of the AUTO mission executor (``flight.sim.auto``)."""
+    """Progress of the AUTO mission executor (``flight.sim.auto``); ``state`` as AP_Mission's:
+    "stopped", "running" or "complete"."""
 
     current: int = 0
-    finished: bool = False
+    state: str = "stopped"
     paused: bool = False
     jumps: dict[int, int] = field(default_factory=dict)  # DO_JUMP seq -> repeats left
     phase: str = ""  # "go", "hold", "circle"
@@ -121,6 +123,7 @@ class CopterState:
     home: tuple[float, float, float] | None = None  # lat, lon, alt AMSL
     home_ne: tuple[float, float] = (0.0, 0.0)
     gps_override: int | None = None
+    prearm_report_t: float = 30.0  # sim time of the next periodic "PreArm: ..." report
     speed_override_m_s: float | None = None
     nav: Nav = field(default_factory=Nav)
     missions: dict[int, list[Item]] = field(default_factory=lambda: {0: [], 1: [], 2: []})  # by MAV_MISSION_TYPE
@@ -137,6 +140,10 @@ class CopterState:
         return cls(sysid, params, origin, LocalFrame(origin[0], origin[1]))
 
     # ---- derived values ----------------------------------------------------------------
+    @property
+    def booting(self) -> bool:
+        return self.t < BOOT_S
+
     @property
     def gps_fix(self) -> int:
         if self.gps_override is not None:

@@ -9,8 +9,9 @@ from types import MappingProxyType
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
-from flight.sim.arming import prearm_failure
+from flight.sim.arming import prearm_failures
 from flight.sim.attitude import camera_pitch, camera_yaw
+from flight.sim.failsafe import any_on as failsafe_on
 from flight.sim.state import CopterState
 from flight.sim.types import COPTER_MODES
 
@@ -80,7 +81,9 @@ def heartbeat(s: CopterState) -> M.MAVLink_message:
         base |= M.MAV_MODE_FLAG_AUTO_ENABLED
     if s.armed:
         base |= M.MAV_MODE_FLAG_SAFETY_ARMED
-    if s.fs.active and s.armed and s.mode in ("RTL", "LAND"):
+    if s.booting:
+        state = M.MAV_STATE_BOOT
+    elif failsafe_on(s):
         state = M.MAV_STATE_CRITICAL
     elif s.armed:
         state = M.MAV_STATE_ACTIVE
@@ -112,19 +115,18 @@ def home_position(s: CopterState) -> M.MAVLink_message | None:
 
 
 def mission_current(s: CopterState) -> M.MAVLink_message:
-    r = s.auto
+    """As ArduCopter 4.7: total excludes home, state follows AP_Mission, mission_mode 1 in AUTO else 0."""
+    a = s.auto
     n = len(s.missions[0])
     if n <= 1:
         state = M.MISSION_STATE_NO_MISSION
-    elif r.finished:
+    elif a.state == "complete":
         state = M.MISSION_STATE_COMPLETE
-    elif s.mode == "AUTO" and s.armed:
-        state = M.MISSION_STATE_ACTIVE
-    elif r.current <= 1:
-        state = M.MISSION_STATE_NOT_STARTED
+    elif a.state == "running":
+        state = M.MISSION_STATE_PAUSED if a.paused else M.MISSION_STATE_ACTIVE
     else:
-        state = M.MISSION_STATE_PAUSED
-    return M.MAVLink_mission_current_message(r.current, max(0, n - 1), state, 1 if s.mode == "AUTO" else 2)
+        state = M.MISSION_STATE_NOT_STARTED
+    return M.MAVLink_mission_current_message(a.current, max(0, n - 1), state, 1 if s.mode == "AUTO" else 0)
 
 
 def _q_from_euler(roll: float, pitch: float, yaw: float) -> list[float]:
@@ -173,7 +175,7 @@ def build(msgid: int, s: CopterState, target: tuple[int, int]) -> M.MAVLink_mess
     if msgid == M.MAVLINK_MSG_ID_SYS_STATUS:
         fence = _FENCE_BIT if s.params["FENCE_ENABLE"] else 0
         health = _SENSORS if s.gps_fix >= 3 else _SENSORS & ~M.MAV_SYS_STATUS_SENSOR_GPS
-        if prearm_failure(s):
+        if prearm_failures(s):
             health &= ~M.MAV_SYS_STATUS_PREARM_CHECK
         if s.fs.fence_breached:
             health &= ~_FENCE_BIT

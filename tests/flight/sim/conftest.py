@@ -80,8 +80,17 @@ class Client:
     def request_streams(self, rate_hz: int = 4) -> None:
         self.m.mav.request_data_stream_send(self.target, 1, M.MAV_DATA_STREAM_ALL, rate_hz, 1)
 
+    def wait_booted(self, timeout: float = 20.0) -> bool:
+        """Wait for a HEARTBEAT past BOOT: a booting ArduPilot (and the sim) refuses missions."""
+        hb = self.seen.get("HEARTBEAT")
+        if hb is not None and hb.system_status != M.MAV_STATE_BOOT:
+            return True
+        return self.recv("HEARTBEAT", timeout, lambda m: m.system_status != M.MAV_STATE_BOOT) is not None
+
     def upload(self, items: list[tuple], mission_type: int = 0, use_int: bool = True) -> int | None:
-        """``items``: (command, frame, p1, p2, p3, p4, x_deg, y_deg, z) including seq 0 for missions."""
+        """``items``: (command, frame, p1, p2, p3, p4, x_deg, y_deg, z) including seq 0 for missions.
+        ArduPilot (and the sim) asks with MISSION_REQUEST and takes either item kind in reply."""
+        self.wait_booted()
         self.m.mav.mission_count_send(self.target, 1, len(items), mission_type)
         while True:
             msg = self.recv(["MISSION_REQUEST_INT", "MISSION_REQUEST", "MISSION_ACK"], 5.0)
@@ -89,8 +98,6 @@ class Client:
                 return None
             if msg.get_type() == "MISSION_ACK":
                 return msg.type
-            if use_int != (msg.get_type() == "MISSION_REQUEST_INT"):
-                continue  # wait for the sim's retry in the form we speak
             cmd, frame, p1, p2, p3, p4, x, y, z = items[msg.seq]
             if use_int:
                 scale = 1e7 if cmd in LOCATION_CMDS else 1

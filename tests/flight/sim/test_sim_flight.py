@@ -31,18 +31,24 @@ def _airborne(fleet, cl, alt=20.0, index=0):
 
 
 def test_arming_refused_until_gps_fix_with_prearm_text(fleet_factory, client_factory):
-    fleet = fleet_factory(speedup=1)  # the 3D fix comes after 3 s of sim time
+    fleet = fleet_factory(speedup=1)  # the EKF uses GPS after 4.5 s of sim time
     v = fleet.vehicles[0]
     cl = client_factory(v.url)
+    assert cl.wait_booted(5)
+    assert cl.set_mode("GUIDED") == M.MAV_RESULT_ACCEPTED  # disarmed: any mode, the arming checks decide
     assert cl.command(M.MAV_CMD_COMPONENT_ARM_DISARM, 1) == M.MAV_RESULT_FAILED
-    assert cl.wait_text("PreArm: GPS: No 3D fix", 5)
-    assert cl.set_mode("GUIDED") == M.MAV_RESULT_FAILED  # needs a position
+    assert cl.wait_text("Arm: Need Position Estimate", 5)
     fleet.set_speedup(40)
     v.wait(lambda t: t.ekf_ok, 20)
     v.set_gps_fix(0)  # test hook: GPS lost
     cl.texts.clear()
     assert cl.command(M.MAV_CMD_COMPONENT_ARM_DISARM, 1) == M.MAV_RESULT_FAILED
-    assert cl.wait_text("PreArm: GPS", 5)
+    assert cl.wait_text("Arm: Need Position Estimate", 5)
+    assert cl.set_mode("STABILIZE") == M.MAV_RESULT_ACCEPTED  # like ArduCopter: no GPS needed here
+    assert cl.command(M.MAV_CMD_COMPONENT_ARM_DISARM, 1) == M.MAV_RESULT_ACCEPTED
+    assert cl.set_mode("GUIDED") == M.MAV_RESULT_FAILED  # armed: a position mode needs a position
+    assert cl.wait_text("Mode change to GUIDED failed: requires position", 5)
+    assert cl.command(M.MAV_CMD_COMPONENT_ARM_DISARM, 0) == M.MAV_RESULT_ACCEPTED
     v.set_gps_fix(None)
     assert cl.set_mode("GUIDED") == M.MAV_RESULT_ACCEPTED
     assert cl.command(M.MAV_CMD_COMPONENT_ARM_DISARM, 1) == M.MAV_RESULT_ACCEPTED
@@ -52,9 +58,9 @@ def test_arming_refused_until_gps_fix_with_prearm_text(fleet_factory, client_fac
 @pytest.mark.parametrize(
     ("setup", "fragment"),
     [
-        ("auto_mode", "Arm: Mode not armable"),
-        ("low_battery", "PreArm: Battery"),
-        ("outside_fence", "PreArm: Fence"),
+        ("auto_mode", "Arm: AUTO mode not armable"),
+        ("low_battery", "Arm: Battery 1 low voltage failsafe"),
+        ("outside_fence", "Arm: Fence: vehicle outside fence"),
     ],
 )
 def test_arming_checks(fleet_factory, client_factory, setup, fragment):
@@ -95,7 +101,7 @@ def test_takeoff_refused_when_disarmed_and_auto_disarm(fleet_factory, client_fac
     armed_at = v.truth().t_sim_s
     t = v.wait(lambda t: not t.armed, 20)
     assert 7.0 <= t.t_sim_s - armed_at <= 12.0  # DISARM_DELAY = 10 s (wide: a loaded machine merges ticks)
-    assert cl.wait_text("Auto disarm", 5)
+    assert cl.wait_text("Disarming motors", 5)
 
 
 def test_guided_goto_set_mode_message_and_land(fleet_factory, client_factory):
@@ -163,7 +169,8 @@ def test_ten_item_auto_mission_rtl_land_disarm(fleet_factory, client_factory):
     while (late := cl.recv("MISSION_ITEM_REACHED", 0.3)) is not None:
         reached.append(late.seq)
     t = v.truth()
-    assert reached == [1, 3, 5, 8, 9, 3, 5, 8, 9, 11]  # each NAV command once, DO_JUMP repeated the loop once
+    # each NAV command once, DO_JUMP repeated the loop once; like ArduCopter, no REACHED for the item that lands
+    assert reached == [1, 3, 5, 8, 9, 3, 5, 8, 9]
     assert t.camera_triggers == 2 and t.gimbal_pitch_deg == -45
     assert not t.armed and t.landed and t.mode == "AUTO"
     assert _dist_m(t, HOME[0], HOME[1]) < 1.0
@@ -287,7 +294,8 @@ def test_gps_loss_in_flight_triggers_ekf_failsafe_land(fleet_factory, client_fac
     assert cl.wait_text("EKF Failsafe", 10)
     assert v.wait(lambda t: t.mode == "LAND", 5).failsafe == "EKF"
     assert v.wait(lambda t: not t.armed, 60).landed
-    assert cl.set_mode("GUIDED") == M.MAV_RESULT_FAILED  # still no position
+    assert cl.set_mode("GUIDED") == M.MAV_RESULT_ACCEPTED  # disarmed: any mode ...
+    assert cl.command(M.MAV_CMD_COMPONENT_ARM_DISARM, 1) == M.MAV_RESULT_FAILED  # ... but no position to arm
 
 
 def test_pause_continue_in_auto_and_fence_enable_command(fleet_factory, client_factory):
