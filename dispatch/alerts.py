@@ -6,8 +6,9 @@ Lifecycle::
     new -> confirmed | dismissed          (a dispatch desk decides without acknowledging first)
 
 De-duplication (Frigate's review item): an event of the same kind on the same feed whose track ids
-overlap an open alert's (or, both without tracks, in the same zone) and that starts within the
-rule's cooldown after that alert's last event updates that alert (count, t_end, event ids, track
+overlap an open alert's (or that happens in the same zone while that alert is still new or
+acknowledged: other people joining one incident; or, both without tracks, in the same zone) and that
+starts within the rule's cooldown after that alert's last event updates that alert (count, t_end, event ids, track
 ids, newest position) instead of raising another. Closed alerts are never updated: the next event
 raises a new alert. Dismissed alerts are updated (and stay dismissed): the operator has judged that
 track; raising it again within the cooldown would be the noise de-duplication exists to stop.
@@ -81,17 +82,28 @@ def check_evidence(ref: EvidenceRef, where: str) -> None:
         raise AlertError(f"{where}: evidence path {ref.path!r} must be relative to the data directory, inside it")
 
 
+def match_rank(alert: Alert, inp: AlertInput) -> int:
+    """How well ``inp`` continues ``alert``: 2 the same person (overlapping tracks, or neither has tracks in the
+    same zone), 1 another person in the same zone of a still undecided alert, 0 not at all (module docstring)."""
+    if alert.state == AlertState.CLOSED or alert.kind != inp.kind or alert.feed != inp.feed:
+        return 0
+    window = timedelta(seconds=inp.cooldown_s)
+    if not (inp.t_start_utc <= alert.t_end_utc + window and inp.t_end_utc >= alert.t_start_utc - window):
+        return 0
+    same_zone = inp.zone is not None and alert.zone == inp.zone
+    if inp.track_ids or alert.track_ids:
+        if set(inp.track_ids) & set(alert.track_ids):
+            return 2
+    elif alert.zone == inp.zone:
+        return 2
+    # others in the same zone while nobody has decided yet are one incident (a group entering a restricted
+    # area, an accomplice at the next car), as Frigate groups a camera's activity into one review item
+    return 1 if same_zone and alert.state in (AlertState.NEW, AlertState.ACKNOWLEDGED) else 0
+
+
 def matches(alert: Alert, inp: AlertInput) -> bool:
     """True when ``inp`` continues ``alert`` (see the module docstring)."""
-    if alert.state == AlertState.CLOSED or alert.kind != inp.kind or alert.feed != inp.feed:
-        return False
-    if inp.track_ids or alert.track_ids:
-        if not set(inp.track_ids) & set(alert.track_ids):
-            return False
-    elif alert.zone != inp.zone:
-        return False
-    window = timedelta(seconds=inp.cooldown_s)
-    return inp.t_start_utc <= alert.t_end_utc + window and inp.t_end_utc >= alert.t_start_utc - window
+    return match_rank(alert, inp) > 0
 
 
 def merge(alert: Alert, inp: AlertInput, now: datetime, version: int) -> Alert:

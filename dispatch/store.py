@@ -8,6 +8,11 @@ leaves the database at the last commit: no committed alert lost, no half-written
 Several processes may share one file (the node's alerting subscriber, the console, ``lookout
 alerts``): writers wait up to ``busy_timeout_s`` for each other. Within a process one connection is
 shared under a lock, so the store may be called from any thread.
+
+With a ``postgresql://`` URL instead of a path (``[storage] alerts_url``; ``dispatch.backends``)
+the same logic runs on PostgreSQL through ``dispatch.db``: writers of every desk are serialized by
+an advisory lock (as SQLite's ``BEGIN IMMEDIATE`` serializes them), each commit notifies the
+other desks (``LISTEN/NOTIFY``), and ``wait_for_change`` wakes on that.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from dispatch import alerts as rules
+from dispatch import db
 from dispatch.errors import AlertError, StoreError
 from dispatch.migrations import migrate
 from dispatch.roles import Actor, require
@@ -32,7 +38,7 @@ from dispatch.types import Alert, AlertInput, AlertState, EvidenceRef, Position,
 log = logging.getLogger(__name__)
 
 AuditFn = Callable[..., Any]
-OnChange = Callable[[sqlite3.Connection, Alert, "Alert | None"], None]
+OnChange = Callable[[Any, Alert, "Alert | None"], None]  # (connection in the write transaction, after, before)
 
 _COLUMNS = (
     "id, kind, severity, feed, t_start_utc, t_end_utc, track_ids, lat_deg, lon_deg, accuracy_m, zone, summary, "
@@ -84,19 +90,39 @@ class AlertStore:
 
     def __init__(
         self,
-        path: Path,
+        path: Path | str,
         *,
         audit: AuditFn | None = None,
         on_change: OnChange | None = None,
         evidence_max_bytes: int | None = None,
         busy_timeout_s: float = 10.0,
+        data_dir: Path | None = None,
     ) -> None:
-        self.path = Path(path)
-        self.data_dir = self.path.parent  # evidence paths are relative to this
         self._audit = audit
         self._on_change = on_change
         self.evidence_max_bytes = evidence_max_bytes
         self._lock = threading.RLock()
+        self._watch: Any = None  # the wait_for_change connection, opened on first use
+        self._target = db.target_of(path)
+        self._timeout_s = busy_timeout_s
+        if db.is_url(path):
+            if data_dir is None:
+                raise StoreError(f"{db.redact(str(path))}: a PostgreSQL alert store needs the data directory "
+                                 "(evidence paths are relative to it)")  # fmt: skip
+            self.path: Path | str = db.redact(str(path))  # for messages: never the password
+            self.data_dir = Path(data_dir)
+            self._db: Any = db.connect(str(path), busy_timeout_s=busy_timeout_s)
+            try:
+                migrate(self._db, self.path)
+            except db.DB_ERRORS as exc:
+                self._db.close()
+                raise StoreError(f"{self.path}: cannot open the alert database ({exc})") from None
+            except BaseException:
+                self._db.close()
+                raise
+            return
+        self.path = Path(path)
+        self.data_dir = Path(data_dir) if data_dir is not None else self.path.parent  # evidence paths are relative to this
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -135,18 +161,47 @@ class AlertStore:
         """Close the database connection (``close()`` with no arguments does the same)."""
         with self._lock:
             self._db.close()
+            if self._watch is not None:
+                self._watch.close()
+                self._watch = None
+
+    @property
+    def is_postgres(self) -> bool:
+        return db.is_pg(self._db)
+
+    def wait_for_change(self, timeout_s: float) -> bool:
+        """Block until any desk commits a change (or ``timeout_s`` passes); True when one did.
+
+        PostgreSQL: a ``LISTEN`` connection woken by the writers' ``NOTIFY``; SQLite: ``PRAGMA
+        data_version`` polled every 50 ms. Call ``changes_since`` after it returns. Meant for one
+        watcher thread per store (calls are serialized).
+        """
+        import time
+
+        if self._watch is None:
+            self._watch = db.connect(self._target, busy_timeout_s=self._timeout_s, listen=True)
+        w = self._watch
+        if db.is_pg(w):
+            return bool(w.wait_notification(timeout_s))
+        first = w.execute("PRAGMA data_version").fetchone()[0]
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))  # SQLite has no push; 50 ms poll
+            if w.execute("PRAGMA data_version").fetchone()[0] != first:
+                return True
+        return False
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self) -> Iterator[Any]:
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
+            except db.DB_ERRORS as exc:
                 raise StoreError(f"{self.path}: cannot write the alert database ({exc}); nothing was changed") from None
             try:
                 yield self._db
                 self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
+            except db.DB_ERRORS as exc:
                 self._rollback()
                 raise StoreError(f"{self.path}: alert database write failed ({exc}); nothing was changed") from None
             except BaseException:
@@ -161,23 +216,22 @@ class AlertStore:
         with self._lock:
             try:
                 return self._db.execute(sql, params).fetchall()
-            except sqlite3.Error as exc:
+            except db.DB_ERRORS as exc:
                 raise StoreError(f"{self.path}: cannot read the alert database ({exc})") from None
 
     @staticmethod
-    def _next_version(conn: sqlite3.Connection) -> int:
+    def _next_version(conn: Any) -> int:
         return int(conn.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM alerts").fetchone()[0])
 
-    def _load(self, conn: sqlite3.Connection, alert_id: int) -> Alert:
+    def _load(self, conn: Any, alert_id: int) -> Alert:
         row = conn.execute(f"SELECT {_COLUMNS} FROM alerts WHERE id = ?", (alert_id,)).fetchone()
         if row is None:
             raise AlertError(f"no alert {alert_id} in {self.path}; `lookout alerts list` shows the ids")
         return _row_to_alert(row)
 
-    def _save(self, conn: sqlite3.Connection, after: Alert, before: Alert | None) -> Alert:
+    def _save(self, conn: Any, after: Alert, before: Alert | None) -> Alert:
         if before is None:
-            cur = conn.execute(_INSERT, _values(after))
-            after = replace(after, id=int(cur.lastrowid or 0))
+            after = replace(after, id=db.insert_id(conn, _INSERT, _values(after)))
         else:
             conn.execute(f"UPDATE alerts SET {_SET} WHERE id = ?", (*_values(after), after.id))
         known = set() if before is None else set(before.event_ids)
@@ -212,13 +266,12 @@ class AlertStore:
             ).fetchall()
             version = self._next_version(conn)
             actor = f"node:{inp.node}" if inp.node else SYSTEM_ACTOR
-            for row in rows:
-                before = _row_to_alert(row)
-                if rules.matches(before, inp):
-                    after = self._save(conn, rules.merge(before, inp, now, version), before)
-                    self._audit_call(actor, "alerts.merge", f"alert {after.id}", event_id=inp.event_id,
-                                     count=after.count, **_ref_detail(inp.snapshot))  # fmt: skip
-                    break
+            ranked = [(rules.match_rank(a, inp), a) for a in map(_row_to_alert, rows)]
+            rank, before = max(ranked, key=lambda ra: ra[0], default=(0, None))  # the same person first, newest
+            if rank > 0 and before is not None:
+                after = self._save(conn, rules.merge(before, inp, now, version), before)
+                self._audit_call(actor, "alerts.merge", f"alert {after.id}", event_id=inp.event_id,
+                                 count=after.count, **_ref_detail(inp.snapshot))  # fmt: skip
             else:
                 after = self._save(conn, rules.new_alert(inp, now, version), None)
                 self._audit_call(actor, "alerts.create", f"alert {after.id}", event_id=inp.event_id, kind=inp.kind,
@@ -319,7 +372,7 @@ class AlertStore:
         with self._lock:
             try:
                 return self._load(self._db, alert_id)
-            except sqlite3.Error as exc:
+            except db.DB_ERRORS as exc:
                 raise StoreError(f"{self.path}: cannot read the alert database ({exc})") from None
 
     def list(self, state: AlertState | None = None, limit: int = 200) -> list[Alert]:

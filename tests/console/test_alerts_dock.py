@@ -71,8 +71,8 @@ def add_alert(store: AlertStore, data: Path, n: int, *, severity: str = "medium"
                     "snapshot") if snapshot else None  # fmt: skip
     alert = store.ingest(AlertInput(
         event_id=ev, kind=kind, severity=severity, feed="Street camera: Main St", t_start_utc=T0 + timedelta(seconds=n),
-        t_end_utc=T0 + timedelta(seconds=n + 2), track_ids=(n,), position=Position(lat, HOME[1], 4.0), zone="yard",
-        summary=f"person {n} entered restricted zone 'yard'", details={}, cooldown_s=30.0, snapshot=ref,
+        t_end_utc=T0 + timedelta(seconds=n + 2), track_ids=(n,), position=Position(lat, HOME[1], 4.0), zone=f"yard-{n}",
+        summary=f"person {n} entered restricted zone 'yard-{n}'", details={}, cooldown_s=30.0, snapshot=ref,
         track_path=((lat - 0.0001, HOME[1] - 0.0001), (lat, HOME[1])),
     ))  # fmt: skip
     return alert.id

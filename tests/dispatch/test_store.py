@@ -141,10 +141,13 @@ def test_role_table() -> None:
         ({"at_s": 30.0, "tracks": (3, 7)}, True),  # overlapping track ids
         ({"at_s": 61.0}, True),  # 61 s after start = 59 s after the first event ended (2 s long)
         ({"at_s": 63.0}, False),  # past the cooldown
-        ({"at_s": 30.0, "tracks": (8,)}, False),  # another person
+        ({"at_s": 30.0, "tracks": (8,)}, True),  # another person in the same zone, nobody has decided yet
+        ({"at_s": 30.0, "tracks": (8,), "zone": "pier"}, False),  # another person elsewhere
+        ({"at_s": 30.0, "tracks": (8,), "zone": None}, False),  # another person, no zone
         ({"at_s": 30.0, "kind": "zone_entry"}, False),
         ({"at_s": 30.0, "feed": "pier"}, False),
-        ({"at_s": 30.0, "tracks": (), "zone": "yard"}, False),  # first has tracks, this one none
+        ({"at_s": 30.0, "tracks": (), "zone": "yard"}, True),  # no track, same zone, undecided
+        ({"at_s": 30.0, "tracks": (), "zone": "pier"}, False),  # first has tracks, this one none elsewhere
     ],
 )
 def test_same_kind_feed_and_track_within_cooldown_updates_one_alert(
@@ -158,6 +161,14 @@ def test_same_kind_feed_and_track_within_cooldown_updates_one_alert(
         assert len(store.list()) == 1
     else:
         assert again.id != first.id and again.count == 1 and len(store.list()) == 2
+
+
+def test_another_person_in_the_zone_after_a_decision_raises_a_new_alert(store: AlertStore, inputs: Inputs) -> None:
+    first = store.ingest(inputs("e1"))
+    store.confirm(first.id, OPERATOR)
+    again = store.ingest(inputs("e2", at_s=30.0, tracks=(8,)))
+    assert again.id != first.id and again.state == AlertState.NEW
+    assert store.ingest(inputs("e3", at_s=31.0, tracks=(7,))).id == first.id  # the confirmed person continues
 
 
 def test_twenty_events_of_one_person_make_one_alert(store: AlertStore, inputs: Inputs) -> None:
@@ -250,7 +261,7 @@ def test_changes_since_returns_each_write_once_in_order(store: AlertStore, input
     v0, first = store.changes_since(0)
     assert (v0, first) == (0, [])
     store.ingest(inputs("e1"))
-    store.ingest(inputs("e2", tracks=(9,)))
+    store.ingest(inputs("e2", tracks=(9,), zone="pier"))
     v, changed = store.changes_since(0)
     assert [a.id for a in changed] == [1, 2]
     store.acknowledge(1, OPERATOR)
