@@ -1,36 +1,43 @@
-"""The map: Web Mercator scene, offline XYZ tiles or a geo-referenced image, drones, trails, missions,
-alerts (``console.map_alerts``).
+"""The map: Web Mercator scene with tile layers (``console.map_tiles``), drones, trails, missions,
+cameras (``console.map_cameras``), alerts (``console.map_alerts``) and tools (``console.map_tools``).
 
 Producers never touch items: the main window calls ``set_vehicle(state)`` / ``set_mission_path``
-with domain values (MAVProxy's slipmap shape); user intent leaves as signals
-(``vehicle_clicked(sysid)``, ``fly_here_requested(lat, lon)``). Scene units are Web Mercator metres
-with y flipped (Qt's y grows downward). Drone symbols ignore the view transform, so they keep their
-size at every zoom.
+with domain values; user intent leaves as signals (``vehicle_clicked(sysid)``,
+``vehicle_toggled(sysid)`` on ctrl-click, ``fly_here_requested``, ``roi_requested``). Scene units
+are Web Mercator metres with y flipped (Qt's y grows downward).
+
+Repaints: ``set_vehicle`` only keeps the newest snapshot per sysid; a 10 Hz timer (``flush``) moves
+the items of vehicles whose *visible* state changed (position to 0.1 m, heading to 1°, label text,
+link), so a parked drone costs nothing and Qt repaints only the changed rectangles. Trails grow by
+one segment instead of being rebuilt. The grid background is cached by the view.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
     QContextMenuEvent,
     QFont,
     QImage,
+    QKeyEvent,
     QMouseEvent,
     QPainter,
     QPainterPath,
+    QPaintEvent,
     QPen,
     QPixmap,
     QPolygonF,
+    QResizeEvent,
     QTransform,
     QWheelEvent,
 )
@@ -47,15 +54,24 @@ from PySide6.QtWidgets import (
 )
 
 from console.map_alerts import ALERT_ITEM, AlertLayer
+from console.map_cameras import DroneCameraItems, FixedCameraItems, MapCamera
+from console.map_tiles import EARTH_R_M, TileLayerItems
+from console.map_tools import CursorReadout, Ruler, ScaleBar, format_latlon
 from console.services import MapImage
+from console.tilesets import TileLayerSpec
 from flight.types import VehicleState
 
 if TYPE_CHECKING:
     from dispatch.types import Alert
 
-EARTH_R_M = 6378137.0
 TRAIL_POINTS = 900
 PALETTE = ("#1e88e5", "#43a047", "#fb8c00", "#8e24aa", "#00acc1", "#e53935", "#6d4c41", "#3949ab")
+__all__ = ["EARTH_R_M", "PALETTE", "MapView", "bgr_to_qimage", "drone_color", "from_scene", "to_scene"]
+
+
+def drone_color(sysid: int) -> QColor:
+    """The drone's colour for its icon, trail, mission and table row."""
+    return QColor(PALETTE[(sysid - 1) % len(PALETTE)])
 
 
 def to_scene(lat_deg: float, lon_deg: float) -> QPointF:
@@ -77,15 +93,30 @@ def bgr_to_qimage(image: np.ndarray) -> QImage:
     return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
 
 
+def _label_text(state: VehicleState) -> str:
+    return f"#{state.sysid} {state.mode} {state.alt_rel_m or 0:.0f} m" + ("" if state.link_ok else " LINK LOST")
+
+
+def visual_key(state: VehicleState) -> tuple[object, ...]:
+    """What the map shows of a vehicle: equal keys draw the same picture."""
+    return (round(state.lat_deg or 0.0, 6), round(state.lon_deg or 0.0, 6), round(state.heading_deg or 0.0),
+            _label_text(state), state.link_ok, state.home_lat_deg, state.home_lon_deg,
+            round(state.gimbal_pitch_deg), round(state.gimbal_yaw_deg))  # fmt: skip
+
+
 class _VehicleItems:
     def __init__(self, scene: QGraphicsScene, sysid: int) -> None:
-        color = QColor(PALETTE[(sysid - 1) % len(PALETTE)])
+        color = drone_color(sysid)
+        self.color = color
         self.trail_pts: deque[QPointF] = deque(maxlen=TRAIL_POINTS)
+        self.trail_path = QPainterPath()
+        self._dropped = 0
         self.trail = QGraphicsPathItem()
         self.trail.setPen(QPen(color, 0, Qt.PenStyle.SolidLine))  # cosmetic 1 px
         self.trail.setZValue(5)
         self.mission = QGraphicsPathItem()
-        pen = QPen(color.lighter(130), 0, Qt.PenStyle.DashLine)
+        pen = QPen(color.lighter(130), 2, Qt.PenStyle.DashLine)
+        pen.setCosmetic(True)
         self.mission.setPen(pen)
         self.mission.setZValue(4)
         arrow = QPolygonF([QPointF(0, -14), QPointF(9, 10), QPointF(0, 5), QPointF(-9, 10)])
@@ -113,35 +144,73 @@ class _VehicleItems:
         self.halo.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
         self.halo.setZValue(19)
         self.halo.setVisible(False)
+        self.camera = DroneCameraItems(scene, color)
         for item in (self.trail, self.mission, self.icon, self.label, self.home, self.halo):
             scene.addItem(item)
+
+    def add_trail_point(self, p: QPointF) -> None:
+        if self.trail_pts and _dist(self.trail_pts[-1], p) <= 1.0:
+            return
+        full = len(self.trail_pts) == self.trail_pts.maxlen
+        self.trail_pts.append(p)
+        self._dropped += int(full)
+        if self._dropped >= 100 or self.trail_path.isEmpty():
+            self._dropped = 0
+            self.trail_path = QPainterPath(self.trail_pts[0])  # rebuilt now and then, dropping the oldest
+            for q in list(self.trail_pts)[1:]:
+                self.trail_path.lineTo(q)
+        else:
+            self.trail_path.lineTo(p)
+        self.trail.setPath(self.trail_path)
 
 
 class MapView(QGraphicsView):
     vehicle_clicked = Signal(int)
+    vehicle_toggled = Signal(int)  # ctrl-click: add to / remove from the selection
     alert_clicked = Signal(int)
     fly_here_requested = Signal(float, float)
+    roi_requested = Signal(float, float)  # "point camera here"
 
-    def __init__(self, tiles_dir: Path | None = None) -> None:
+    def __init__(self, tiles_dir: Path | None = None, layers: Sequence[TileLayerSpec] = (),
+                 cameras: Sequence[MapCamera] = ()) -> None:  # fmt: skip
         super().__init__()
         self.setScene(QGraphicsScene(self))
+        self.scene().setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)  # items move every tick
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.SmoothPixmapTransform)
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setBackgroundBrush(QBrush(QColor("#263238")))
+        self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        # The scale bar is drawn in viewport pixels: a scrolled (bit-blitted) viewport would cut it.
-        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
-        self._tiles_dir = tiles_dir
-        self._tiles: dict[tuple[int, int, int], QGraphicsPixmapItem] = {}
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setMouseTracking(True)
+        all_layers = list(layers)
+        if tiles_dir is not None and not any(s.location == str(tiles_dir) for s in all_layers):
+            all_layers.insert(0, TileLayerSpec(Path(tiles_dir).name or "tiles", "xyz", str(tiles_dir)))
+        self.tiles = TileLayerItems(self.scene(), all_layers)
+        self.ruler = Ruler(self.scene())
+        self.scale_widget = ScaleBar(self.viewport())
+        self.readout = CursorReadout(self.viewport())
         self._vehicles: dict[int, _VehicleItems] = {}
-        self._selected: int | None = None
+        self._latest: dict[int, VehicleState] = {}
+        self._drawn: dict[int, tuple[object, ...]] = {}
+        self._selected: set[int] = set()
         self._centered = False
         self.scene().setSceneRect(QRectF(-2.1e7, -2.1e7, 4.2e7, 4.2e7))
         self.scale(0.5, 0.5)  # 2 m per pixel to start
         self.alerts = AlertLayer(self.scene(), to_scene)
+        self.cameras = [FixedCameraItems(self.scene(), to_scene, c) for c in cameras]
         self.fly_here_allowed = True  # the main window clears it for roles that may not fly
+        self.roi_allowed = True
+        # Measurements for `lookout bench console`: paints, and paints with nothing new to show.
+        self.visual_version = 0
+        self._painted_version = -1
+        self.paints = 0
+        self.idle_paints = 0
+        self._flush_timer = QTimer(self)
+        self._flush_timer.timeout.connect(self.flush)
+        self._flush_timer.start(100)
 
     # ---- background -------------------------------------------------------------------------
     def set_background(self, img: MapImage) -> None:
@@ -149,46 +218,94 @@ class MapView(QGraphicsView):
         tl, br = to_scene(img.north_deg, img.west_deg), to_scene(img.south_deg, img.east_deg)
         h, w = img.image.shape[:2]
         item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
-        item.setScale(1.0)
         item.setTransform(item.transform().scale((br.x() - tl.x()) / w, (br.y() - tl.y()) / h))
         item.setPos(tl)
         item.setZValue(-10)
         self.scene().addItem(item)
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        """The plain grid (when no tiles cover a place): lines every round number of metres."""
+        super().drawBackground(painter, rect)
+        m_per_px = 1.0 / max(self.transform().m11(), 1e-9)
+        step = 10.0 ** math.ceil(math.log10(max(m_per_px * 60, 1e-3)))
+        if (rect.width() / step) * (rect.height() / step) > 20000:
+            return
+        pen = QPen(QColor("#37474f"), 0)
+        painter.setPen(pen)
+        x = math.floor(rect.left() / step) * step
+        while x <= rect.right():
+            painter.drawLine(QPointF(x, rect.top()), QPointF(x, rect.bottom()))
+            x += step
+        y = math.floor(rect.top() / step) * step
+        while y <= rect.bottom():
+            painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
+            y += step
+
+    def layer_names(self) -> list[str]:
+        return [s.name for s in self.tiles.layers]
+
+    def set_layer(self, name: str | None) -> None:
+        """Show the tile layer ``name`` (None: the plain grid)."""
+        self.tiles.set_layer(name)
+        self._refresh_tiles()
 
     def center_on(self, lat_deg: float, lon_deg: float) -> None:
         self.centerOn(to_scene(lat_deg, lon_deg))
         self._centered = True
         self._refresh_tiles()
 
+    def set_zoom(self, m_per_px: float) -> None:
+        """Scene metres per screen pixel (Web Mercator; ground metres are this times cos(latitude))."""
+        k = (1.0 / m_per_px) / max(self.transform().m11(), 1e-12)
+        self.scale(k, k)
+        self._refresh_tiles()
+
     # ---- vehicles ---------------------------------------------------------------------------
     def set_vehicle(self, state: VehicleState) -> None:
+        """Keep the newest snapshot; the items follow on the next ``flush`` (10 Hz)."""
         if state.lat_deg is None or state.lon_deg is None:
             return
+        self._latest[state.sysid] = state
+
+    def flush(self) -> int:
+        """Move the items of vehicles whose visible state changed; returns how many changed."""
+        changed = 0
+        for sysid, state in self._latest.items():
+            key = visual_key(state)
+            if self._drawn.get(sysid) == key:
+                continue
+            self._drawn[sysid] = key
+            self._apply(state)
+            changed += 1
+        if changed:
+            self.visual_version += 1
+        return changed
+
+    def _apply(self, state: VehicleState) -> None:
+        assert state.lat_deg is not None and state.lon_deg is not None
         items = self._vehicles.get(state.sysid)
         if items is None:
             items = self._vehicles[state.sysid] = _VehicleItems(self.scene(), state.sysid)
+            items.halo.setVisible(state.sysid in self._selected)
         p = to_scene(state.lat_deg, state.lon_deg)
         items.icon.setPos(p)
         items.icon.setRotation(state.heading_deg or 0.0)
         items.icon.setOpacity(1.0 if state.link_ok else 0.45)
         items.halo.setPos(p)
         items.label.setPos(p)
-        items.label.setText(
-            f"#{state.sysid} {state.mode} {state.alt_rel_m or 0:.0f} m" + ("" if state.link_ok else " LINK LOST")
-        )
-        if not items.trail_pts or _dist(items.trail_pts[-1], p) > 1.0:
-            items.trail_pts.append(p)
-            path = QPainterPath(items.trail_pts[0])
-            for q in list(items.trail_pts)[1:]:
-                path.lineTo(q)
-            items.trail.setPath(path)
+        text = _label_text(state)
+        if items.label.text() != text:
+            items.label.setText(text)
+        items.add_trail_point(p)
         if state.home_lat_deg is not None and state.home_lon_deg is not None:
             items.home.setPos(to_scene(state.home_lat_deg, state.home_lon_deg))
             items.home.setVisible(True)
+        items.camera.update(state, to_scene)
         if not self._centered:
             self.center_on(state.lat_deg, state.lon_deg)
 
     def set_mission_path(self, sysid: int, points: list[tuple[float, float]]) -> None:
+        self.flush()
         items = self._vehicles.get(sysid)
         if items is None:
             return
@@ -197,6 +314,13 @@ class MapView(QGraphicsView):
             q = to_scene(lat, lon)
             path.moveTo(q) if i == 0 else path.lineTo(q)
         items.mission.setPath(path)
+        self.visual_version += 1
+
+    def footprint(self, sysid: int) -> list[tuple[float, float]]:
+        """The drone camera's ground footprint (lat, lon) as drawn, empty when on the ground."""
+        self.flush()
+        items = self._vehicles.get(sysid)
+        return [] if items is None or not items.camera.footprint.isVisible() else list(items.camera.latlon)
 
     # ---- alerts -----------------------------------------------------------------------------
     def set_alerts(self, alerts: Sequence[Alert]) -> None:
@@ -216,40 +340,37 @@ class MapView(QGraphicsView):
     def screen_pos(self, lat_deg: float, lon_deg: float) -> QPointF:
         return QPointF(self.mapFromScene(to_scene(lat_deg, lon_deg)))
 
-    def select(self, sysid: int | None) -> None:
-        self._selected = sysid
+    def select(self, sysids: int | Iterable[int] | None) -> None:
+        """Highlight the selected drone(s)."""
+        self.flush()
+        chosen = set() if sysids is None else {sysids} if isinstance(sysids, int) else set(sysids)
+        self._selected = chosen
         for sid, items in self._vehicles.items():
-            items.halo.setVisible(sid == sysid)
+            items.halo.setVisible(sid in chosen)
+
+    @property
+    def _primary(self) -> int | None:
+        return min(self._selected) if self._selected else None
 
     def has_mission_path(self, sysid: int) -> bool:
         items = self._vehicles.get(sysid)
         return items is not None and not items.mission.path().isEmpty()
 
     def vehicle_ids(self) -> list[int]:
+        self.flush()
         return sorted(self._vehicles)
 
     def vehicle_screen_pos(self, sysid: int) -> QPointF | None:
+        self.flush()
         items = self._vehicles.get(sysid)
         return None if items is None else QPointF(self.mapFromScene(items.icon.pos()))
 
-    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
-        """A scale bar (bottom left), in viewport pixels."""
-        painter.save()
-        painter.resetTransform()
-        m_per_px = 1.0 / max(self.transform().m11(), 1e-9)
-        center_lat = from_scene(self.mapToScene(self.viewport().rect().center()))[0]
-        ground_m_per_px = m_per_px * math.cos(math.radians(center_lat))  # Mercator stretch
-        target = 120 * ground_m_per_px
-        nice = max(
-            v for v in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000) if v <= max(target, 1)
-        )
-        px = nice / ground_m_per_px
-        x0, y0 = 14, self.viewport().height() - 18
-        painter.setPen(QPen(QColor("white"), 3))
-        painter.drawLine(int(x0), int(y0), int(x0 + px), int(y0))
-        painter.setFont(QFont("DejaVu Sans", 9, QFont.Weight.Bold))
-        painter.drawText(int(x0), int(y0 - 6), f"{nice:g} m" if nice < 1000 else f"{nice / 1000:g} km")
-        painter.restore()
+    def paintEvent(self, event: QPaintEvent) -> None:
+        self.paints += 1
+        if self.visual_version == self._painted_version:
+            self.idle_paints += 1
+        self._painted_version = self.visual_version
+        super().paintEvent(event)
 
     # ---- interaction ------------------------------------------------------------------------
     def wheelEvent(self, event: QWheelEvent) -> None:
@@ -261,54 +382,97 @@ class MapView(QGraphicsView):
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
+            if self.ruler.measuring:
+                self.ruler.finish()
+                return
+            ctrl = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
             for item in self.items(event.position().toPoint()):
                 if isinstance(item, QGraphicsPolygonItem) and item.data(0) is not None:
-                    self.vehicle_clicked.emit(int(item.data(0)))
+                    (self.vehicle_toggled if ctrl else self.vehicle_clicked).emit(int(item.data(0)))
                     return
                 if item.data(ALERT_ITEM) is not None:
                     self.alert_clicked.emit(int(item.data(ALERT_ITEM)))
                     return
         super().mousePressEvent(event)
 
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        at = self.mapToScene(event.position().toPoint())
+        lat, lon = from_scene(at)
+        text = format_latlon(lat, lon)
+        if self.ruler.measuring:
+            text += "   " + self.ruler.move(lat, lon, at)
+        elif self.ruler.reading:
+            text += "   ruler " + self.ruler.reading
+        self.readout.show_text(text)
+        super().mouseMoveEvent(event)
+
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         super().mouseReleaseEvent(event)
         self._refresh_tiles()
 
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self.ruler.clear()
+            return
+        super().keyPressEvent(event)
+
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
-        lat, lon = from_scene(self.mapToScene(event.pos()))
+        at = self.mapToScene(event.pos())
+        lat, lon = from_scene(at)
         menu = QMenu(self)
+        one = len(self._selected) == 1
         fly = menu.addAction(f"Fly selected drone here ({lat:.5f}, {lon:.5f})")
-        fly.setEnabled(self._selected is not None and self.fly_here_allowed)
+        fly.setEnabled(one and self.fly_here_allowed)
+        roi = menu.addAction("Point camera here (ROI)")
+        roi.setEnabled(one and self.roi_allowed)
+        measure = menu.addAction("Measure distance/bearing from here")
+        clear = menu.addAction("Clear measurement")
+        clear.setEnabled(self.ruler.a is not None)
+        if len(self.tiles.layers) > 1 or self.tiles.layers:
+            sub = menu.addMenu("Map layer")
+            for name in [*self.layer_names(), None]:
+                act = sub.addAction(name or "plain grid")
+                act.setCheckable(True)
+                act.setChecked(self.tiles.current == name)
+                act.triggered.connect(lambda _=False, n=name: self.set_layer(n))
         chosen = menu.exec(event.globalPos())
         if chosen is fly:
             self.fly_here_requested.emit(lat, lon)
+        elif chosen is roi:
+            self.roi_requested.emit(lat, lon)
+        elif chosen is measure:
+            self.start_measure(lat, lon)
+        elif chosen is clear:
+            self.ruler.clear()
 
-    # ---- offline tiles ----------------------------------------------------------------------
-    def _refresh_tiles(self) -> None:
-        if self._tiles_dir is None:
-            return
+    def start_measure(self, lat: float, lon: float) -> None:
+        """Ruler from (lat, lon): the other end follows the cursor until the next click; Esc clears."""
+        self.ruler.start(lat, lon, to_scene(lat, lon))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.scale_widget.move(10, self.viewport().height() - self.scale_widget.height() - 8)
+        self._refresh_tiles()
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:
+        super().scrollContentsBy(dx, dy)
+        self._refresh_tiles()
+
+    # ---- tiles and scale --------------------------------------------------------------------
+    def _update_scale(self) -> None:
         m_per_px = 1.0 / max(self.transform().m11(), 1e-9)
-        z = int(max(0, min(19, round(math.log2(2 * math.pi * EARTH_R_M / (256 * m_per_px))))))
-        rect = self.mapToScene(self.viewport().rect()).boundingRect()
-        span = 2 * math.pi * EARTH_R_M / (1 << z)
-        half = math.pi * EARTH_R_M
-        x0, x1 = int((rect.left() + half) // span), int((rect.right() + half) // span)
-        y0, y1 = int((rect.top() + half) // span), int((rect.bottom() + half) // span)
-        if (x1 - x0 + 1) * (y1 - y0 + 1) > 400:
-            return
-        for tx in range(max(0, x0), min((1 << z) - 1, x1) + 1):
-            for ty in range(max(0, y0), min((1 << z) - 1, y1) + 1):
-                key = (z, tx, ty)
-                if key in self._tiles:
-                    continue
-                f = self._tiles_dir / str(z) / str(tx) / f"{ty}.png"
-                pix = QPixmap(str(f)) if f.is_file() else QPixmap()
-                item = QGraphicsPixmapItem(pix)
-                item.setScale(span / 256.0)
-                item.setPos(tx * span - half, ty * span - half)
-                item.setZValue(-20 + z * 0.01)
-                self.scene().addItem(item)
-                self._tiles[key] = item
+        center_lat = from_scene(self.mapToScene(self.viewport().rect().center()))[0]
+        self.scale_widget.set_scale(m_per_px * math.cos(math.radians(center_lat)))
+
+    def _refresh_tiles(self) -> None:
+        self._update_scale()
+        if self.tiles.active:
+            m_per_px = 1.0 / max(self.transform().m11(), 1e-9)
+            self.tiles.refresh(self.mapToScene(self.viewport().rect()).boundingRect(), m_per_px)
+
+    def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        self.tiles.stop()
+        super().closeEvent(event)
 
 
 def _dist(a: QPointF, b: QPointF) -> float:

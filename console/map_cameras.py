@@ -1,0 +1,125 @@
+"""Cameras on the map: fixed cameras with their view cones, drone cameras from pose and gimbal, and
+the drone camera's footprint on the ground (the image corners and edges through
+``vision.geolocate.pixel_to_ground``, flat ground at the drone's home altitude).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QPointF
+from PySide6.QtGui import QBrush, QColor, QPen, QPolygonF
+from PySide6.QtWidgets import QGraphicsPolygonItem, QGraphicsScene, QGraphicsSimpleTextItem
+
+from flight.types import VehicleState
+from vision.geolocate import offset_latlon, pixel_to_ground
+from vision.types import CameraPose
+
+DRONE_HFOV_DEG = 70.0
+DRONE_ASPECT = 16 / 9
+FOOTPRINT_MAX_RANGE_M = 400.0
+ToScene = Callable[[float, float], QPointF]
+
+
+@dataclass(frozen=True, slots=True)
+class MapCamera:
+    """A fixed camera for the map (from ``[cameras.NAME]`` lat_deg/lon_deg/heading_deg/hfov_deg)."""
+
+    name: str
+    lat_deg: float
+    lon_deg: float
+    heading_deg: float | None = None  # None: position only, no cone
+    hfov_deg: float = 60.0
+    range_m: float = 60.0
+
+
+def cone_latlon(lat: float, lon: float, heading_deg: float, hfov_deg: float, range_m: float,
+                steps: int = 8) -> list[tuple[float, float]]:  # fmt: skip
+    """A wedge: the apex, then an arc of ``range_m`` across the field of view."""
+    pts = [(lat, lon)]
+    for i in range(steps + 1):
+        a = math.radians(heading_deg - hfov_deg / 2 + hfov_deg * i / steps)
+        pts.append(offset_latlon(lat, lon, range_m * math.cos(a), range_m * math.sin(a)))
+    return pts
+
+
+def drone_pose(state: VehicleState, hfov_deg: float = DRONE_HFOV_DEG) -> CameraPose | None:
+    """The drone camera's pose: vehicle position, stabilised gimbal pitch, yaw = heading + gimbal yaw."""
+    if state.lat_deg is None or state.lon_deg is None or state.alt_rel_m is None:
+        return None
+    home_amsl = state.home_alt_amsl_m if state.home_alt_amsl_m is not None else 0.0
+    alt_amsl = state.alt_amsl_m if state.alt_amsl_m is not None else home_amsl + state.alt_rel_m
+    return CameraPose(state.lat_deg, state.lon_deg, alt_amsl, state.alt_rel_m, 0.0, state.gimbal_pitch_deg,
+                      ((state.heading_deg or 0.0) + state.gimbal_yaw_deg) % 360.0, hfov_deg)  # fmt: skip
+
+
+def footprint_latlon(pose: CameraPose, width_px: int = 1600, height_px: int | None = None,
+                     per_edge: int = 6) -> list[tuple[float, float]]:  # fmt: skip
+    """Ground points of the image border (clockwise from top-left); rays above the horizon or beyond
+    ``FOOTPRINT_MAX_RANGE_M`` are left out, so a camera near the horizon gives a partial footprint."""
+    h = height_px or int(width_px / DRONE_ASPECT)
+    border: list[tuple[float, float]] = []
+    for i in range(per_edge):
+        border.append((width_px * i / per_edge, 0.0))
+    for i in range(per_edge):
+        border.append((float(width_px), h * i / per_edge))
+    for i in range(per_edge):
+        border.append((width_px * (1 - i / per_edge), float(h)))
+    for i in range(per_edge):
+        border.append((0.0, h * (1 - i / per_edge)))
+    pts = []
+    for u, v in border:
+        fix = pixel_to_ground(u, v, width_px, h, pose, max_range_m=FOOTPRINT_MAX_RANGE_M)
+        if fix is not None:
+            pts.append((fix.lat_deg, fix.lon_deg))
+    return pts
+
+
+class FixedCameraItems:
+    def __init__(self, scene: QGraphicsScene, to_scene: ToScene, cam: MapCamera) -> None:
+        self.cone = QGraphicsPolygonItem()
+        if cam.heading_deg is not None:
+            poly = QPolygonF([to_scene(la, lo) for la, lo in
+                              cone_latlon(cam.lat_deg, cam.lon_deg, cam.heading_deg, cam.hfov_deg, cam.range_m)])
+            self.cone.setPolygon(poly)
+        self.cone.setBrush(QBrush(QColor(255, 213, 79, 70)))
+        pen = QPen(QColor("#ffd54f"), 1.5)
+        pen.setCosmetic(True)
+        self.cone.setPen(pen)
+        self.cone.setZValue(3)
+        self.cone.setToolTip(f"camera {cam.name}")
+        self.label = QGraphicsSimpleTextItem(f"▣ {cam.name}")
+        self.label.setBrush(QBrush(QColor("#ffd54f")))
+        self.label.setFlag(QGraphicsSimpleTextItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self.label.setPos(to_scene(cam.lat_deg, cam.lon_deg))
+        self.label.setZValue(16)
+        scene.addItem(self.cone)
+        scene.addItem(self.label)
+
+
+class DroneCameraItems:
+    """A drone's camera: the footprint polygon on the ground, in the drone's colour."""
+
+    def __init__(self, scene: QGraphicsScene, color: QColor) -> None:
+        self.footprint = QGraphicsPolygonItem()
+        fill = QColor(color)
+        fill.setAlpha(55)
+        self.footprint.setBrush(QBrush(fill))
+        pen = QPen(color, 1.5, )
+        pen.setCosmetic(True)
+        self.footprint.setPen(pen)
+        self.footprint.setZValue(6)
+        scene.addItem(self.footprint)
+        self.latlon: list[tuple[float, float]] = []
+
+    def update(self, state: VehicleState, to_scene: ToScene) -> None:
+        pose = drone_pose(state)
+        airborne = state.alt_rel_m is not None and state.alt_rel_m > 1.0
+        self.latlon = footprint_latlon(pose) if pose is not None and airborne else []
+        if len(self.latlon) < 3:
+            self.footprint.setVisible(False)
+            return
+        self.footprint.setPolygon(QPolygonF([to_scene(la, lo) for la, lo in self.latlon]))
+        self.footprint.setVisible(True)

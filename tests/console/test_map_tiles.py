@@ -1,0 +1,136 @@
+"""The map's tile layers: a real MBTiles file (SQLite, TMS rows) and an XYZ folder shown at the right place."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from console.tilesets import MBTilesSource, TilesetError, validate_tileset
+
+pytestmark = pytest.mark.gui
+
+LAT, LON, Z = 52.2297, 21.0122, 16
+COLOURS = {(0, 0): (220, 30, 30), (1, 0): (30, 200, 30), (0, 1): (30, 30, 220), (1, 1): (240, 220, 20)}
+
+
+def tile_xy(lat: float, lon: float, z: int) -> tuple[int, int]:
+    n = 1 << z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
+def tile_centre(x: float, y: float, z: int) -> tuple[float, float]:
+    n = 1 << z
+    lon = x / n * 360 - 180
+    lat = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * y / n))))
+    return lat, lon
+
+
+def png(rgb: tuple[int, int, int]) -> bytes:
+    import cv2
+    import numpy as np
+
+    img = np.zeros((256, 256, 3), np.uint8)
+    img[:] = rgb[::-1]
+    ok, buf = cv2.imencode(".png", img)
+    assert ok
+    return buf.tobytes()
+
+
+def make_mbtiles(path: Path) -> tuple[int, int]:
+    """Four PNG tiles (2x2) at zoom Z from the tile holding (LAT, LON), stored with TMS rows."""
+    x0, y0 = tile_xy(LAT, LON, Z)
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE metadata (name TEXT, value TEXT)")
+    db.execute("CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, tile_data BLOB)")
+    db.executemany("INSERT INTO metadata VALUES (?, ?)", [("name", "test"), ("format", "png")])
+    for (dx, dy), rgb in COLOURS.items():
+        db.execute("INSERT INTO tiles VALUES (?, ?, ?, ?)", (Z, x0 + dx, (1 << Z) - 1 - (y0 + dy), png(rgb)))
+    db.commit()
+    db.close()
+    return x0, y0
+
+
+def _pixel(view, lat: float, lon: float) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
+    img = view.viewport().grab().toImage()
+    p = view.screen_pos(lat, lon).toPoint()
+    c = img.pixelColor(p.x(), p.y())
+    return c.red(), c.green(), c.blue()
+
+
+def _near(a: tuple[int, int, int], b: tuple[int, int, int]) -> bool:
+    return max(abs(i - j) for i, j in zip(a, b, strict=True)) <= 12
+
+
+def test_mbtiles_tiles_show_at_their_coordinates(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from console.mapview import MapView
+    from console.tilesets import spec_for
+
+    f = tmp_path / "city.mbtiles"
+    x0, y0 = make_mbtiles(f)
+    assert validate_tileset(f).tiles == 4
+    assert MBTilesSource(f).tile(Z, x0, y0) == png(COLOURS[(0, 0)])  # XYZ numbering in, TMS row read
+    view = MapView(layers=[spec_for(f)])
+    qtbot.addWidget(view)
+    view.resize(900, 700)
+    view.show()
+    mid_lat, mid_lon = tile_centre(x0 + 1, y0 + 1, Z)  # the corner the four tiles share
+    view.center_on(mid_lat, mid_lon)
+    view.set_zoom(2 * math.pi * 6378137.0 / (256 << Z))  # one tile pixel per screen pixel at zoom Z
+    qtbot.waitUntil(lambda: view.tiles.tile_count() == 4, timeout=5000)
+    for (dx, dy), rgb in COLOURS.items():
+        lat, lon = tile_centre(x0 + dx + 0.5, y0 + dy + 0.5, Z)
+        qtbot.waitUntil(lambda lat=lat, lon=lon, rgb=rgb: _near(_pixel(view, lat, lon), rgb), timeout=3000)
+    got = _pixel(view, LAT, LON)  # the known coordinate lies in the first tile
+    assert _near(got, COLOURS[(0, 0)]), got
+
+    view.set_layer(None)  # the plain grid: the tiles hide
+    qtbot.waitUntil(lambda: not _near(_pixel(view, LAT, LON), COLOURS[(0, 0)]), timeout=3000)
+    view.tiles.stop()
+
+
+def test_xyz_folder_and_layer_switch(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from console.mapview import MapView
+    from console.tilesets import spec_for
+
+    x0, y0 = tile_xy(LAT, LON, Z)
+    root = tmp_path / "xyz"
+    (root / str(Z) / str(x0)).mkdir(parents=True)
+    (root / str(Z) / str(x0) / f"{y0}.png").write_bytes(png((250, 0, 250)))
+    f = tmp_path / "city.mbtiles"
+    make_mbtiles(f)
+    view = MapView(layers=[spec_for(f), spec_for(root)])
+    qtbot.addWidget(view)
+    view.resize(600, 400)
+    view.show()
+    assert view.layer_names() == ["city", "xyz"]
+    view.center_on(LAT, LON)
+    view.set_zoom(2 * math.pi * 6378137.0 / (256 << Z))
+    qtbot.waitUntil(lambda: _near(_pixel(view, LAT, LON), COLOURS[(0, 0)]), timeout=5000)
+    view.set_layer("xyz")
+    qtbot.waitUntil(lambda: _near(_pixel(view, LAT, LON), (250, 0, 250)), timeout=5000)
+    view.tiles.stop()
+
+
+def test_broken_tilesets_are_one_clear_line(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.mbtiles"
+    junk.write_bytes(b"not sqlite at all" * 10)
+    with pytest.raises(TilesetError, match="not an MBTiles file") as e:
+        validate_tileset(junk)
+    assert "\n" not in str(e.value)
+    empty = tmp_path / "empty.mbtiles"
+    db = sqlite3.connect(empty)
+    db.execute("CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, tile_data BLOB)")
+    db.commit()
+    db.close()
+    with pytest.raises(TilesetError, match="empty"):
+        validate_tileset(empty)
+    with pytest.raises(TilesetError, match="no such file"):
+        validate_tileset(tmp_path / "missing.mbtiles")
+    (tmp_path / "dir").mkdir()
+    with pytest.raises(TilesetError, match="no tiles found"):
+        validate_tileset(tmp_path / "dir")
