@@ -131,6 +131,11 @@ class MainWindow(QMainWindow):
         self.selected: int | None = None
         self._missions_drawn: set[int] = set()
         self._apply_role()
+        self.dispatch_dock = None  # console.dispatch_dock.DispatchDock: panel beside the alerts, units on the map
+        if services.dispatch is not None and self.alert_queue is not None:
+            from console.dispatch_dock import DispatchDock
+
+            self.dispatch_dock = DispatchDock(self, services.dispatch)
         self.user_label = QLabel(f"{self.actor.name} · {self.actor.role}")
         self.statusBar().addPermanentWidget(self.user_label)
         self.statusBar().showMessage("Ready. Click a drone on the map or in the fleet table to select it.")
@@ -320,6 +325,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._timer.stop()
+        if self.dispatch_dock is not None:
+            self.dispatch_dock.stop()
         if self.alert_queue is not None:
             self._alert_timer.stop()
             self.alert_queue.detail.clip.stop()

@@ -11,13 +11,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from flight.types import VehicleState
 
 if TYPE_CHECKING:
+    from console.tilesets import TileLayerSpec
     from dispatch.roles import Actor
     from dispatch.types import Alert, EvidenceRef
 
@@ -91,6 +92,18 @@ class MapImage:
     west_deg: float
 
 
+@dataclass(frozen=True, slots=True)
+class MapCamera:
+    """A fixed camera for the map (from ``[cameras.NAME]`` lat_deg/lon_deg/heading_deg/hfov_deg)."""
+
+    name: str
+    lat_deg: float
+    lon_deg: float
+    heading_deg: float | None = None  # None: position only, no view cone
+    hfov_deg: float = 60.0
+    range_m: float = 60.0
+
+
 class AlertSource(Protocol):
     """The alert store as the console sees it (``lookout.console_services.StoreAlerts`` over
     ``dispatch.store.AlertStore``). Every call is local and quick (SQLite on this machine); the
@@ -134,4 +147,7 @@ class ConsoleServices:
     alerts: AlertSource | None = None  # the alert queue (dispatch's store)
     users: UserSource | None = None  # with users set up, the console asks who is working
     actor: Actor | None = None  # already logged in (the demo's admin); None: ask ``users`` or local admin
+    map_layers: Sequence[TileLayerSpec] = ()  # tile layers to switch between (console.tilesets)
+    cameras: Sequence[MapCamera] = ()  # fixed cameras drawn on the map with their view cones
     notice: str = ""  # a problem found while wiring (e.g. the alert store would not open): shown at start
+    dispatch: Any = None  # lookout.dispatching.Dispatching: the dispatch panel, units and areas (console.dispatch_dock)
