@@ -1,0 +1,261 @@
+"""The dispatch desk composed with the alert store, the fleet and the bus (the console's ``DispatchService``).
+
+    dispatching = Dispatching.open(data_dir, cfg, audit=audit.append)   # the desk over <data>/alerts.sqlite
+    store = AlertStore(..., on_change=dispatching.on_change)           # confirms write outbox rows
+    dispatching.attach(store=store, fleet=FleetView(...), actions=FleetActions(...))
+    dispatching.start()                                                # sender threads (+ unit feed on MQTT)
+    ...
+    dispatching.close()                                                # stops them
+
+What it adds to ``dispatch.desk.DispatchDesk``:
+
+- **Role checks and audit** for the console's decisions: ``assign``/``on_scene`` need ``alerts.dispatch``,
+  ``close_alert`` ``alerts.close`` (checked by the store), ``place_unit`` ``alerts.dispatch``.
+- **Drone units follow the fleet**: ``sync_drones()`` hands the fleet's snapshots to ``desk.sync_drones``.
+- **Unit positions from the bus**: with ``[bus] type = "mqtt"``, ``dispatch.unit_feed.UnitPositionFeed``
+  (``lookout/units/NAME/position`` JSON) feeds the desk.
+- **Send a drone first**: ``send_drone(alert, actor)`` builds ``DroneSnapshot``s from the fleet, lets
+  ``dispatch.drone_first.pick_drone`` choose (link, battery, GPS, EKF, role; a drone already sent to another
+  alert is busy), then flies it: a drone on the ground takes off to ``[dispatch.drone] alt_rel_m`` first;
+  GUIDED goto the spot at that altitude, and the gimbal/nose pointed at the spot (``flight.commands.set_roi``).
+  ``DroneRefused`` (a ``DispatchError``) says why no drone can go.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dispatch.clock import ResponseRecord
+from dispatch.desk import DispatchDesk
+from dispatch.drone_first import DroneChoice, DroneSnapshot, pick_drone
+from dispatch.errors import DispatchError, ResponseError
+from dispatch.roles import Actor
+from dispatch.units import Unit
+from lookout.access import authorize
+
+log = logging.getLogger(__name__)
+AuditFn = Callable[..., Any]
+AIRBORNE_M = 3.0  # above this (relative altitude) a drone counts as flying: no takeoff first
+BUSY_MODES = {"RTL": "returning home (RTL)", "LAND": "landing", "SMART_RTL": "returning home (SmartRTL)"}
+
+
+@dataclass(frozen=True, slots=True)
+class AreaShape:
+    """A response area as the map draws it."""
+
+    name: str
+    label: str
+    target_min: int
+    ring: tuple[tuple[float, float], ...]  # (lat, lon), closed
+
+
+@dataclass(frozen=True, slots=True)
+class DroneSent:
+    sysid: int
+    name: str
+    alert_id: int
+    distance_m: float
+    eta_s: float
+    alt_rel_m: float
+    took_off: bool
+    roi: bool  # the gimbal/nose was pointed at the spot (ROI accepted)
+
+    def line(self) -> str:
+        how = "taking off, then " if self.took_off else ""
+        roi = "" if self.roi else " (ROI refused: camera not pointed)"
+        return (f"Drone #{self.sysid} ({self.name}) sent to alert {self.alert_id}: {how}{self.distance_m:.0f} m at "
+                f"{self.alt_rel_m:.0f} m, ETA {self.eta_s:.0f} s{roi}")  # fmt: skip
+
+
+def drone_snapshots(states: Iterable[Any], busy: Mapping[int, str] | None = None,
+                    names: Mapping[int, str] | None = None) -> list[DroneSnapshot]:  # fmt: skip
+    """``flight.types.VehicleState`` -> ``DroneSnapshot`` (dispatch never imports flight)."""
+    out = []
+    for st in states:
+        why = (busy or {}).get(st.sysid) or BUSY_MODES.get(st.mode)
+        out.append(DroneSnapshot(
+            name=(names or {}).get(st.sysid, f"#{st.sysid}"), sysid=st.sysid, lat_deg=st.lat_deg, lon_deg=st.lon_deg,
+            battery_pct=st.battery_pct, gps_fix=st.gps_fix, link_age_s=st.link_age_s, ekf_ok=st.ekf_ok, busy=why,
+        ))  # fmt: skip
+    return out
+
+
+class Dispatching:
+    """``DispatchDesk`` + the alert store + the fleet + the bus, for the console and the demo."""
+
+    def __init__(self, desk: DispatchDesk, areas: Mapping[str, Any] | None = None, *, audit: AuditFn | None = None,
+                 bus_url: str | None = None) -> None:  # fmt: skip
+        self.desk = desk
+        self._areas = dict(areas or {})  # [response_areas.NAME] (label, target) for the map
+        self._audit = audit
+        self._bus_url = bus_url
+        self.store: Any = None  # dispatch.store.AlertStore (for close)
+        self.fleet: Any = None  # console.services.FleetSource (FleetView)
+        self.actions: Any = None  # lookout.wiring.FleetActions
+        self.unit_feed: Any = None
+        self.receiver: Any = None  # the demo's dispatch.receiver.DeskReceiver, shown in the console
+        self._sent: dict[int, int] = {}  # sysid -> alert id it was sent to
+        self._lock = threading.Lock()
+        self.sender_error: str | None = None
+
+    @classmethod
+    def open(cls, data_dir: Path, cfg: Any, *, audit: AuditFn | None = None) -> Dispatching:
+        """The desk over ``<data_dir>/alerts.sqlite`` from ``[dispatch]``, ``[units]``, ``[response_areas]``."""
+        desk = DispatchDesk(Path(data_dir) / "alerts.sqlite", cfg.dispatch, cfg.units, cfg.response_areas,
+                            data_dir=Path(data_dir), audit=audit)  # fmt: skip
+        return cls(desk, cfg.response_areas, audit=audit, bus_url=cfg.bus.url if cfg.bus.type == "mqtt" else None)
+
+    @property
+    def on_change(self) -> Callable[..., None]:
+        """The store's hook (``AlertStore(on_change=...)``): response clock and outbox rows in its transaction."""
+        return self.desk.on_change
+
+    def attach(self, *, store: Any = None, fleet: Any = None, actions: Any = None) -> Dispatching:
+        if store is not None:
+            self.store = store
+        if fleet is not None:
+            self.fleet = fleet
+        if actions is not None:
+            self.actions = actions
+        return self
+
+    def start(self) -> Dispatching:
+        """Start the outbox sender (one thread per sink) and, on an MQTT bus, the unit position feed.
+
+        A sink that cannot start (e.g. its ``env:`` secret is unset) is one line in ``sender_error``
+        and the log; the outbox keeps writing rows, delivered once the sender runs (nothing lost)."""
+        try:
+            self.desk.start_sender()
+        except DispatchError as exc:
+            self.sender_error = f"dispatch forwarding is off: {exc}"
+            log.error("%s", self.sender_error)
+        if self._bus_url and self.desk.unit_cfg:
+            from dispatch.unit_feed import UnitPositionFeed
+
+            self.unit_feed = UnitPositionFeed(self._bus_url, self.desk)
+        return self
+
+    def close(self) -> None:
+        if self.unit_feed is not None:
+            self.unit_feed.close()
+            self.unit_feed = None
+        self.desk.close()
+
+    # ---- what the console shows ----------------------------------------------------------------
+    @property
+    def source(self) -> DispatchDesk:
+        """The panel's ``DispatchSource`` (classify, recommend, record, clock, outbox)."""
+        return self.desk
+
+    def units(self) -> list[Unit]:
+        return self.desk.units()
+
+    def areas(self) -> list[AreaShape]:
+        out = []
+        for name, ring in self.desk.areas.polygons().items():
+            c = self._areas.get(name)
+            label = (c.label if c is not None else None) or name
+            out.append(AreaShape(name, label, c.target_min if c is not None else 5, tuple(ring)))
+        return sorted(out, key=lambda a: -a.target_min)  # widest class drawn first, key sites on top
+
+    def received(self) -> list[str]:
+        """What the demo's dispatch desk received, newest last (empty without a receiver)."""
+        return [] if self.receiver is None else [m.line() for m in self.receiver.received()]
+
+    # ---- decisions (blocking: the console calls them off the GUI thread) -----------------------
+    def assign(self, alert_id: int, unit: str, actor: Actor) -> ResponseRecord:
+        authorize(actor, "alerts.dispatch", self._audit, f"alert {alert_id}")
+        return self.desk.dispatch(alert_id, unit, actor.name)
+
+    def on_scene(self, alert_id: int, actor: Actor) -> ResponseRecord:
+        authorize(actor, "alerts.dispatch", self._audit, f"alert {alert_id}")
+        return self.desk.on_scene(alert_id, actor.name)
+
+    def close_alert(self, alert_id: int, actor: Actor, note: str = "") -> Any:
+        if self.store is None:
+            raise ResponseError("no alert store attached; close the alert with `lookout alerts close ID`")
+        with self._lock:
+            self._sent = {s: a for s, a in self._sent.items() if a != alert_id}
+        return self.store.close(alert_id, actor, note)
+
+    def place_unit(self, unit: str, lat_deg: float, lon_deg: float, actor: Actor) -> Unit:
+        authorize(actor, "alerts.dispatch", self._audit, f"unit {unit}")
+        u = self.desk.set_position(unit, lat_deg, lon_deg, source="manual")
+        if self._audit is not None:
+            self._audit(actor.name, "units.position", f"unit {unit}", lat_deg=lat_deg, lon_deg=lon_deg)
+        return u
+
+    def sync_drones(self) -> int:
+        """Drone units take their vehicle's position from the fleet (writes only on real moves)."""
+        if self.fleet is None:
+            return 0
+        return self.desk.sync_drones(self.fleet.snapshot().values())
+
+    # ---- send a drone first ---------------------------------------------------------------------
+    def choose_drone(self, alert: Any, actor: Actor | None) -> DroneChoice:
+        """The drone that would go (``DroneRefused`` with every reason when none may)."""
+        if alert.position is None:
+            raise ResponseError(f"alert {alert.id} has no position; fly a drone there by hand (right-click the map)")
+        if self.fleet is None or self.actions is None:
+            raise ResponseError("no fleet in this console; a drone can be sent from a console with [links.*]")
+        names = {u.sysid: u.callsign for u in self.units() if u.sysid is not None}
+        with self._lock:
+            busy = {s: f"sent to alert {a}" for s, a in self._sent.items() if a != alert.id}
+        snaps = drone_snapshots(self.fleet.snapshot().values(), busy, names)
+        return pick_drone(snaps, alert.position.lat_deg, alert.position.lon_deg, self.desk.cfg, actor)
+
+    def send_drone(self, alert: Any, actor: Actor | None, progress: Callable[[str], None] | None = None,
+                   *, climb_timeout_s: float = 90.0) -> DroneSent:  # fmt: skip
+        """Fly the chosen drone to the alert: takeoff when on the ground, GUIDED goto at the safe altitude, ROI."""
+        from flight import commands
+
+        choice = self.choose_drone(alert, actor)
+        sysid, alt = choice.drone.sysid, choice.alt_rel_m
+        lat, lon = choice.lat_deg, choice.lon_deg
+        say = progress or (lambda _m: None)
+        with self._lock:
+            self._sent[sysid] = alert.id
+        try:
+            st = self.fleet.snapshot().get(sysid)
+            took_off = st is None or not st.armed or (st.alt_rel_m or 0.0) < AIRBORNE_M
+            if took_off:
+                say(f"#{sysid} taking off to {alt:.0f} m for alert {alert.id}")
+                self.actions.takeoff(sysid, alt)
+                self._wait_climb(sysid, min(AIRBORNE_M * 2, alt * 0.5), climb_timeout_s)
+            self.actions.goto(sysid, lat, lon, alt)  # GUIDED + position target (audited, role-checked)
+            roi = True
+            try:
+                commands.set_roi(self.fleet.link(sysid), lat, lon, 0.0, sysid)
+            except Exception as exc:  # the drone still goes; the pilot points the camera by hand
+                roi = False
+                log.warning("drone #%d: ROI on alert %d refused: %s", sysid, alert.id, exc)
+        except BaseException:
+            with self._lock:
+                self._sent.pop(sysid, None)
+            raise
+        sent = DroneSent(sysid, choice.drone.name, alert.id, choice.distance_m, choice.eta_s, alt, took_off, roi)
+        if self._audit is not None:
+            self._audit(actor.name if actor else "lookout", "alerts.drone_sent", f"alert {alert.id}", sysid=sysid,
+                        distance_m=round(choice.distance_m), alt_rel_m=alt, took_off=took_off, roi=roi)  # fmt: skip
+        return sent
+
+    def sent_drones(self) -> dict[int, int]:
+        with self._lock:
+            return dict(self._sent)
+
+    def _wait_climb(self, sysid: int, alt_m: float, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            st = self.fleet.snapshot().get(sysid)
+            if st is not None and (st.alt_rel_m or 0.0) >= alt_m:
+                return
+            time.sleep(0.1)
+        raise ResponseError(f"drone #{sysid} did not climb to {alt_m:.0f} m within {timeout_s:.0f} s; "
+                            "check it in the fleet table (mode, arming)")  # fmt: skip
+
