@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QBrush, QColor, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsPolygonItem, QGraphicsScene, QGraphicsSimpleTextItem
 
+from console.services import MapCamera
 from flight.types import VehicleState
 from vision.geolocate import offset_latlon, pixel_to_ground
 from vision.types import CameraPose
@@ -21,18 +21,6 @@ DRONE_HFOV_DEG = 70.0
 DRONE_ASPECT = 16 / 9
 FOOTPRINT_MAX_RANGE_M = 400.0
 ToScene = Callable[[float, float], QPointF]
-
-
-@dataclass(frozen=True, slots=True)
-class MapCamera:
-    """A fixed camera for the map (from ``[cameras.NAME]`` lat_deg/lon_deg/heading_deg/hfov_deg)."""
-
-    name: str
-    lat_deg: float
-    lon_deg: float
-    heading_deg: float | None = None  # None: position only, no cone
-    hfov_deg: float = 60.0
-    range_m: float = 60.0
 
 
 def cone_latlon(lat: float, lon: float, heading_deg: float, hfov_deg: float, range_m: float,
