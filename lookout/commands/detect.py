@@ -220,18 +220,18 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     with _frames(source, feed, args.max_frames, **options) as frames:
         if out is not None and not single_image:
             video = _VideoOut(out, _fps_of(frames))
-        _quiet_ultralytics()
-        detector = build_detector(ctx, imgsz)
-        tracker = None if kind == "none" or single_image else Tracker(kind)
         name = frames.source.name
         # detect's own bus: lossless (a full queue makes the detector wait, never drops a line), in order
         bus = InProcessBus(drop_qos0=False, max_pending=256, name="detect-bus")
         printer = _Printer(args.json)
         bus.subscribe(topics.detections(name), printer.on_detections)
         bus.subscribe(topics.events, printer.on_event)
-        alerts = None
+        alerts = detector = None
         try:
-            alerts = _start_alerts(ctx, bus, topics) if args.alerts else None
+            alerts = _start_alerts(ctx, bus, topics) if args.alerts else None  # a bad store fails before models load
+            _quiet_ultralytics()
+            detector = build_detector(ctx, imgsz)
+            tracker = None if kind == "none" or single_image else Tracker(kind)
             pipeline = Pipeline(bus, rules=ctx.config.rules, topics=topics, history_len=cfg.track_history,
                                 expire_s=cfg.track_expire_s, show_s=EVENT_SHOW_S)  # fmt: skip
             fp = pipeline.add_feed(
@@ -264,7 +264,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                 alerts.close()
             if video is not None:
                 video.close(ok)
-            detector.close()
+            if detector is not None:
+                detector.close()
     if fp.frames == 0:
         raise SourceError(source, "gave no frames", "check that it is a readable image, video or live stream")
     if out is not None and not args.json:

@@ -197,3 +197,26 @@ def test_detect_alerts_needs_tracked_video_one_line(capsys) -> None:
     assert main(["detect", str(assets / "bus.jpg"), "--alerts"]) == 1
     err = capsys.readouterr().err
     assert "--alerts needs tracked video" in err and len(err.strip().splitlines()) == 1
+
+
+def test_detect_alerts_with_a_corrupt_store_is_one_line_before_any_model_loads(tmp_path: Path, monkeypatch,
+                                                                               capsys) -> None:  # fmt: skip
+    import cv2
+
+    from lookout.cli import main
+
+    clip = tmp_path / "still.mp4"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 5.0, (64, 48))
+    for _ in range(3):
+        writer.write(np.zeros((48, 64, 3), np.uint8))
+    writer.release()
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "alerts.sqlite").write_bytes(b"this is not a database" * 100)
+    monkeypatch.setenv("LOOKOUT_DATA", str(data))
+    monkeypatch.setattr("lookout.commands.detect.build_detector", lambda *a, **k: pytest.fail("a model was loaded"))
+    assert main(["detect", str(clip), "--alerts", "--json"]) == 1
+    out = capsys.readouterr()
+    assert out.out == "" and len(out.err.strip().splitlines()) == 1
+    assert "alerts.sqlite is not a Lookout alert database" in out.err
+    assert (data / "alerts.sqlite").read_bytes() == b"this is not a database" * 100  # untouched
