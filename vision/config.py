@@ -61,6 +61,8 @@ class CameraConfig(_Strict):
     enabled: bool = Field(True, description="analyse this camera")
     lat_deg: float | None = Field(None, ge=-90, le=90, description="camera position, for the map")
     lon_deg: float | None = Field(None, ge=-180, le=180, description="camera position, for the map")
+    heading_deg: float | None = Field(None, ge=0, lt=360, description="where the camera looks, for its map cone")
+    hfov_deg: float = Field(60.0, gt=0, lt=180, description="horizontal field of view, for its map cone")
     loop: bool = Field(False, description="video files: start again at the end")
     pace: bool = Field(True, description="video files: play at native fps, like a live camera")
     open_timeout_s: float = Field(5.0, gt=0, le=120, description="give up opening the stream after this long, s")
