@@ -37,6 +37,11 @@ class StorageConfig(_Strict):
         None, description="where alerts, evidence, logs live; None = LOOKOUT_DATA or ~/.local/share/lookout"
     )
     evidence_max_gb: float = Field(20.0, gt=0, description="evidence retention cap; oldest clips go first")
+    alerts_url: str | None = Field(
+        None,
+        description="alerts + outbox on PostgreSQL for several desks (postgresql://USER@HOST/DB, or env:VAR); "
+        "None = <data>/alerts.sqlite",
+    )
 
 
 class LoggingConfig(_Strict):
