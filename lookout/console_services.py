@@ -25,9 +25,12 @@ class StoreAlerts:
         self.data_dir = (data_dir or store.data_dir).resolve()
 
     @classmethod
-    def open(cls, data_dir: Path, audit: Callable[..., Any] | None = None) -> StoreAlerts:
-        """The store at ``<data_dir>/alerts.sqlite`` (created when missing), auditing to ``audit``."""
-        return cls(AlertStore(data_dir / "alerts.sqlite", audit=audit), data_dir)
+    def open(cls, data_dir: Path, audit: Callable[..., Any] | None = None,
+             on_change: Callable[..., None] | None = None) -> StoreAlerts:  # fmt: skip
+        """The store at ``<data_dir>/alerts.sqlite`` (created when missing), auditing to ``audit``;
+        ``on_change`` is the dispatch desk's hook (``lookout.dispatching.Dispatching.on_change``): confirms
+        write their outbox rows in the same transaction."""
+        return cls(AlertStore(data_dir / "alerts.sqlite", audit=audit, on_change=on_change), data_dir)
 
     def changes_since(self, version: int) -> tuple[int, list[Alert]]:
         return self.store.changes_since(version)
@@ -43,6 +46,9 @@ class StoreAlerts:
 
     def dismiss(self, alert_id: int, actor: Actor, reason: str) -> Alert:
         return self.store.dismiss(alert_id, actor, reason)
+
+    def close_alert(self, alert_id: int, actor: Actor, note: str = "") -> Alert:
+        return self.store.close(alert_id, actor, note)
 
     def evidence_path(self, ref: EvidenceRef) -> Path:
         path = (self.data_dir / ref.path).resolve()

@@ -4,7 +4,9 @@ The console asks who is working when users exist (``lookout users``; none: the l
 shows only what that role may do; flight commands are checked and audited as that user. Alerts:
 the console's cameras (and, with an MQTT ``[bus]``, the vision nodes on other machines) publish
 events on the bus; ``lookout.alerting`` stores them in ``<data>/alerts.sqlite`` and the alert queue
-reads the store.
+reads the store. Dispatch (``lookout.dispatching``): the store's writes go through the desk's hook (confirms
+and, per ``forward = "raised"``, new alerts write outbox rows), the outbox sender runs while the console
+is open, and the dispatch panel, units and response areas are shown.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     bus: Any = None
     ingest: Any = None
     alerts: StoreAlerts | None = None
+    dispatching: Any = None
     try:
         view = FleetView(fleet)
         from flight.plan_check import PlanLimits
@@ -66,15 +69,23 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         services = ConsoleServices(fleet=view, actions=actions, tiles_dir=cfg.map.tiles_dir, map_center=cfg.map.center,
                                    title="Lookout", users=UserDirectory(users_path(ctx.data_dir)))  # fmt: skip
         cameras = any(c.enabled for c in cfg.cameras.values())
+        dispatching = _open_dispatching(ctx.data_dir, cfg, audit, services)
+        hook = None if dispatching is None else dispatching.on_change
         if cameras or remote:
             from lookout.alerting import AlertIngest
 
             bus = open_bus(cfg)
-            ingest = AlertIngest.open(ctx.data_dir, cfg, audit=audit, bus=bus)
+            ingest = AlertIngest.open(ctx.data_dir, cfg, audit=audit, bus=bus, on_change=hook)
             alerts = StoreAlerts(ingest.store, ctx.data_dir)
         else:
-            alerts = _open_alerts(ctx.data_dir, audit, services)
+            alerts = _open_alerts(ctx.data_dir, audit, services, hook)
         services.alerts = alerts
+        if dispatching is not None and alerts is not None:
+            dispatching.attach(store=alerts.store, fleet=view, actions=actions).start()  # sender stops in finally
+            services.dispatch = dispatching
+            if dispatching.sender_error:
+                print(f"lookout console: {dispatching.sender_error}", file=sys.stderr)
+                services.notice = dispatching.sender_error
         if cameras:
             wall = VisionWall(cfg, ctx.data_dir, workers=None, bus=bus)
             wall.add_cameras(cfg.cameras)
@@ -93,17 +104,32 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             ingest.close()
         elif alerts is not None:
             alerts.close()
+        if dispatching is not None:
+            dispatching.close()  # the outbox sender and the unit feed; undelivered rows wait in the database
         fleet.close()
 
 
-def _open_alerts(data_dir: Path, audit: Any, services: ConsoleServices) -> Any:
+def _open_dispatching(data_dir: Path, cfg: Any, audit: Any, services: ConsoleServices) -> Any:
+    """The dispatch desk (outbox, clock, units) over the alert database, or None with the reason."""
+    from dispatch.errors import DispatchError
+    from lookout.dispatching import Dispatching
+
+    try:
+        return Dispatching.open(data_dir, cfg, audit=audit)
+    except DispatchError as exc:
+        print(f"lookout console: no dispatch desk: {exc}", file=sys.stderr)
+        services.notice = f"No dispatch desk: {exc}"
+        return None
+
+
+def _open_alerts(data_dir: Path, audit: Any, services: ConsoleServices, on_change: Any = None) -> Any:
     """The alert store, or None with the reason on stderr and in the status bar: flight control must
     not depend on the alert database (a corrupt file is moved aside by hand, as the message says)."""
     from dispatch.errors import DispatchError
     from lookout.console_services import StoreAlerts
 
     try:
-        return StoreAlerts.open(data_dir, audit)
+        return StoreAlerts.open(data_dir, audit, on_change)
     except DispatchError as exc:
         print(f"lookout console: no alert queue: {exc}", file=sys.stderr)
         services.notice = f"No alert queue: {exc}"
