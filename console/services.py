@@ -43,6 +43,16 @@ class FlightActions(Protocol):
     def mission_path(self, sysid: int) -> Sequence[tuple[float, float]]: ...
 
 
+class MissionActions(Protocol):
+    """What the Plan view asks of a ``FlightActions`` that also has these (``lookout.wiring.FleetActions``).
+    Blocking; called off the GUI thread; ``plan`` is a ``missions.Plan``."""
+
+    def upload_plan(self, sysid: int, plan: Any, progress: Callable[[int, int], None] | None = None) -> None: ...
+    def start_mission(self, sysid: int) -> None: ...
+    def pause_mission(self, sysid: int) -> None: ...
+    def resume_mission(self, sysid: int) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class FeedFrame:
     """What a video tile shows: an (already annotated) BGR image and a caption line."""

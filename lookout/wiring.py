@@ -24,7 +24,7 @@ import numpy as np
 
 from console.services import FeedFrame
 from flight import Fleet, Link, commands
-from flight.errors import NoVehicle
+from flight.errors import FlightError, NoVehicle
 from flight.mission_transfer import download_mission
 from flight.types import VehicleState
 from lookout.config import LookoutConfig
@@ -167,6 +167,50 @@ class FleetActions:
     def mission_path(self, sysid: int) -> Sequence[tuple[float, float]]:
         mission = download_mission(self.view.link(sysid), sysid=sysid)
         return [(i.lat_deg, i.lon_deg) for i in mission.items if i.command in _NAV_WITH_POSITION and i.lat_deg]
+
+    # ---- the console's Plan view (console.services.MissionActions) -------------------------------
+    def upload_plan(self, sysid: int, plan: Any, progress: Callable[[int, int], None] | None = None) -> None:
+        """Check ``plan`` against the vehicle (``flight.plan_check``, as ``lookout fly upload``), then send
+        mission, fence and rally; ``progress(done, total)`` counts items."""
+        from flight.mission_transfer import upload_plan
+        from flight.plan_check import check_before_upload
+
+        def up(link: Link) -> None:
+            check_before_upload(link, plan, sysid, self._plan_limits, wait_s=5.0)
+            upload_plan(link, plan, sysid=sysid, progress=progress)
+
+        self._do("upload", sysid, up, items=len(plan.mission.items), fence=len(plan.fence), rally=len(plan.rally))
+
+    def start_mission(self, sysid: int) -> None:
+        """Fly the uploaded mission: on the ground GUIDED, arm, take off to its TAKEOFF altitude, then AUTO;
+        in the air AUTO at once."""
+        from flight.autorun import takeoff_altitude
+
+        def go(link: Link) -> None:
+            if not link.state(sysid).armed:
+                alt = takeoff_altitude(download_mission(link, sysid=sysid).items)
+                commands.set_mode(link, "GUIDED", sysid)
+                commands.arm(link, sysid)
+                commands.takeoff(link, alt, sysid)
+                link.wait_state(lambda s: (s.alt_rel_m or 0.0) >= 0.9 * alt or not s.armed, sysid=sysid,
+                                timeout_s=max(30.0, alt * 3))  # fmt: skip
+            commands.set_mode(link, "AUTO", sysid)
+
+        self._do("run", sysid, go)
+
+    def pause_mission(self, sysid: int) -> None:
+        """Hold where it is (BRAKE, as QGC pauses an ArduCopter; LOITER when BRAKE is refused)."""
+        def hold(link: Link) -> None:
+            try:
+                commands.set_mode(link, "BRAKE", sysid)
+            except FlightError:  # a vehicle without BRAKE (plane, PX4) holds in LOITER
+                commands.set_mode(link, "LOITER", sysid)
+
+        self._do("mode", sysid, hold, mode="BRAKE")
+
+    def resume_mission(self, sysid: int) -> None:
+        """Continue the mission from its current item (AUTO)."""
+        self._do("mode", sysid, lambda link: commands.set_mode(link, "AUTO", sysid), mode="AUTO")
 
 
 # ---- video -------------------------------------------------------------------------------------
