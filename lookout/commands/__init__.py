@@ -11,7 +11,7 @@ import sys
 
 from lookout.context import Context
 
-COMMANDS = ("demo", "console", "sim", "fly", "plan", "detect", "node", "alerts", "users", "bench", "config", "audit", "tiles")
+COMMANDS = ("demo", "console", "sim", "fly", "plan", "detect", "node", "alerts", "users", "bench", "config", "audit", "eval", "tiles")
 
 
 def not_built(name: str, issue: str) -> int:

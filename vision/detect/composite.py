@@ -5,6 +5,15 @@ cached result is older than ``refresh_s`` or the scene changed (mean absolute di
 grey thumbnail against the one at the last refresh above ``scene_change``, e.g. a drone camera
 panning); in between the cached vehicles are reused. The two results are merged into one
 ``Detections`` (vehicles get all-zero keypoints so rows stay aligned).
+
+With ``parked`` (a ``vision.parked.ParkedConfig``; ``build_composite`` always gives one) the vehicle
+detector runs at the memory's low ``vote_conf`` and what is reported are the **places** of a
+per-feed ``vision.parked.ParkedMemory``: low-confidence detections at the same place add up over
+refreshes, a car hidden behind a person is kept, a scene change forgets them. The refresh is sooner
+while a place is still being voted on (``vote_refresh_s``) or a person is near one
+(``near_refresh_s``). Dark or colourless (IR) images go to the vehicle detector contrast-normalised
+(CLAHE on the lightness) when ``night_clahe``. ``set_parking_zones(feed, polygons)`` gives the
+operator's parking zones as a prior (places there are confirmed on fewer votes).
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ import numpy as np
 
 from vision.detect.base import Detector, Weights, build_detector, check_images
 from vision.detect.regions import BatchRegions
+from vision.parked import ParkedConfig, ParkedMemory, person_boxes
 from vision.types import Detections
 
 THUMB_SIZE = (64, 36)
@@ -38,6 +48,23 @@ def _thumb(img: np.ndarray) -> np.ndarray:
     return cv2.resize(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), THUMB_SIZE, interpolation=cv2.INTER_AREA).astype(
         np.float32
     )
+
+
+def night_image(img: np.ndarray, dark: float = 70.0, grey: float = 6.0) -> bool:
+    """Dark (mean lightness below ``dark``) or colourless (mean channel spread below ``grey``: IR)."""
+    small = img[::8, ::8].astype(np.float32)
+    if small.ndim == 2 or small.shape[2] == 1:
+        return True
+    return float(small.mean()) < dark or float((small.max(axis=2) - small.min(axis=2)).mean()) < grey
+
+
+def clahe(img: np.ndarray) -> np.ndarray:
+    """Contrast-normalised copy: CLAHE (clip 3, 8x8 tiles) on the lightness of Lab."""
+    import cv2
+
+    lab = cv2.cvtColor(img, cv2.COLOR_BGR2LAB)
+    lab[..., 0] = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8)).apply(lab[..., 0])
+    return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
 
 
 def with_keypoints(det: Detections) -> Detections:
@@ -61,6 +88,10 @@ class CompositeDetector(Detector):
         scene_change: float = 0.12,
         max_feeds: int = 256,
         clock: Callable[[], float] = time.monotonic,
+        parked: ParkedConfig | None = None,
+        near_refresh_s: float = 2.0,
+        vote_refresh_s: float = 1.0,
+        night_clahe: bool = True,
     ) -> None:
         self.people = people
         self.vehicles = vehicles
@@ -71,6 +102,30 @@ class CompositeDetector(Detector):
         self._cache: OrderedDict[str, _VehicleCache] = OrderedDict()
         self.vehicle_runs = 0  # images the vehicle detector actually ran on (for stats and tests)
         self.last_area: list[float] = []  # per image of the last batch: share of pixels the people detector saw
+        self.parked = parked
+        self.near_refresh_s = near_refresh_s
+        self.vote_refresh_s = vote_refresh_s
+        self.night_clahe = night_clahe
+        self._memory: dict[str, ParkedMemory] = {}
+        self._zones: dict[str, list[np.ndarray]] = {}
+
+    def set_parking_zones(self, feed: str, polygons: Sequence[np.ndarray]) -> None:
+        """The operator's parking zones of ``feed`` (pixel polygons): a prior for parked places."""
+        self._zones[feed] = [np.asarray(p, np.float32).reshape(-1, 2) for p in polygons]
+
+    def memory(self, feed: str) -> ParkedMemory | None:
+        """The parked-vehicle places of ``feed`` (None without ``parked`` or before its first refresh)."""
+        return self._memory.get(feed)
+
+    def _soon(self, c: _VehicleCache | None, feed: str, people: Detections, now: float) -> bool:
+        """Refresh before ``refresh_s``: a place is being voted on, or a person is near one."""
+        mem = self._memory.get(feed)
+        if c is None or mem is None:
+            return False
+        age = now - c.t_mono
+        if mem.pending() and age >= self.vote_refresh_s:
+            return True
+        return age >= self.near_refresh_s and mem.near(person_boxes(people))
 
     @property
     def name(self) -> str:
@@ -115,16 +170,32 @@ class CompositeDetector(Detector):
         source: list[int | None] = [None] * n  # which todo image's result an image reuses (None: cache)
         staged: dict[str, _VehicleCache] = {}  # this batch's refreshes, committed only if detection succeeds
         latest: dict[str, int] = {}  # feed -> its latest todo image in this batch
+        cut: set[str] = set()  # feeds whose scene changed (their places are forgotten)
         for i, (img, feed, now) in enumerate(zip(images, feeds, times, strict=True)):
             thumb = _thumb(img)
             prev = staged.get(feed) or self._cache.get(feed)
             if self._needs_refresh(prev, img, thumb, now, self.refresh_s, self.scene_change):
+                if prev is not None and prev.shape == img.shape and 0.0 <= now - prev.t_mono < self.refresh_s:
+                    cut.add(feed)  # not stale: the picture changed
                 todo.append(i)
                 latest[feed] = i
                 staged[feed] = _VehicleCache(now, img.shape, thumb, Detections.empty())
+            elif self.parked is not None and self._soon(prev, feed, people[i], now):
+                todo.append(i)
+                latest[feed] = i
+                staged[feed] = _VehicleCache(now, img.shape, prev.thumb if prev else thumb, Detections.empty())
             source[i] = latest.get(feed)
-        found = dict(zip(todo, self.vehicles.detect([images[i] for i in todo]) if todo else [], strict=True))
+        inputs = [clahe(images[i]) if self.night_clahe and night_image(images[i]) else images[i] for i in todo]
+        found = dict(zip(todo, self.vehicles.detect(inputs) if todo else [], strict=True))
         self.vehicle_runs += len(todo)
+        if self.parked is not None:
+            for i in todo:
+                mem = self._memory.setdefault(feeds[i], ParkedMemory(self.parked))
+                if feeds[i] in cut:
+                    mem.reset()
+                    cut.discard(feeds[i])
+                mem.update(times[i], found[i], person_boxes(people[i]), self._zones.get(feeds[i], ()))
+                found[i] = mem.report()
         for feed, i in latest.items():
             c = staged[feed]
             self._cache[feed] = _VehicleCache(c.t_mono, c.shape, c.thumb, found[i])
@@ -133,7 +204,8 @@ class CompositeDetector(Detector):
             found[s] if s is not None else self._cache[f].detections for s, f in zip(source, feeds, strict=True)
         ]
         while len(self._cache) > self._max_feeds:
-            self._cache.popitem(last=False)
+            gone, _ = self._cache.popitem(last=False)
+            self._memory.pop(gone, None)
         return [
             Detections.merge([with_keypoints(p), with_keypoints(v)]) if len(v) else with_keypoints(p)
             for p, v in zip(people, vehicles, strict=True)
@@ -145,6 +217,7 @@ class CompositeDetector(Detector):
     def forget(self, feed: str) -> None:
         """Drop a feed's cached vehicles and people (e.g. after a reconnect)."""
         self._cache.pop(feed, None)
+        self._memory.pop(feed, None)
         forget = getattr(self.people, "forget", None)
         if forget is not None:
             forget(feed)
@@ -162,16 +235,29 @@ def build_composite(
     *,
     cache_dir: Path | None = None,
     imgsz: int | None = None,
+    parked: ParkedConfig | None = None,
 ) -> CompositeDetector:
     """The pipeline's detector from ``[detectors]``; ``imgsz`` overrides the pose size for one feed."""
     people_cfg = config.people if imgsz is None else config.people.model_copy(update={"imgsz": imgsz})
     people = build_detector(people_cfg, pose_weights, cache_dir=cache_dir)
     vehicles = None
+    parked = parked or ParkedConfig()
     if config.active_vehicles is not None:
+        vcfg = config.active_vehicles
+        conf = getattr(vcfg, "conf", None)
+        if conf is not None:  # votes come from below the detector's own threshold; one vote at it confirms
+            parked = ParkedConfig(**{**_asdict(parked), "confirm_conf": float(conf)})
+            vcfg = vcfg.model_copy(update={"conf": min(float(conf), parked.vote_conf)})
         try:
-            vehicles = build_detector(config.active_vehicles, vehicle_weights, cache_dir=cache_dir)
+            vehicles = build_detector(vcfg, vehicle_weights, cache_dir=cache_dir)
         except BaseException:
             people.close()
             raise
     return CompositeDetector(people, vehicles, refresh_s=config.vehicle_refresh_s,
-                             scene_change=config.vehicle_scene_change)
+                             scene_change=config.vehicle_scene_change, parked=parked)
+
+
+def _asdict(cfg: ParkedConfig) -> dict:
+    import dataclasses
+
+    return dataclasses.asdict(cfg)
