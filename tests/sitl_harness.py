@@ -55,6 +55,10 @@ class SitlOptions:
     params: Mapping[str, float] = field(default_factory=dict)  # written to an extra defaults file
 
 
+def default_speedup() -> float:
+    return float(os.environ.get(SPEEDUP_ENV, "10"))
+
+
 def sitl_binary() -> Path | None:
     env = os.environ.get(BIN_ENV)
     if env:
@@ -159,7 +163,7 @@ def start_sitl(workdir: Path, options: SitlOptions = SitlOptions(), *, listen_ti
         extra = workdir / "extra.parm"
         extra.write_text("".join(f"{k} {v}\n" for k, v in options.params.items()))
         files.append(str(extra))
-    speedup = options.speedup or float(os.environ.get(SPEEDUP_ENV, "10"))
+    speedup = options.speedup or default_speedup()
     sysid = options.sysid if options.sysid is not None else options.instance + 1
     h = options.home
     cmd = [str(binary), "--model", "+", "--speedup", f"{speedup:g}", "-I", str(options.instance),
