@@ -69,7 +69,8 @@ class DroneSent:
     def line(self) -> str:
         how = "taking off, then " if self.took_off else ""
         roi = "" if self.roi else " (ROI refused: camera not pointed)"
-        return (f"Drone #{self.sysid} ({self.name}) sent to alert {self.alert_id}: {how}{self.distance_m:.0f} m at "
+        who = f"Drone #{self.sysid}" if self.name == f"#{self.sysid}" else self.name
+        return (f"{who} sent to alert {self.alert_id}: {how}{self.distance_m:.0f} m at "
                 f"{self.alt_rel_m:.0f} m, ETA {self.eta_s:.0f} s{roi}")  # fmt: skip
 
 
@@ -80,7 +81,7 @@ def drone_snapshots(states: Iterable[Any], busy: Mapping[int, str] | None = None
     for st in states:
         why = (busy or {}).get(st.sysid) or BUSY_MODES.get(st.mode)
         out.append(DroneSnapshot(
-            name=(names or {}).get(st.sysid, f"#{st.sysid}"), sysid=st.sysid, lat_deg=st.lat_deg, lon_deg=st.lon_deg,
+            name=f"{names[st.sysid]} (#{st.sysid})" if names and st.sysid in names else f"#{st.sysid}", sysid=st.sysid, lat_deg=st.lat_deg, lon_deg=st.lon_deg,
             battery_pct=st.battery_pct, gps_fix=st.gps_fix, link_age_s=st.link_age_s, ekf_ok=st.ekf_ok, busy=why,
         ))  # fmt: skip
     return out
@@ -100,6 +101,7 @@ class Dispatching:
         self.actions: Any = None  # lookout.wiring.FleetActions
         self.unit_feed: Any = None
         self.receiver: Any = None  # the demo's dispatch.receiver.DeskReceiver, shown in the console
+        self.on_drone_sent: Callable[[int, int], None] | None = None  # (sysid, alert id), before it is flown
         self._sent: dict[int, int] = {}  # sysid -> alert id it was sent to
         self._lock = threading.Lock()
         self.sender_error: str | None = None
@@ -222,6 +224,8 @@ class Dispatching:
         with self._lock:
             self._sent[sysid] = alert.id
         try:
+            if self.on_drone_sent is not None:
+                self.on_drone_sent(sysid, alert.id)  # e.g. the demo ends that drone's patrol first
             st = self.fleet.snapshot().get(sysid)
             took_off = st is None or not st.armed or (st.alt_rel_m or 0.0) < AIRBORNE_M
             if took_off:
