@@ -119,6 +119,15 @@ def fly_mission(link: Link, plan: Plan, *, sysid: int | None = None,
         again = check_against_vehicle(plan, link.state(sid), limits, checked.vehicle_fence)
         if again.problems:
             raise UnsafePlan(sid, again.problems, uploaded=True)
+        checked = again
+    if ready:  # the pre-flight gate (flight.preflight), the same checklist the console shows the pilot
+        from flight.preflight import PreflightRefused, evaluate
+
+        gate = evaluate(link.state(sid), "mission start", vehicle_fence=checked.vehicle_fence, plan=plan,
+                        plan_check=checked)  # fmt: skip
+        if not gate.ok:
+            raise PreflightRefused(gate)
+        report("check", text="pre-flight checklist passed")
     px4 = link.state(sid).autopilot == "px4"
     if px4:
         arm(link, sid)

@@ -152,13 +152,16 @@ def _plan(action: str, plan: Plan | None, check: PlanCheck | None) -> CheckItem:
 
 
 def gather(link: Link, sysid: int, action: str, *, plan: Plan | None = None, limits: PlanLimits | None = None,
-           min_battery_pct: float = 30.0, require_fence: bool = False, read_mission: bool = True) -> Checklist:  # fmt: skip
+           min_battery_pct: float = 30.0, require_fence: bool = False,
+           read_mission: bool = True, settle_s: float = 2.0) -> Checklist:  # fmt: skip
     """Read what the checklist needs from the vehicle (fence; its mission for "mission start" when no
     ``plan`` is given) and ``evaluate``. Blocks up to a few seconds (mission/fence transfer)."""
     from flight.errors import MissionTransferError
     from flight.mission_transfer import download_fence, download_mission
     from missions.types import Plan as PlanT
 
+    link.wait_state(lambda s: s.battery_pct is not None and s.gps_fix >= 3 and s.ekf_ok and s.link_ok,
+                    sysid=sysid, timeout_s=settle_s)  # a link just opened: let the first reports arrive
     state = link.state(sysid)
     fence: tuple[MissionItem, ...] | None
     try:

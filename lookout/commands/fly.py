@@ -131,6 +131,10 @@ def format_state(s: VehicleState) -> str:
 
 def _simple(name: str):  # type: ignore[no-untyped-def]
     def act(link: Link, sid: int, args: argparse.Namespace) -> int:
+        if name in ("arm", "takeoff") and not link.state(sid).armed:  # the pre-flight gate (flight.preflight)
+            from flight.preflight import require
+
+            require(link, sid, name, limits=args.plan_limits)
         if name == "arm":
             commands.arm(link, sid)
         elif name == "disarm":

@@ -17,9 +17,10 @@ from tests.flight.test_plan_check import HOME, SYDNEY, patrol
 
 
 def ready(**kw: object) -> VehicleState:
-    base: dict[str, object] = dict(sysid=3, lat_deg=HOME[0], lon_deg=HOME[1], home_lat_deg=HOME[0], home_lon_deg=HOME[1],
-                                   home_alt_amsl_m=HOME[2], battery_pct=90.0, battery_v=16.2, gps_fix=3, gps_sats=12,
-                                   ekf_ok=True, link_ok=True, link_age_s=0.1, prearm_ok=True)  # fmt: skip
+    base: dict[str, object] = dict(sysid=3, lat_deg=HOME[0], lon_deg=HOME[1], home_lat_deg=HOME[0],
+                                   home_lon_deg=HOME[1], home_alt_amsl_m=HOME[2], battery_pct=90.0, battery_v=16.2,
+                                   gps_fix=3, gps_sats=12, ekf_ok=True, link_ok=True, link_age_s=0.1,
+                                   prearm_ok=True)  # fmt: skip
     base.update(kw)
     return VehicleState(**base)  # type: ignore[arg-type]
 
@@ -86,3 +87,18 @@ def test_gather_reads_fence_and_mission_from_the_vehicle(sim: SimVehicle) -> Non
         with pytest.raises(PreflightRefused, match=r"refused arm of vehicle 1: Battery: 12%"):
             require(link, 1, "arm")
     assert not sim.truth().armed
+
+
+def test_lookout_fly_arm_and_takeoff_refuse_with_the_failing_items_line(sim: SimVehicle, capsys) -> None:  # type: ignore[no-untyped-def]
+    from tests.flight.clihelp import cli
+
+    sim.wait(lambda t: t.ekf_ok and t.gps_fix >= 3, timeout_s=20)
+    sim.set_battery_pct(15.0)
+    for action in (["arm"], ["takeoff", "10"]):
+        assert cli(["fly", "--connect", sim.url, "--wait", "10", *action]) == 1
+        errors = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("lookout fly:")]
+        assert len(errors) == 1 and f"pre-flight check refused {action[0]} of vehicle 1: Battery: 15%" in errors[0]
+    assert not sim.truth().armed
+    sim.set_battery_pct(100.0)
+    assert cli(["fly", "--connect", sim.url, "--wait", "10", "arm"]) == 0
+    assert sim.truth().armed
