@@ -12,6 +12,11 @@ Everything runs offline on this machine:
   goes through ``vision.pipeline`` (geolocation, snapshot, clip) and the bus to
   ``lookout.alerting`` into the data dir's alert store, and the console's alert queue reads it
   from there. The console works as the demo admin (``DEMO_ACTOR``) without a login.
+- the dispatch loop (``lookout.dispatching``): demo units near home (a car, a motorcycle, a foot patrol
+  and the drones) and response areas (two key sites at 1 min, the city centre at 3 min) unless the config
+  has its own; a local dispatch desk (``dispatch.receiver.DeskReceiver`` on 127.0.0.1, a free port, a
+  random secret) behind a signed webhook sink, so a confirmed alert, its dispatch and its closing arrive
+  there, shown in the console's "Dispatch desk" dock. A drone sent to an alert leaves its patrol.
 """
 
 from __future__ import annotations
@@ -119,6 +124,52 @@ def street_camera_config(home_lat: float, home_lon: float) -> Any:
     return CameraConfig(url="demo:street", fps=4.0, lat_deg=cam_lat, lon_deg=cam_lon, reference_points=points)
 
 
+DESK_SINK = "demo_desk"
+
+
+def demo_dispatch_config(cfg: LookoutConfig, desk_url: str, secret: str, vehicles: int) -> LookoutConfig:
+    """``cfg`` plus the demo desk's webhook sink, and demo units and response areas when it has none.
+
+    Places are metres from home (north, east): the street camera's pavement is about (90, 70); the
+    patrol car waits at the car park's corner (150, 110), the motorcycle across the river (-300, 330),
+    the foot patrol west of home (20, -60); the station (-260, 40) and the school gate (-150, 120) are
+    key sites (1 min), the blocks around home the city centre (3 min).
+    """
+    from dispatch.config import ResponseAreaConfig, SinkConfig, UnitConfig
+
+    lat, lon, _alt = cfg.sim.home
+    frame = LocalFrame(lat, lon)
+
+    def at(north_m: float, east_m: float) -> tuple[float, float]:
+        return frame.point_to_geo(east_m, north_m)
+
+    def square(north_m: float, east_m: float, half_n: float, half_e: float) -> dict[str, Any]:
+        ring = [at(north_m + dn, east_m + de) for dn, de in ((-half_n, -half_e), (-half_n, half_e), (half_n, half_e),
+                                                                (half_n, -half_e), (-half_n, -half_e))]  # fmt: skip
+        return {"type": "Polygon", "coordinates": [[[lo, la] for la, lo in ring]]}
+
+    sinks = {**cfg.dispatch.sinks, DESK_SINK: SinkConfig(type="webhook", url=desk_url, secret=secret,
+                                                          backoff_base_s=0.5, backoff_max_s=5.0)}  # fmt: skip
+    update: dict[str, Any] = {"dispatch": cfg.dispatch.model_copy(update={"sinks": sinks})}
+    if not cfg.units:
+        units = {}
+        for name, callsign, kind, (n, e) in (("alpha1", "ALPHA 1", "car", (150, 110)),
+                                             ("mike2", "MIKE 2", "motorcycle", (-300, 330)),
+                                             ("foxtrot3", "FOXTROT 3", "foot", (20, -60))):  # fmt: skip
+            la, lo = at(n, e)
+            units[name] = UnitConfig(callsign=callsign, kind=kind, lat_deg=la, lon_deg=lo)
+        for i in range(1, vehicles + 1):
+            units[f"drone{i}"] = UnitConfig(callsign=f"DRONE {i}", kind="drone", sysid=i)
+        update["units"] = units
+    if not cfg.response_areas:
+        update["response_areas"] = {
+            "station": ResponseAreaConfig(target_min=1, label="Station", geometry=square(-260, 40, 50, 60)),
+            "school": ResponseAreaConfig(target_min=1, label="School gate", geometry=square(-150, 120, 35, 45)),
+            "centre": ResponseAreaConfig(target_min=3, label="City centre", geometry=square(60, 170, 190, 260)),
+        }
+    return cfg.model_copy(update=update)
+
+
 def demo_config(cfg: LookoutConfig) -> LookoutConfig:
     """``cfg`` plus the street camera's restricted zone over the pavement (lower part of the picture)."""
     from vision.zones import ZoneConfig
@@ -137,11 +188,23 @@ class Demo:
     bus: Any = None  # vision.bus.InProcessBus between the pipeline and the alert store
     ingest: Any = None  # lookout.alerting.AlertIngest
     alerts: StoreAlerts | None = None
+    dispatching: Any = None  # lookout.dispatching.Dispatching (desk, outbox sender, send drone)
+    receiver: Any = None  # dispatch.receiver.DeskReceiver: the demo's dispatch desk
     stop_event: threading.Event = field(default_factory=threading.Event)
     threads: list[threading.Thread] = field(default_factory=list)
+    patrols: dict[int, threading.Event] = field(default_factory=dict)  # sysid -> stops its patrol
+
+    def leave_patrol(self, sysid: int, alert_id: int = 0) -> None:
+        """A drone sent to an alert stops patrolling (its patrol thread ends; no new plan is flown)."""
+        ev = self.patrols.get(sysid)
+        if ev is not None and not ev.is_set():
+            log.info("drone %d leaves its patrol for alert %d", sysid, alert_id)
+            ev.set()
 
     def close(self) -> None:
         self.stop_event.set()
+        for ev in self.patrols.values():
+            ev.set()
         if self.wall is not None:
             self.wall.stop()  # finishes pending clips and publishes them
         if self.bus is not None:
@@ -150,6 +213,10 @@ class Demo:
             self.ingest.close()
         if self.alerts is not None:
             self.alerts.close()
+        if self.dispatching is not None:
+            self.dispatching.close()
+        if self.receiver is not None:
+            self.receiver.close()
         for t in self.threads:
             t.join(timeout=2.0)
         self.fleet.close()
@@ -183,16 +250,20 @@ def start_demo(
     try:
         for sysid, plan in demo_plans(lat, lon).items():
             if sysid <= vehicles:
-                t = threading.Thread(target=_patrol, args=(fleet.links[f"sim{sysid}"], sysid, plan, demo.stop_event),
+                demo.patrols[sysid] = stop = threading.Event()
+                t = threading.Thread(target=_patrol, args=(fleet.links[f"sim{sysid}"], sysid, plan, stop),
                                      name=f"patrol-{sysid}", daemon=True)  # fmt: skip
                 t.start()
                 demo.threads.append(t)
+        cfg = _dispatch(demo, cfg, data_dir, vehicles, audit)
         aerial = generate_aerial(lat, lon)
         if video:
             _video(demo, cfg, data_dir, sim, aerial, audit)
         else:  # no pipeline: the queue still shows the stored alerts
-            demo.alerts = StoreAlerts.open(data_dir, audit)
+            demo.alerts = StoreAlerts.open(data_dir, audit, demo.dispatching.on_change)
         services.alerts = demo.alerts
+        demo.dispatching.attach(store=demo.alerts.store, fleet=view, actions=services.actions).start()
+        services.dispatch = demo.dispatching
         services.map_image = _map_image(aerial)
         services.map_center = (lat, lon)
     except BaseException:
@@ -214,6 +285,24 @@ def _patrol(link: Link, sysid: int, plan: Plan, stop: threading.Event) -> None:
         stop.wait(20.0)
 
 
+def _dispatch(demo: Demo, cfg: LookoutConfig, data_dir: Path, vehicles: int,
+              audit: Callable[..., Any] | None) -> LookoutConfig:  # fmt: skip
+    """The demo's dispatch desk receiver, the config with its sink, units and areas, and the desk."""
+    import base64
+    import os
+
+    from dispatch.receiver import DeskReceiver
+    from lookout.dispatching import Dispatching
+
+    secret = "whsec_" + base64.b64encode(os.urandom(24)).decode()
+    demo.receiver = DeskReceiver(secret)
+    cfg = demo_dispatch_config(cfg, demo.receiver.url, secret, vehicles)
+    demo.dispatching = Dispatching.open(data_dir, cfg, audit=audit)
+    demo.dispatching.receiver = demo.receiver
+    demo.dispatching.on_drone_sent = demo.leave_patrol
+    return cfg
+
+
 def _video(demo: Demo, cfg: LookoutConfig, data_dir: Path, sim: Any, aerial: Any,
            audit: Callable[..., Any] | None) -> None:  # fmt: skip
     """The video wall on an in-process bus, and the alert store subscribed to it (alerts with evidence)."""
@@ -225,7 +314,7 @@ def _video(demo: Demo, cfg: LookoutConfig, data_dir: Path, sim: Any, aerial: Any
     cfg = demo_config(cfg)
     home_lat, home_lon, _alt = cfg.sim.home
     demo.bus = InProcessBus(name="demo-bus")
-    demo.ingest = AlertIngest.open(data_dir, cfg, audit=audit, bus=demo.bus)
+    demo.ingest = AlertIngest.open(data_dir, cfg, audit=audit, bus=demo.bus, on_change=demo.dispatching.on_change)
     demo.alerts = StoreAlerts(demo.ingest.store, data_dir)
     wall = demo.wall = VisionWall(cfg, data_dir, workers=1, bus=demo.bus, node="demo")
     wall.add(IteratorSource(STREET_FEED, street_camera()), fps=4.0, zones=True,

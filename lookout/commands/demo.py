@@ -18,7 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Start simulated copters (two fly patrol plans, the rest wait for you), a street camera "
         "and the drone camera through the real detection pipeline, and open the console as the demo admin. "
         "People on the street camera's restricted pavement raise real alerts (position, snapshot, clip) in "
-        "the data dir's alert store and the console's queue; use --data-dir DIR to keep them apart.",
+        "the data dir's alert store and the console's queue; use --data-dir DIR to keep them apart. Dispatch: "
+        "confirm an alert, assign the recommended demo unit and send a drone from the Dispatch panel; a local "
+        "dispatch desk (a signed webhook receiver on 127.0.0.1) shows what it received.",
     )
     p.add_argument("--vehicles", type=int, default=None, metavar="N", help="simulated copters (default: [sim])")
     p.add_argument("--speedup", type=float, default=None, metavar="X", help="simulation speed (default: [sim])")
