@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from dispatch import db
 from dispatch.clock import ClockStatus, ResponseRecord, clock_status, load_record, load_records, record_change
 from dispatch.config import DispatchConfig, ResponseAreaConfig, UnitConfig
 from dispatch.errors import ResponseError, UnitError
@@ -40,7 +41,7 @@ AuditFn = Callable[..., Any]
 class DispatchDesk:
     def __init__(
         self,
-        db_path: Path,
+        db_path: Path | str,
         cfg: DispatchConfig,
         units: Mapping[str, UnitConfig],
         areas: Mapping[str, ResponseAreaConfig],
@@ -48,16 +49,18 @@ class DispatchDesk:
         data_dir: Path | None = None,
         audit: AuditFn | None = None,
     ) -> None:
-        self.path = Path(db_path)
+        self.path = db.target_of(db_path)  # alerts.sqlite, or a postgresql:// URL (then data_dir is required)
         self.cfg = cfg
         self.unit_cfg = dict(units)
         self.areas = ResponseAreas(areas)
-        self.data_dir = Path(data_dir) if data_dir is not None else self.path.parent
+        if data_dir is None and not isinstance(self.path, Path):
+            raise ValueError("DispatchDesk on PostgreSQL needs data_dir (evidence files live there)")
+        self.data_dir = Path(data_dir) if data_dir is not None else Path(self.path).parent
         self._audit = audit
         self.outbox = Outbox(self.path, cfg.all_sinks(), node=cfg.node, response_section=self._response_section)
         self.sender: Any = None
         self._lock = threading.RLock()
-        self._conn: sqlite3.Connection | None = None
+        self._conn: Any = None
 
     # ---- the store hook ------------------------------------------------------------------------
     def on_change(self, conn: sqlite3.Connection, after: Any, before: Any | None) -> None:

@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from dispatch import db
 from dispatch.config import SinkConfig
 from dispatch.errors import OutboxError
 
@@ -71,13 +72,10 @@ class SinkHealth:
     paused_until_utc: datetime | None
 
 
-def connect(path: Path, *, busy_timeout_s: float = 10.0) -> sqlite3.Connection:
-    """An autocommit connection to ``alerts.sqlite`` as the store opens it (WAL, synchronous=FULL)."""
-    conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=busy_timeout_s)
-    conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    return conn
+def connect(path: Path | str, *, busy_timeout_s: float = 10.0, listen: bool = False) -> Any:
+    """An autocommit connection to ``alerts.sqlite`` as the store opens it (WAL, synchronous=FULL), or to the
+    ``postgresql://`` URL (``dispatch.db.PgConnection``; ``listen`` for the change notifications)."""
+    return db.connect(path, busy_timeout_s=busy_timeout_s, listen=listen)
 
 
 def _utc(t: float | None) -> datetime | None:
@@ -97,14 +95,14 @@ class Outbox:
 
     def __init__(
         self,
-        path: Path,
+        path: Path | str,
         sinks: Mapping[str, SinkConfig],
         *,
         node: str = "lookout",
         response_section: ResponseSection | None = None,
         on_written: Callable[[], None] | None = None,
     ) -> None:
-        self.path = Path(path)
+        self.path = db.target_of(path)  # an SQLite file, or a postgresql:// URL
         self.sinks = dict(sinks)
         self.node = node
         self.response_section = response_section
@@ -299,7 +297,8 @@ class Outbox:
         """Per sink, the state of the alert's newest message: pending | delivered | dead (for the dispatch panel)."""
         with self._lock:
             rows = self._db().execute(
-                "SELECT sink, state, MAX(id) FROM outbox WHERE alert_id = ? GROUP BY sink", (alert_id,)
+                "SELECT sink, state, id FROM outbox WHERE id IN "
+                "(SELECT MAX(id) FROM outbox WHERE alert_id = ? GROUP BY sink)", (alert_id,)
             ).fetchall()
             worst = {r[0]: r[1] for r in self._db().execute(
                 "SELECT sink, state FROM outbox WHERE alert_id = ? AND state != 'delivered'", (alert_id,))}  # fmt: skip

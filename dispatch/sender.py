@@ -19,6 +19,10 @@ de-duplicates (Standard Webhooks' ``webhook-id``; CAP identifier; the MQTT paylo
 Wake-up: ``wake()`` (the outbox calls it when it writes rows, before the writer's COMMIT) makes a
 thread wait for that COMMIT (``BEGIN IMMEDIATE``) and look at once; rows written by another process
 are noticed within ``poll_s`` through SQLite's ``data_version``.
+
+On PostgreSQL (``dispatch.db``) the claim is ``SELECT ... FOR UPDATE SKIP LOCKED`` then the lease,
+in one short transaction: senders on several desks each take a different row, and a row is sent by
+one of them at a time; other desks' writes arrive as ``NOTIFY`` (``data_version`` counts them).
 """
 
 from __future__ import annotations
@@ -26,13 +30,13 @@ from __future__ import annotations
 import json
 import logging
 import random
-import sqlite3
 import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
+from dispatch import db
 from dispatch.config import SinkConfig
 from dispatch.errors import DeliveryError
 from dispatch.outbox import OutboxMessage, connect
@@ -58,7 +62,7 @@ class OutboxSender:
 
     def __init__(
         self,
-        path: Path,
+        path: Path | str,
         sinks: Mapping[str, Deliverer],
         policies: Mapping[str, SinkConfig],
         *,
@@ -66,7 +70,7 @@ class OutboxSender:
         lease_extra_s: float = 2.0,
         rng: random.Random | None = None,
     ) -> None:
-        self.path = Path(path)
+        self.path = db.target_of(path)
         self.sinks = dict(sinks)
         self.policies = dict(policies)
         self.poll_s = poll_s
@@ -109,7 +113,7 @@ class OutboxSender:
 
     # ---- the loop ------------------------------------------------------------------------------
     def _run(self, name: str) -> None:
-        conn = connect(self.path)
+        conn = connect(self.path, listen=True)
         wake = self._wakes[name]
         sink = self.sinks[name]
         policy = self.policies[name]
@@ -137,31 +141,48 @@ class OutboxSender:
                     next_due = 0.0
                     self._attempt(conn, name, sink, policy, msg)
                     db_errors = 0
-                except sqlite3.Error as exc:  # busy beyond the timeout, disk full: wait, then go on
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
+                except db.DB_ERRORS as exc:  # busy beyond the timeout, disk full, server gone: wait, go on
                     db_errors += 1
                     if db_errors == 1:
                         log.warning("outbox sender %s: alert database error (%s); retrying every second", name, exc)
+                    conn = self._recover(conn)
                     self._stop.wait(1.0)
         except Exception:
             log.exception("outbox sender for sink %s stopped on an unexpected error; restart Lookout", name)
         finally:
             conn.close()
 
-    def _next_due(self, conn: sqlite3.Connection, name: str) -> float:
+    def _recover(self, conn: Any) -> Any:
+        """After a database error: roll back; a PostgreSQL connection that broke is opened again."""
+        try:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            return conn
+        except db.DB_ERRORS:
+            if not db.is_pg(conn):
+                raise
+        try:
+            conn.close()
+            return connect(self.path, listen=True)
+        except db.DB_ERRORS:
+            return conn  # still down: the next loop fails again and comes back here
+
+    def _next_due(self, conn: Any, name: str) -> float:
         row = conn.execute(
-            "SELECT MIN(MAX(next_t, lease_t)) FROM outbox WHERE sink = ? AND state = 'pending'", (name,)
+            "SELECT MIN(CASE WHEN next_t > lease_t THEN next_t ELSE lease_t END) FROM outbox "
+            "WHERE sink = ? AND state = 'pending'", (name,)
         ).fetchone()
         paused = conn.execute("SELECT paused_until_t FROM sink_health WHERE sink = ?", (name,)).fetchone()
         due = row[0] if row and row[0] is not None else time.time() + 3600
         return max(due, paused[0] if paused else 0.0)
 
-    def _claim(self, conn: sqlite3.Connection, name: str, policy: SinkConfig) -> OutboxMessage | None:
+    def _claim(self, conn: Any, name: str, policy: SinkConfig) -> OutboxMessage | None:
         now = time.time()
         paused = conn.execute("SELECT paused_until_t FROM sink_health WHERE sink = ?", (name,)).fetchone()
         if paused and paused[0] > now:
             return None
+        if db.is_pg(conn):
+            return self._claim_locked(conn, policy, name, now)
         r = conn.execute(_NEXT, (name, now, now)).fetchone()
         if r is None:
             return None
@@ -175,8 +196,28 @@ class OutboxSender:
             return None  # another sender took it
         return OutboxMessage(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), r[8], r[9], r[10] + 1, r[11])
 
+    def _claim_locked(self, conn: Any, policy: SinkConfig, name: str, now: float) -> OutboxMessage | None:
+        """PostgreSQL: lock the next row (skipping rows other desks hold), lease it, commit."""
+        conn.execute("BEGIN")
+        try:
+            r = conn.execute(_NEXT + " FOR UPDATE OF o SKIP LOCKED", (name, now, now)).fetchone()
+            if r is not None:
+                conn.execute(
+                    "UPDATE outbox SET lease_t = ?, attempts = attempts + 1, "
+                    "first_attempt_t = COALESCE(first_attempt_t, ?) WHERE id = ?",
+                    (now + policy.timeout_s + self.lease_extra_s, now, r[0]),
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        if r is None:
+            return None
+        return OutboxMessage(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), r[8], r[9], r[10] + 1, r[11])
+
     def _attempt(
-        self, conn: sqlite3.Connection, name: str, sink: Deliverer, policy: SinkConfig, msg: OutboxMessage
+        self, conn: Any, name: str, sink: Deliverer, policy: SinkConfig, msg: OutboxMessage
     ) -> None:
         try:
             sink.deliver(msg)
@@ -204,7 +245,7 @@ class OutboxSender:
 
     def _failed(
         self,
-        conn: sqlite3.Connection,
+        conn: Any,
         name: str,
         policy: SinkConfig,
         msg: OutboxMessage,

@@ -103,6 +103,7 @@ class AlertStore:
         self.evidence_max_bytes = evidence_max_bytes
         self._lock = threading.RLock()
         self._watch: Any = None  # the wait_for_change connection, opened on first use
+        self._watch_version = 0
         self._target = db.target_of(path)
         self._timeout_s = busy_timeout_s
         if db.is_url(path):
@@ -122,7 +123,8 @@ class AlertStore:
                 raise
             return
         self.path = Path(path)
-        self.data_dir = Path(data_dir) if data_dir is not None else self.path.parent  # evidence paths are relative to this
+        # evidence paths are relative to this
+        self.data_dir = Path(data_dir) if data_dir is not None else self.path.parent
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -170,26 +172,32 @@ class AlertStore:
         return db.is_pg(self._db)
 
     def wait_for_change(self, timeout_s: float) -> bool:
-        """Block until any desk commits a change (or ``timeout_s`` passes); True when one did.
+        """Block until a change is committed by any desk (this one included) since the previous call,
+        or ``timeout_s`` passes; True when one was. The first call starts watching and returns True
+        at once (a change just before it would be missed: look now).
 
         PostgreSQL: a ``LISTEN`` connection woken by the writers' ``NOTIFY``; SQLite: ``PRAGMA
-        data_version`` polled every 50 ms. Call ``changes_since`` after it returns. Meant for one
-        watcher thread per store (calls are serialized).
+        data_version`` polled every 50 ms. Call ``changes_since`` after it returns True. Meant for
+        one watcher thread per store.
         """
         import time
 
         if self._watch is None:
             self._watch = db.connect(self._target, busy_timeout_s=self._timeout_s, listen=True)
+            self._watch_version = self._watch.execute("PRAGMA data_version").fetchone()[0]
+            return True
         w = self._watch
         if db.is_pg(w):
             return bool(w.wait_notification(timeout_s))
-        first = w.execute("PRAGMA data_version").fetchone()[0]
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))  # SQLite has no push; 50 ms poll
-            if w.execute("PRAGMA data_version").fetchone()[0] != first:
+        while True:
+            now = w.execute("PRAGMA data_version").fetchone()[0]
+            if now != self._watch_version:
+                self._watch_version = now
                 return True
-        return False
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))  # SQLite has no push: a 50 ms poll
 
     @contextmanager
     def _write(self) -> Iterator[Any]:
