@@ -1,0 +1,694 @@
+"""The Plan view: draw places on the map, choose the patrol, see it, fix it, upload and fly it.
+
+QGroundControl's Plan view over the ``missions`` planners. The pilot draws (or imports from
+GeoJSON/KML) key areas with holes, lakes, rivers with a width, routes and points
+(``console.plan_editor``), picks the patrol (coverage, perimeter, shoreline, route, points) and its
+options; the path previews as options change (debounced 200 ms; planning and validation run on a
+``QThreadPool`` worker, stale results are dropped). The summary (``missions.summary``) and every
+violation (``missions.validate.check_plan`` located on the map, plus ``flight.plan_check`` against
+the first selected drone: battery, distance) show beside the map; while there is one the Upload
+button is disabled and says why. Waypoints are edited on the map (drag, ``+`` on a leg inserts,
+Delete removes) and in the table (``console.plan_model``); a geofence (inclusion), no-fly zones
+(exclusion) and rally points are drawn the same way and uploaded with the mission. Files:
+``.plan``, ``.waypoints``, GeoJSON, KML (``missions.formats``). Upload, start, pause and resume go
+to the checked drones through ``console.services.MissionActions`` (``lookout.wiring.FleetActions``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.mapview import MapView
+from console.plan_editor import PlanEditor
+from console.plan_model import WaypointModel
+from console.plan_shapes import Shape, fence_and_rally, places_from_shapes, shapes_from_fence, shapes_from_places
+from console.plan_summary import PlanSummaryPanel
+from console.services import ConsoleServices
+from flight.types import VehicleState
+from missions import mavcmd
+from missions.config import MissionsConfig
+from missions.summary import MissionFacts, Violation, locate, locate_violations, summarize
+from missions.types import Mission, MissionItem, Plan
+
+log = logging.getLogger(__name__)
+KINDS = ("coverage", "perimeter", "shoreline", "route", "points")
+DRAW_BUTTONS = (("Key area", "area"), ("Hole", "hole"), ("Lake", "lake"), ("River", "river"), ("Route", "route"),
+                ("Point", "point"))  # fmt: skip
+FENCE_BUTTONS = (("Geofence", "fence"), ("No-fly zone", "nofly"), ("Rally point", "rally"))
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOutcome:
+    """What a planning/validation job hands back to the GUI thread."""
+
+    generation: int
+    mission: Mission | None
+    facts: MissionFacts | None
+    violations: tuple[Violation, ...]
+    notes: tuple[str, ...] = ()
+    error: str = ""
+
+
+class _Signals(QObject):
+    outcome = Signal(object)
+    progress = Signal(int, int, int)  # sysid, done, total
+    done = Signal(str)
+    failed = Signal(str)
+
+
+class _Job(QRunnable):
+    def __init__(self, fn: Callable[[], None]) -> None:
+        super().__init__()
+        self.fn = fn
+
+    def run(self) -> None:
+        self.fn()
+
+
+def _spin(lo: float, hi: float, value: float, suffix: str, step: float = 1.0, decimals: int = 0) -> QDoubleSpinBox:
+    s = QDoubleSpinBox()
+    s.setRange(lo, hi)
+    s.setDecimals(decimals)
+    s.setSingleStep(step)
+    s.setValue(value)
+    s.setSuffix(suffix)
+    s.setKeyboardTracking(False)
+    return s
+
+
+class PlanView(QWidget):
+    updated = Signal()  # a planning/validation result is on screen
+    uploaded = Signal(int)  # sysid
+    message = Signal(str)
+
+    def __init__(self, services: ConsoleServices, missions_cfg: MissionsConfig | None = None) -> None:
+        super().__init__()
+        self.services = services
+        self.cfg = missions_cfg or getattr(services, "missions", None) or MissionsConfig()
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(2)
+        self.signals = _Signals(self)
+        self.signals.outcome.connect(self._apply)
+        self.signals.progress.connect(self._progress)
+        self.signals.done.connect(self._say)
+        self.signals.failed.connect(self._fail)
+        self.mission: Mission | None = None
+        self.facts: MissionFacts | None = None
+        self.violations: tuple[Violation, ...] = ()
+        self.error = ""
+        self.busy = False
+        self._generation = 0
+        self._coverage: float | None = None
+        self._fence_circles: tuple[MissionItem, ...] = ()  # circles from an opened file (drawn as they are)
+
+        self.map = MapView(services.tiles_dir)
+        if services.map_image is not None:
+            self.map.set_background(services.map_image)
+        if services.map_center is not None:
+            self.map.center_on(*services.map_center)
+        self.map.fly_here_allowed = False
+        self.editor = PlanEditor(self.map)
+        self.editor.shapes_changed.connect(self._shapes_changed)
+        self.editor.waypoint_moved.connect(self.move_waypoint)
+        self.editor.waypoint_inserted.connect(self.insert_waypoint)
+        self.editor.waypoint_deleted.connect(self.delete_waypoint)
+        self.editor.waypoint_selected.connect(self._select_row)
+        self.editor.drawing_changed.connect(self._drawing_changed)
+        self.editor.message.connect(self._fail)
+
+        self.model = WaypointModel()
+        self.model.items_edited.connect(self._table_edited)
+        self.summary = PlanSummaryPanel()
+        self.summary.violation_clicked.connect(self._show_violation)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.map)
+        split.addWidget(self._side_panel())
+        split.setStretchFactor(0, 1)
+        split.setSizes([900, 440])
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(split)
+
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(200)
+        self._debounce.timeout.connect(self.replan)
+        self._poll = QTimer(self)
+        self._poll.timeout.connect(self.poll_fleet)
+        self._poll.start(500)
+        self._refresh_buttons()
+
+    # ---- layout -----------------------------------------------------------------------------
+    def _side_panel(self) -> QWidget:
+        tabs = QTabWidget()
+        tabs.addTab(self._plan_tab(), "Patrol")
+        table_box = QWidget()
+        tl = QVBoxLayout(table_box)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+        self.table.selectionModel().currentRowChanged.connect(lambda cur, _prev: self.editor.select_waypoint(cur.row()))
+        tl.addWidget(self.table)
+        row = QHBoxLayout()
+        delete = QPushButton("Delete item")
+        delete.clicked.connect(lambda: self.delete_waypoint(self.table.currentIndex().row()))
+        row.addWidget(delete)
+        row.addStretch(1)
+        tl.addLayout(row)
+        tabs.addTab(table_box, "Waypoints")
+        self.tabs = tabs
+
+        panel = QWidget()
+        v = QVBoxLayout(panel)
+        v.setContentsMargins(4, 4, 4, 4)
+        v.addWidget(tabs, 1)
+        v.addWidget(self.summary)
+        v.addWidget(self._fly_box())
+        panel.setMinimumWidth(400)
+        return panel
+
+    def _plan_tab(self) -> QWidget:
+        box = QWidget()
+        v = QVBoxLayout(box)
+        drones = QGroupBox("Drones (upload goes to every checked one)")
+        dl = QVBoxLayout(drones)
+        self.drones = QListWidget()
+        self.drones.setMaximumHeight(70)
+        self.drones.itemChanged.connect(lambda _i: self._drones_changed())
+        dl.addWidget(self.drones)
+        v.addWidget(drones)
+
+        places = QGroupBox("Places: click on the map, double-click or Enter to finish")
+        grid = QGridLayout(places)
+        self.draw_buttons: dict[str, QPushButton] = {}
+        for n, (text, role) in enumerate((*DRAW_BUTTONS, *FENCE_BUTTONS)):
+            b = QPushButton(text)
+            b.setCheckable(True)
+            b.clicked.connect(lambda _c=False, r=role: self._toggle_draw(r))
+            self.draw_buttons[role] = b
+            grid.addWidget(b, n // 3, n % 3)
+        self.river_width = _spin(1, 500, 20, " m wide")
+        self.river_width.valueChanged.connect(lambda w: setattr(self.editor, "river_width_m", w))
+        grid.addWidget(self.river_width, 3, 0)
+        for n, (text, slot) in enumerate((("Import places…", self._import_dialog), ("Clear all", self.clear))):
+            b = QPushButton(text)
+            b.clicked.connect(slot)
+            grid.addWidget(b, 3, n + 1)
+        v.addWidget(places)
+
+        patrol = QGroupBox("Patrol")
+        form = QFormLayout(patrol)
+        self.kind = QComboBox()
+        self.kind.addItems(KINDS)
+        self.kind.currentTextChanged.connect(lambda _t: self.schedule())
+        form.addRow("kind", self.kind)
+        self.alt = _spin(2, 500, 40, " m")
+        self.speed = _spin(1, 30, 8, " m/s", 0.5, 1)
+        self.hfov = _spin(10, 150, 70, "° HFOV")
+        self.side = _spin(0, 90, 30, " % side")
+        self.front = _spin(0, 90, 70, " % front")
+        self.standoff = _spin(0, 500, 20, " m standoff")
+        self.loiter = _spin(0, 3600, 20, " s loiter")
+        self.repeat = QSpinBox()
+        self.repeat.setRange(1, 50)
+        self.repeat.setSuffix(" ×")
+        for label, w in (("altitude", self.alt), ("speed", self.speed), ("camera", self.hfov), ("overlap", self.side),
+                         ("", self.front), ("shoreline", self.standoff), ("points", self.loiter),
+                         ("repeat", self.repeat)):  # fmt: skip
+            form.addRow(label, w)
+            w.valueChanged.connect(lambda _v: self.schedule())
+        v.addWidget(patrol)
+
+        files = QHBoxLayout()
+        for text, slot in (("Open plan…", self._open_dialog), ("Save plan…", self._save_dialog)):
+            b = QPushButton(text)
+            b.clicked.connect(slot)
+            files.addWidget(b)
+        v.addLayout(files)
+        v.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(box)
+        scroll.setWidgetResizable(True)
+        return scroll
+
+    def _fly_box(self) -> QWidget:
+        box = QGroupBox("Fly")
+        g = QGridLayout(box)
+        self.fly_buttons: dict[str, QPushButton] = {}
+        slots = (("Upload", self.upload), ("Start", lambda: self._each("start", "start_mission")),
+                 ("Pause", lambda: self._each("pause", "pause_mission")),
+                 ("Resume", lambda: self._each("resume", "resume_mission")))  # fmt: skip
+        for n, (name, slot) in enumerate(slots):
+            b = QPushButton(name)
+            b.clicked.connect(slot)
+            self.fly_buttons[name] = b
+            g.addWidget(b, 0, n)
+        self.progress = QProgressBar()
+        self.progress.setFormat("%v/%m items")
+        self.progress.setValue(0)
+        g.addWidget(self.progress, 1, 0, 1, 4)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        g.addWidget(self.status, 2, 0, 1, 4)
+        return box
+
+    # ---- fleet ------------------------------------------------------------------------------
+    def poll_fleet(self) -> None:
+        states = self.services.fleet.snapshot()
+        self.drones.blockSignals(True)
+        have = {int(self.drones.item(i).data(Qt.ItemDataRole.UserRole)) for i in range(self.drones.count())}
+        for sysid, st in sorted(states.items()):
+            self.map.set_vehicle(st)
+            if sysid not in have:
+                item = QListWidgetItem(f"#{sysid}")
+                item.setData(Qt.ItemDataRole.UserRole, sysid)
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(Qt.CheckState.Checked if self.drones.count() == 0 else Qt.CheckState.Unchecked)
+                self.drones.addItem(item)
+                have.add(sysid)
+                first = True
+            else:
+                first = False
+            for i in range(self.drones.count()):
+                it = self.drones.item(i)
+                if int(it.data(Qt.ItemDataRole.UserRole)) == sysid:
+                    batt = "?" if st.battery_pct is None else f"{st.battery_pct:.0f}%"
+                    it.setText(f"#{sysid}  {st.mode}  {'armed' if st.armed else 'disarmed'}  battery {batt}")
+        self.drones.blockSignals(False)
+        if have and (self.mission is None or first):
+            self._refresh_buttons()
+
+    def selected_drones(self) -> list[int]:
+        return [int(self.drones.item(i).data(Qt.ItemDataRole.UserRole)) for i in range(self.drones.count())
+                if self.drones.item(i).checkState() == Qt.CheckState.Checked]  # fmt: skip
+
+    def check_drones(self, sysids: list[int]) -> None:
+        for i in range(self.drones.count()):
+            it = self.drones.item(i)
+            it.setCheckState(Qt.CheckState.Checked if int(it.data(Qt.ItemDataRole.UserRole)) in sysids
+                             else Qt.CheckState.Unchecked)  # fmt: skip
+
+    def _state(self) -> VehicleState | None:
+        ids = self.selected_drones()
+        return self.services.fleet.snapshot().get(ids[0]) if ids else None
+
+    def _drones_changed(self) -> None:
+        self.schedule() if self.editor.shapes and self.mission is None else self.revalidate()
+
+    # ---- planning ---------------------------------------------------------------------------
+    def options(self) -> Any:
+        from missions.planners.common import Camera, PlanOptions
+
+        st = self._state()
+        home = None
+        if st is not None:
+            if st.home_lat_deg is not None and st.home_lon_deg is not None:
+                home = (st.home_lat_deg, st.home_lon_deg)
+            elif st.lat_deg is not None and st.lon_deg is not None:
+                home = (st.lat_deg, st.lon_deg)
+        return PlanOptions(alt_m=self.alt.value(), speed_m_s=self.speed.value(), home=home,
+                           camera=Camera(hfov_deg=self.hfov.value()), side_overlap=self.side.value() / 100,
+                           front_overlap=self.front.value() / 100, standoff_m=self.standoff.value(),
+                           loiter_s=self.loiter.value(), repeat=self.repeat.value())  # fmt: skip
+
+    def schedule(self) -> None:
+        """Re-plan shortly (typing in a spin box or dragging a vertex plans once, when it settles)."""
+        self._debounce.start()
+
+    def replan(self) -> None:
+        self._debounce.stop()
+        places = places_from_shapes(self.editor.shapes)
+        if not places:
+            self._start(None, replan=False)
+            return
+        self._auto_kind(places)
+        self._start(places, replan=True)
+
+    def revalidate(self) -> None:
+        self._start(None, replan=False)
+
+    def _auto_kind(self, places: list[Any]) -> None:
+        from missions.planners.api import select
+
+        for kind in (self.kind.currentText(), *KINDS):
+            try:
+                select(kind, places)
+            except Exception:
+                continue
+            if kind != self.kind.currentText():
+                self.kind.blockSignals(True)
+                self.kind.setCurrentText(kind)
+                self.kind.blockSignals(False)
+            return
+
+    def _start(self, places: list[Any] | None, replan: bool) -> None:
+        self._generation += 1
+        gen = self._generation
+        kind, opts, st = self.kind.currentText(), self.options(), self._state()
+        fence, rally = fence_and_rally(self.editor.shapes, self.alt.value(), self._fence_circles)
+        mission, coverage, cfg = self.mission, self._coverage, self.cfg
+        emit = self.signals.outcome.emit
+        self.busy = True
+        self._refresh_buttons()
+
+        def work() -> None:
+            nonlocal mission, coverage
+            try:
+                if replan and places:
+                    from missions.planners.api import plan
+
+                    result = plan(kind, places, opts)
+                    mission, coverage = result.mission, result.summary.coverage_pct
+                if mission is None or not mission.items:
+                    emit(PlanOutcome(gen, mission, None, ()))
+                    return
+                emit(validate(Plan(mission, fence, rally), cfg, st, gen, coverage))
+            except Exception as exc:
+                emit(PlanOutcome(gen, None if replan else mission, None, (), error=str(exc)))
+
+        self.pool.start(_Job(work))
+
+    def _apply(self, out: PlanOutcome) -> None:
+        if out.generation != self._generation:
+            return  # a newer job is on its way
+        self.busy = False
+        self.error = out.error
+        if out.error:
+            self.status.setText(f"<span style='color:#d32f2f'>{out.error}</span>")
+            self.mission = out.mission
+        else:
+            if out.mission is not self.mission and out.facts is not None:
+                self._coverage = out.facts.coverage_pct
+            self.mission = out.mission
+        self.facts, self.violations = out.facts, out.violations
+        items = self.mission.items if self.mission is not None else ()
+        self.model.set_items(items)
+        self.editor.set_waypoints([(i, (it.lat_deg, it.lon_deg)) for i, it in enumerate(items)
+                                   if it.command in mavcmd.NAV_POSITION_COMMANDS and it.command != mavcmd.NAV_TAKEOFF
+                                   and not (it.lat_deg == 0 and it.lon_deg == 0)])  # fmt: skip
+        self.editor.set_violations(out.violations)
+        self.summary.show_result(out.facts, out.violations, out.notes)
+        self._refresh_buttons()
+        self.updated.emit()
+
+    # ---- edits ------------------------------------------------------------------------------
+    def _shapes_changed(self) -> None:
+        self.mission = None  # the path follows the places again (edits of the old path are dropped)
+        self.schedule()
+
+    def _set_items(self, items: tuple[MissionItem, ...]) -> None:
+        home = self.mission.home if self.mission is not None else None
+        self.mission = Mission(items, home)
+        self.revalidate()
+
+    def move_waypoint(self, index: int, lat: float, lon: float) -> None:
+        if self.mission is None or not 0 <= index < len(self.mission.items):
+            return
+        items = list(self.mission.items)
+        items[index] = replace(items[index], lat_deg=lat, lon_deg=lon)
+        self._set_items(tuple(items))
+
+    def insert_waypoint(self, index: int, lat: float, lon: float) -> None:
+        """A new WAYPOINT at ``index`` (before the item there), at the altitude of the one before it."""
+        if self.mission is None:
+            return
+        items = list(self.mission.items)
+        index = max(0, min(index, len(items)))
+        prev = next((it for it in reversed(items[:index]) if it.command in mavcmd.NAV_POSITION_COMMANDS), None)
+        alt = prev.alt_m if prev is not None and prev.alt_m > 0 else self.alt.value()
+        items.insert(index, MissionItem(mavcmd.NAV_WAYPOINT, mavcmd.FRAME_GLOBAL_RELATIVE_ALT, 0, 0, 0, 0, lat, lon,
+                                        alt))
+        self._set_items(tuple(items))
+
+    def delete_waypoint(self, index: int) -> None:
+        if self.mission is None or not 0 <= index < len(self.mission.items):
+            return
+        items = list(self.mission.items)
+        del items[index]
+        self._set_items(tuple(items))
+
+    def _table_edited(self, items: tuple[MissionItem, ...]) -> None:
+        self._set_items(items)
+
+    def _select_row(self, index: int) -> None:
+        self.table.selectRow(index)
+
+    def _toggle_draw(self, role: str) -> None:
+        if self.editor.mode == role:
+            self.editor.finish() or self.editor.cancel()
+        else:
+            self.editor.start_drawing(role)
+
+    def _drawing_changed(self, role: str) -> None:
+        for r, b in self.draw_buttons.items():
+            b.setChecked(r == role)
+        if role:
+            self._say(f"Drawing a {role}: click on the map to add points; double-click or Enter to finish, "
+                      "Esc to cancel")  # fmt: skip
+
+    def clear(self) -> None:
+        self.editor.cancel()
+        self.editor.set_shapes([])
+        self._fence_circles = ()
+        self.mission = None
+        self._coverage = None
+        self.revalidate()
+
+    def _show_violation(self, v: Violation) -> None:
+        if v.lat_deg is not None and v.lon_deg is not None:
+            self.map.center_on(v.lat_deg, v.lon_deg)
+        if v.item_index is not None:
+            self.editor.select_waypoint(v.item_index)
+            self.table.selectRow(v.item_index)
+
+    # ---- files ------------------------------------------------------------------------------
+    def current_plan(self) -> Plan | None:
+        if self.mission is None:
+            return None
+        fence, rally = fence_and_rally(self.editor.shapes, self.alt.value(), self._fence_circles)
+        return Plan(self.mission, fence, rally)
+
+    def save_plan(self, path: Path) -> None:
+        """Write the plan (mission, fence, rally) by suffix: .plan, .waypoints, .geojson, .kml."""
+        from missions import save_plan
+
+        plan = self.current_plan()
+        if plan is None:
+            raise ValueError("nothing to save yet: draw a place and choose a patrol first")
+        save_plan(plan, path)
+        self._say(f"saved {path.name} ({len(plan.mission.items)} items, {len(plan.fence)} fence, "
+                  f"{len(plan.rally)} rally)")  # fmt: skip
+
+    def open_plan(self, path: Path) -> None:
+        """Show a plan file as it is: mission (editable), fence and rally (as shapes). Places are cleared."""
+        from missions import read_plan
+
+        loaded = read_plan(path)
+        for w in loaded.warnings:
+            self._say(f"{path.name}: {w}")
+        plan = loaded.plan
+        shapes, circles = shapes_from_fence(plan.fence, plan.rally)
+        self.editor.set_shapes(shapes)
+        self._fence_circles = circles
+        self.mission, self._coverage = plan.mission, None
+        first = next((it for it in plan.mission.items if it.lat_deg or it.lon_deg), None)
+        if first is not None:
+            self.map.center_on(first.lat_deg, first.lon_deg)
+        self.revalidate()
+
+    def import_places(self, path: Path) -> None:
+        from missions import load_places
+
+        places = load_places(path)
+        self.editor.set_shapes([*self.editor.shapes, *shapes_from_places(places)])
+        c = places[0].geometry.centroid
+        self.map.center_on(c.y, c.x)
+        self._shapes_changed()
+
+    def _open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open plan", "", "Plans (*.plan *.waypoints *.txt *.geojson "
+                                                                     "*.json *.kml)")  # fmt: skip
+        if path:
+            self._guard(lambda: self.open_plan(Path(path)))
+
+    def _import_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import places", "", "Places (*.geojson *.json *.kml)")
+        if path:
+            self._guard(lambda: self.import_places(Path(path)))
+
+    def _save_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save plan", "patrol.plan", "Plans (*.plan *.waypoints "
+                                                                                "*.geojson *.kml)")  # fmt: skip
+        if path:
+            self._guard(lambda: self.save_plan(Path(path)))
+
+    def _guard(self, fn: Callable[[], None]) -> None:
+        try:
+            fn()
+        except Exception as exc:
+            self._fail(str(exc))
+
+    # ---- flying -----------------------------------------------------------------------------
+    def upload_blocked(self) -> str:
+        """Why Upload is disabled ("" when it is not)."""
+        actions = self.services.actions
+        if actions is None or not hasattr(actions, "upload_plan"):
+            return "this console has no flight link that can upload plans"
+        if self.editor.mode:
+            return f"finish drawing the {self.editor.mode} first"
+        if self.busy:
+            return "planning…"
+        if self.error:
+            return f"the plan has an error: {self.error}"
+        if self.mission is None or not self.mission.items:
+            return "no plan yet: draw or import a place, or open a plan"
+        if self.violations:
+            kinds = sorted({v.kind for v in self.violations})
+            return f"{len(self.violations)} violation(s) ({', '.join(kinds)}): fix them first"
+        if not self.selected_drones():
+            return "check the drone(s) to upload to"
+        return ""
+
+    def _refresh_buttons(self) -> None:
+        reason = self.upload_blocked()
+        up = self.fly_buttons["Upload"]
+        up.setEnabled(not reason)
+        up.setToolTip(reason or f"upload to {', '.join(f'#{s}' for s in self.selected_drones())}")
+        flyable = self.services.actions is not None and bool(self.selected_drones()) and \
+            hasattr(self.services.actions, "start_mission")
+        for name in ("Start", "Pause", "Resume"):
+            self.fly_buttons[name].setEnabled(flyable)
+        if reason and self.mission is not None:
+            self.status.setText(f"Upload blocked: {reason}")
+        elif not reason:
+            self.status.setText("Ready to upload.")
+
+    def upload(self) -> None:
+        plan, reason = self.current_plan(), self.upload_blocked()
+        if plan is None or reason:
+            self._fail(f"upload: {reason or 'no plan'}")
+            return
+        actions, ids = self.services.actions, self.selected_drones()
+        sig = self.signals
+        total = len(plan.mission.items) + len(plan.fence) + len(plan.rally)
+        self.progress.setRange(0, total)
+        self.progress.setValue(0)
+        self._say(f"uploading {total} items to {', '.join(f'#{s}' for s in ids)}…")
+
+        def work() -> None:
+            for sysid in ids:
+                try:
+                    actions.upload_plan(sysid, plan, lambda d, t, s=sysid: sig.progress.emit(s, d, t))  # type: ignore[union-attr]
+                except Exception as exc:
+                    sig.failed.emit(f"#{sysid} upload: {exc}")
+                    continue
+                sig.done.emit(f"#{sysid}: plan uploaded ({total} items)")
+                sig.progress.emit(sysid, -1, total)
+
+        self.pool.start(_Job(work))
+
+    def _each(self, label: str, method: str) -> None:
+        actions, ids, sig = self.services.actions, self.selected_drones(), self.signals
+        if actions is None or not ids:
+            return
+        self._say(f"{label} {', '.join(f'#{s}' for s in ids)}…")
+
+        def work() -> None:
+            for sysid in ids:
+                try:
+                    getattr(actions, method)(sysid)
+                except Exception as exc:
+                    sig.failed.emit(f"#{sysid} {label}: {exc}")
+                else:
+                    sig.done.emit(f"#{sysid} {label}: done")
+
+        self.pool.start(_Job(work))
+
+    def _progress(self, sysid: int, done: int, total: int) -> None:
+        if done < 0:
+            self.uploaded.emit(sysid)
+            return
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+
+    def _say(self, text: str) -> None:
+        self.status.setText(text)
+        self.message.emit(text)
+
+    def _fail(self, text: str) -> None:
+        log.warning("%s", text)
+        self.status.setText(f"<span style='color:#d32f2f'>{text}</span>")
+        self.message.emit(text)
+
+    def shutdown(self) -> None:
+        self._poll.stop()
+        self._debounce.stop()
+        self.pool.waitForDone(5000)
+
+
+def validate(plan: Plan, cfg: MissionsConfig, state: VehicleState | None, generation: int = 0,
+             coverage_pct: float | None = None) -> PlanOutcome:
+    """Summary and violations of ``plan``: ``check_plan`` located, plus the selected drone's battery/distance."""
+    vehicle = cfg.vehicles[cfg.default_vehicle]
+    violations = locate_violations(plan, cfg, vehicle)
+    notes: list[str] = []
+    if state is not None:
+        from flight.plan_check import PlanLimits, check_against_vehicle
+
+        chk = check_against_vehicle(plan, state, PlanLimits.from_config(cfg))
+        for p in chk.problems:
+            if p.kind in ("battery", "distance", "coordinates"):
+                v = locate(plan, p.text, "endurance" if p.kind == "battery" else p.kind)
+                violations.append(replace(v, text=f"drone #{state.sysid}: {p.text}"))
+        notes.extend(n for n in chk.notes if "no battery" not in n)
+    facts = summarize(plan, cfg, vehicle, state.battery_pct if state else None, coverage_pct)
+    return PlanOutcome(generation, plan.mission, facts, tuple(violations), tuple(notes))
+
+
+def install(window: QMainWindow, services: ConsoleServices, missions_cfg: MissionsConfig | None = None) -> PlanView:
+    """Put a Plan tab next to the window's central widget (the Fly map) and return the view."""
+    central = window.centralWidget()
+    tabs = central if isinstance(central, QTabWidget) else None
+    if tabs is None:
+        tabs = QTabWidget()
+        tabs.setDocumentMode(True)
+        window.takeCentralWidget()
+        tabs.addTab(central, "Fly")
+        window.setCentralWidget(tabs)
+    view = PlanView(services, missions_cfg)
+    tabs.addTab(view, "Plan")
+    return view
+
+
+__all__ = ["PlanOutcome", "PlanView", "Shape", "install", "validate"]

@@ -1,0 +1,283 @@
+"""The Plan view driven like a pilot drives it: mouse clicks on the real map widget, the embedded simulator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
+
+from console.plan_view import PlanView
+from console.services import ConsoleServices
+from missions import load_plan, save_places
+from missions.geo import LocalFrame
+
+pytestmark = pytest.mark.gui
+HOME = (52.2297, 21.0122, 100.0)
+FRAME = LocalFrame(HOME[0], HOME[1])
+
+
+@dataclass
+class Rig:
+    sim: object
+    fleet: object
+    view: object
+    actions: object
+    url: str
+
+
+@pytest.fixture
+def rig() -> Iterator[Rig]:
+    from flight import Fleet, Link
+    from flight.sim import SimFleet
+    from lookout.wiring import FleetActions, FleetView
+
+    with SimFleet.start(vehicles=1, home=HOME, speedup=10.0, listen="tcp:127.0.0.1:0") as sim, Fleet() as fleet:
+        url = sim.vehicles[0].url
+        fleet.add("drone1", Link.open(url, wait_heartbeat_s=5.0))
+        view = FleetView(fleet)
+        yield Rig(sim, fleet, view, FleetActions(view, actor="console:test"), url)
+
+
+def _open(qtbot, services: ConsoleServices) -> PlanView:  # type: ignore[no-untyped-def]
+    view = PlanView(services)
+    qtbot.addWidget(view)
+    view.resize(1500, 950)
+    view.show()
+    qtbot.waitExposed(view)
+    view.map.scale(2.0, 2.0)  # 1 m per pixel
+    view.map.center_on(*FRAME.point_to_geo(100, 70))
+    return view
+
+
+def _px(view: PlanView, e: float, n: float) -> QPoint:
+    return view.map.screen_pos(*FRAME.point_to_geo(e, n)).toPoint()
+
+
+def _click(view: PlanView, e: float, n: float) -> None:
+    QTest.mouseClick(view.map.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, _px(view, e, n))
+
+
+def _draw(qtbot, view: PlanView, role: str, corners: list[tuple[float, float]], finish: str = "enter") -> None:  # type: ignore[no-untyped-def]
+    qtbot.mouseClick(view.draw_buttons[role], Qt.MouseButton.LeftButton)
+    assert view.editor.mode == role
+    for e, n in corners[:-1]:
+        _click(view, e, n)
+    if finish == "double":
+        e, n = corners[-1]
+        _click(view, e, n)
+        QTest.mouseDClick(view.map.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                          _px(view, e, n))  # fmt: skip
+    else:
+        _click(view, *corners[-1])
+        QTest.keyClick(view.map, Qt.Key.Key_Return)
+    assert view.editor.mode == ""
+
+
+def _drag(view: PlanView, src: QPoint, dst: QPoint) -> None:
+    vp = view.map.viewport()
+    QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, src)
+    QTest.mouseMove(vp, QPoint((src.x() + dst.x()) // 2, (src.y() + dst.y()) // 2))
+    QTest.mouseMove(vp, dst)
+    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, dst)
+
+
+def _settled(view: PlanView) -> bool:
+    return not view.busy and not view._debounce.isActive()
+
+
+AREA = [(40.0, 30.0), (190.0, 30.0), (190.0, 120.0), (40.0, 120.0)]
+
+
+def test_draw_area_coverage_fix_fence_upload_and_fly_to_completion(qtbot, rig: Rig) -> None:  # type: ignore[no-untyped-def]
+    view = _open(qtbot, ConsoleServices(fleet=rig.view, actions=rig.actions))
+    qtbot.waitUntil(lambda: view.selected_drones() == [1], timeout=10_000)
+    qtbot.waitUntil(lambda: rig.view.snapshot()[1].home_lat_deg is not None, timeout=10_000)
+
+    _draw(qtbot, view, "area", AREA, finish="double")
+    assert [s.role for s in view.editor.shapes] == ["area"] and len(view.editor.shapes[0].rings[0]) == 4
+    qtbot.waitUntil(lambda: view.mission is not None and _settled(view), timeout=15_000)
+    assert view.kind.currentText() == "coverage"
+    assert view.facts is not None and view.facts.photos > 0 and view.facts.length_m > 300
+    text = view.summary.summary.text()
+    assert "photos" in text and "coverage 100%" in text and "drone has" in text
+    assert view.violations == () and view.fly_buttons["Upload"].isEnabled()
+
+    # options change the path live: a higher altitude means wider lanes, fewer waypoints
+    before = view.facts.waypoints
+    view.alt.setValue(60)
+    qtbot.waitUntil(lambda: _settled(view) and view.facts is not None and view.facts.waypoints < before, timeout=15_000)
+    view.alt.setValue(40)
+    qtbot.waitUntil(lambda: _settled(view) and view.facts is not None and view.facts.waypoints == before,
+                    timeout=15_000)
+
+    # a geofence that leaves the east part of the area out: reported, drawn, upload refused with the reason
+    _draw(qtbot, view, "fence", [(-20, -20), (110, -20), (110, 150), (-20, 150)])
+    qtbot.waitUntil(lambda: _settled(view) and any(v.kind == "fence" for v in view.violations), timeout=15_000)
+    up = view.fly_buttons["Upload"]
+    assert not up.isEnabled() and "fence" in up.toolTip()
+    assert view.summary.list.count() == len(view.violations) and "FENCE" in view.summary.list.item(0).text()
+    assert all(v.lat_deg is not None for v in view.violations if v.kind == "fence")
+
+    # the pilot drags the fence's east corners past the area: no violation left
+    for n in (-20, 150):
+        src = _px(view, 110, n)
+        assert view.editor.handle_at(src.toPointF())[0] == "vx"
+        _drag(view, src, _px(view, 240, n))
+    fence = next(s for s in view.editor.shapes if s.role == "fence")
+    assert FRAME.point_to_enu(*fence.rings[0][1])[0] == pytest.approx(240, abs=3)
+    qtbot.waitUntil(lambda: _settled(view) and view.violations == () and up.isEnabled(), timeout=15_000)
+
+    plan = view.current_plan()
+    assert plan is not None and len(plan.fence) == 4
+    with qtbot.waitSignal(view.uploaded, timeout=30_000):
+        qtbot.mouseClick(up, Qt.MouseButton.LeftButton)
+    assert view.progress.value() == view.progress.maximum() == len(plan.mission.items) + len(plan.fence)
+    n_items = len(plan.mission.items)
+    qtbot.waitUntil(lambda: rig.view.snapshot()[1].mission_total >= n_items, timeout=10_000)
+
+    seen = {"armed": False, "seq": 0}
+
+    def landed_after_mission() -> bool:
+        st = rig.view.snapshot()[1]
+        if st.armed:
+            seen["armed"] = True
+            if st.mode == "AUTO":
+                seen["seq"] = max(seen["seq"], st.mission_seq)
+        return seen["armed"] and not st.armed
+
+    qtbot.mouseClick(view.fly_buttons["Start"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(landed_after_mission, timeout=150_000)
+    assert seen["seq"] >= n_items - 1, f"stopped at item {seen['seq']} of {n_items}"
+    st = rig.view.snapshot()[1]
+    assert abs(st.lat_deg - HOME[0]) < 1e-4 and abs(st.lon_deg - HOME[1]) < 1e-4  # back home (RTL)
+    view.shutdown()
+
+
+def test_a_plan_drawn_and_saved_checks_and_flies_from_the_cli(qtbot, rig: Rig, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from lookout.cli import main
+
+    view = _open(qtbot, ConsoleServices(fleet=rig.view, actions=rig.actions))
+    qtbot.waitUntil(lambda: view.selected_drones() == [1], timeout=10_000)
+    _draw(qtbot, view, "area", AREA)
+    _draw(qtbot, view, "rally", [(10, 10)])
+    qtbot.waitUntil(lambda: view.mission is not None and _settled(view) and not view.violations, timeout=15_000)
+    path = tmp_path / "drawn.plan"
+    view.save_plan(path)
+    saved = load_plan(path)
+    assert saved.mission.items == view.mission.items and len(saved.rally) == 1
+    assert main(["plan", "check", str(path)]) == 0
+    assert "OK" in capsys.readouterr().out
+    view.shutdown()
+    rig.fleet.remove("drone1")  # the CLI opens its own link
+    rc = main(["--data-dir", str(tmp_path / "data"), "fly", "--connect", rig.url, "--no-tlog", "run", str(path),
+               "--ready-timeout", "20", "--timeout", "300"])  # fmt: skip
+    out = capsys.readouterr()
+    assert rc == 0, out.err
+    assert "done" in out.out or "landed" in out.out
+
+
+class _NoFleet:
+    def snapshot(self) -> dict[int, object]:
+        return {}
+
+
+def test_waypoints_edit_on_the_map_and_in_the_table(qtbot) -> None:  # type: ignore[no-untyped-def]
+    view = _open(qtbot, ConsoleServices(fleet=_NoFleet(), map_center=HOME[:2]))
+    view.map.center_on(*FRAME.point_to_geo(100, 70))
+    _draw(qtbot, view, "route", [(0, 0), (100, 40), (200, 40)])
+    qtbot.waitUntil(lambda: view.mission is not None and _settled(view), timeout=15_000)
+    assert view.kind.currentText() == "route"
+    items = view.mission.items
+    wps = [i for i, it in enumerate(items) if it.command == 16]
+    assert len(wps) >= 2
+    # drag the second waypoint 30 m north
+    k = wps[1]
+    e, n = FRAME.point_to_enu(items[k].lat_deg, items[k].lon_deg)
+    _drag(view, _px(view, e, n), _px(view, e, n + 30))
+    qtbot.waitUntil(lambda: _settled(view) and view.mission.items[k] != items[k], timeout=5_000)
+    moved = view.mission.items[k]
+    assert FRAME.point_to_enu(moved.lat_deg, moved.lon_deg)[1] == pytest.approx(n + 30, abs=2)
+    assert view.model.rowCount() == len(items)
+    # the "+" between the first two waypoints inserts one there
+    a, b = view.mission.items[wps[0]], view.mission.items[wps[1]]
+    mid = view.map.screen_pos((a.lat_deg + b.lat_deg) / 2, (a.lon_deg + b.lon_deg) / 2).toPoint()
+    assert view.editor.handle_at(mid.toPointF())[0] == "mid"
+    QTest.mouseClick(view.map.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, mid)
+    qtbot.waitUntil(lambda: _settled(view) and len(view.mission.items) == len(items) + 1, timeout=5_000)
+    assert view.mission.items[wps[1]].command == 16
+    # click it, Delete removes it
+    ins = view.mission.items[wps[1]]
+    QTest.mouseClick(view.map.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     view.map.screen_pos(ins.lat_deg, ins.lon_deg).toPoint())  # fmt: skip
+    assert view.editor.selected_wp == wps[1] and view.table.currentIndex().row() == wps[1]
+    QTest.keyClick(view.map, Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: _settled(view) and len(view.mission.items) == len(items), timeout=5_000)
+    # the table: an altitude over the limit is a violation at that waypoint
+    view.model.setData(view.model.index(wps[0], 2), "400")
+    qtbot.waitUntil(lambda: _settled(view) and any(v.kind == "altitude" for v in view.violations), timeout=5_000)
+    alt = next(v for v in view.violations if v.kind == "altitude")
+    assert alt.item_index == wps[0] and not view.fly_buttons["Upload"].isEnabled()
+    assert not view.model.setData(view.model.index(wps[0], 1), "NOT_A_COMMAND")
+    assert view.model.setData(view.model.index(wps[0], 1), "LOITER_TIME")
+    assert view.mission is not None
+    qtbot.waitUntil(lambda: _settled(view) and view.mission.items[wps[0]].command == 19, timeout=5_000)
+    view.shutdown()
+
+
+def test_import_places_area_with_hole_and_river_shoreline(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from shapely.geometry import LineString, Polygon
+
+    from missions import Place
+
+    def ll(e: float, n: float) -> tuple[float, float]:
+        lat, lon = FRAME.point_to_geo(e, n)
+        return lon, lat
+
+    shell = [ll(0, 0), ll(200, 0), ll(200, 150), ll(0, 150)]
+    hole = [ll(80, 50), ll(120, 50), ll(120, 100), ll(80, 100)]
+    f = tmp_path / "places.geojson"
+    save_places([Place("area", "park", Polygon(shell, [hole]))], f)
+    view = _open(qtbot, ConsoleServices(fleet=_NoFleet()))
+    view.import_places(f)
+    assert len(view.editor.shapes[0].rings) == 2  # the hole came in
+    qtbot.waitUntil(lambda: view.mission is not None and _settled(view), timeout=15_000)
+    assert view.kind.currentText() == "coverage" and view.facts is not None and view.facts.photos > 0
+    view.clear()
+    river = tmp_path / "river.geojson"
+    save_places([Place("water", "river", LineString([ll(-100, 20), ll(100, 60), ll(300, 40)]), width_m=30.0)], river)
+    view.import_places(river)
+    assert view.editor.shapes[0].role == "river" and view.editor.shapes[0].width_m == 30.0
+    qtbot.waitUntil(lambda: view.mission is not None and _settled(view), timeout=15_000)
+    assert view.kind.currentText() == "shoreline" and not view.error
+    # open a saved plan back: the same mission
+    out = tmp_path / "river.waypoints"
+    view.save_plan(out)
+    mission = view.mission
+    view.clear()
+    view.open_plan(out)
+    qtbot.waitUntil(lambda: _settled(view) and view.mission is not None, timeout=5_000)
+    assert len(view.mission.items) == len(mission.items)
+    # a bad file is one message and changes nothing
+    bad = tmp_path / "bad.plan"
+    bad.write_text("{not json")
+    view._guard(lambda: view.open_plan(bad))
+    assert "bad.plan" in view.status.text() and len(view.mission.items) == len(mission.items)
+    view.shutdown()
+
+
+def test_main_window_has_a_plan_tab(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QTabWidget
+
+    from console.main_window import MainWindow
+
+    win = MainWindow(ConsoleServices(fleet=_NoFleet()))
+    qtbot.addWidget(win)
+    tabs = win.centralWidget()
+    assert isinstance(tabs, QTabWidget)
+    assert [tabs.tabText(i) for i in range(tabs.count())] == ["Fly", "Plan"]
+    assert isinstance(win.plan_view, PlanView)
+    win.close()
