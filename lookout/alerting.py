@@ -107,10 +107,14 @@ class AlertIngest:
     @classmethod
     def open(cls, data_dir: Path, cfg: Any, *, audit: Callable[..., Any] | None = None, bus: Any = None,
              topics: Topics | None = None, on_change: Any = None) -> AlertIngest:  # fmt: skip
-        """The data dir's ``alerts.sqlite`` (``[storage] evidence_max_gb`` caps evidence), subscribed to ``bus``."""
+        """The data dir's ``alerts.sqlite`` or ``[storage] alerts_url`` (``evidence_max_gb`` caps evidence),
+        subscribed to ``bus``."""
+        from dispatch.backends import alerts_target
+
         max_bytes = int(cfg.storage.evidence_max_gb * 1e9)
-        store = AlertStore(Path(data_dir) / "alerts.sqlite", audit=audit, on_change=on_change,
-                           evidence_max_bytes=max_bytes)  # fmt: skip
+        target = alerts_target(getattr(cfg.storage, "alerts_url", None), Path(data_dir))
+        store = AlertStore(target, audit=audit, on_change=on_change, evidence_max_bytes=max_bytes,
+                           data_dir=Path(data_dir))  # fmt: skip
         ingest = cls(store, data_dir, cooldown_s=cfg.rules.cooldown_s, topics=topics or Topics(cfg.bus.topic_prefix),
                      own_store=True)  # fmt: skip
         if bus is not None:

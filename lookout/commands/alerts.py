@@ -85,7 +85,10 @@ def open_store(ctx: Context, **kwargs: Any) -> AlertStore:
     cap = int(ctx.config.storage.evidence_max_gb * 1e9)
     if "on_change" not in kwargs:  # confirm/close from the CLI write their outbox rows and response clock too
         kwargs["on_change"] = alerts_dispatch.open_desk(ctx).on_change
-    return AlertStore(ctx.data_dir / "alerts.sqlite", audit=ctx.audit().append, evidence_max_bytes=cap, **kwargs)
+    from dispatch.backends import alerts_target
+
+    target = alerts_target(ctx.config.storage.alerts_url, ctx.data_dir)  # [storage] alerts_url or alerts.sqlite
+    return AlertStore(target, audit=ctx.audit().append, evidence_max_bytes=cap, data_dir=ctx.data_dir, **kwargs)
 
 
 def acting_user(args: argparse.Namespace, ctx: Context) -> Actor:

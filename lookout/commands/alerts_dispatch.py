@@ -56,8 +56,10 @@ def add_subcommands(acts: argparse._SubParsersAction) -> None:
 
 def open_desk(ctx: Context) -> DispatchDesk:
     cfg = ctx.config
-    return DispatchDesk(ctx.data_dir / "alerts.sqlite", cfg.dispatch, cfg.units, cfg.response_areas,
-                        data_dir=ctx.data_dir, audit=ctx.audit().append)  # fmt: skip
+    from dispatch.backends import alerts_target
+
+    return DispatchDesk(alerts_target(cfg.storage.alerts_url, ctx.data_dir), cfg.dispatch, cfg.units,
+                        cfg.response_areas, data_dir=ctx.data_dir, audit=ctx.audit().append)  # fmt: skip
 
 
 def _store(ctx: Context, desk: DispatchDesk) -> Any:
