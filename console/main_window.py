@@ -136,6 +136,11 @@ class MainWindow(QMainWindow):
             from console.dispatch_dock import DispatchDock
 
             self.dispatch_dock = DispatchDock(self, services.dispatch)
+        from console.plan_view import install as install_plan_view
+
+        self.plan_view = install_plan_view(self, services)  # a "Plan" tab beside this map (the "Fly" tab)
+        self.plan_view.allow(upload=may(self.actor.role, "flight.upload"), fly=may(self.actor.role, "flight.run"))
+        self.plan_view.message.connect(self._status)
         self.user_label = QLabel(f"{self.actor.name} · {self.actor.role}")
         self.statusBar().addPermanentWidget(self.user_label)
         self.statusBar().showMessage("Ready. Click a drone on the map or in the fleet table to select it.")
@@ -325,6 +330,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._timer.stop()
+        self.plan_view.shutdown()
         if self.dispatch_dock is not None:
             self.dispatch_dock.stop()
         if self.alert_queue is not None:

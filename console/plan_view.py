@@ -560,6 +560,12 @@ class PlanView(QWidget):
             self._fail(str(exc))
 
     # ---- flying -----------------------------------------------------------------------------
+    def allow(self, upload: bool, fly: bool) -> None:
+        """Show only what the logged-in role may do (the flight commands refuse the rest anyway)."""
+        self.fly_buttons["Upload"].setVisible(upload)
+        for name in ("Start", "Pause", "Resume"):
+            self.fly_buttons[name].setVisible(fly)
+
     def upload_blocked(self) -> str:
         """Why Upload is disabled ("" when it is not)."""
         actions = self.services.actions
