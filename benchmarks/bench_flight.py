@@ -1,4 +1,5 @@
-"""``lookout bench flight``: 700-item mission upload + download against the embedded simulator.
+"""``lookout bench flight [--connect URL]``: 700-item mission upload + download against the embedded
+simulator and, with ``--connect``, a real vehicle or ArduPilot SITL, in the same run.
 
 Real path: ``flight.upload_mission`` / ``flight.download_mission`` over a ``flight.Link`` (reader
 thread, waiters, resend-on-timeout; download pipelined ``--window`` requests at a time).
@@ -7,6 +8,10 @@ one-item-at-a-time send-wait loop (``recv_match(blocking=True)`` for each reques
 pattern of most example scripts. 700 wire items = 699 mission items + ArduPilot's seq-0 home
 (the simulator's MAX_ITEMS, like a small ArduPilot board). Prints p50/p95, the ratio naive/real,
 the core count, and the simulator's CPU use for 10 vehicles when ``benchmarks.sim_cpu`` exists.
+
+``--connect URL`` (e.g. ``tcp:127.0.0.1:5760`` inside ``../shared/sitl/run.sh``): the same two paths
+against that vehicle (its home item, its sysid). ArduCopter's default mission storage holds 650
+items: for 700 give it ``BRD_SD_MISSION`` (kB of SD card for missions), or pass ``--items 650``.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from flight import Link, download_mission, upload_mission
+from flight import FlightError, Link, download_mission, upload_mission
 from flight._mav import mavutil
 from flight.mission_transfer import item_message
 from missions.types import Home, Mission, MissionItem
@@ -66,7 +71,11 @@ def naive_download(conn, sysid: int) -> int:  # type: ignore[no-untyped-def]
 
 _SIM_CHILD = """
 import sys
+import flight.sim.missionproto as mp
 from flight.sim import SimFleet
+# Like ArduCopter SITL (650 items), the sim's default store is too small for 700: give it the room an
+# ArduPilot board gets from BRD_SD_MISSION (SD-card mission storage; 64 kB = 4368 items on SITL).
+mp.CAPACITY = max(getattr(mp, "CAPACITY", 0), int(sys.argv[1]))
 with SimFleet.start(vehicles=1, home=(52.2297, 21.0122, 100.0), speedup=1.0, listen="tcp:127.0.0.1:0") as f:
     print(f.vehicles[0].url, flush=True)
     sys.stdin.read()
@@ -74,10 +83,10 @@ with SimFleet.start(vehicles=1, home=(52.2297, 21.0122, 100.0), speedup=1.0, lis
 
 
 @contextlib.contextmanager
-def _sim_process() -> Iterator[str]:
+def _sim_process(items: int) -> Iterator[str]:
     """The simulator in its own process, like a real vehicle (not competing for our GIL)."""
-    proc = subprocess.Popen([sys.executable, "-c", _SIM_CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True)  # fmt: skip
+    proc = subprocess.Popen([sys.executable, "-c", _SIM_CHILD, str(items)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)  # fmt: skip
     try:
         assert proc.stdout is not None and proc.stdin is not None
         url = proc.stdout.readline().strip()
@@ -93,6 +102,12 @@ def _sim_process() -> Iterator[str]:
             proc.kill()
 
 
+def _same(a: MissionItem, b: MissionItem) -> bool:
+    """As a vehicle stores it: 1e-7 deg, 1 cm (ArduPilot keeps cm and degE7)."""
+    return (a.command == b.command and abs(a.lat_deg - b.lat_deg) < 1.5e-7 and abs(a.lon_deg - b.lon_deg) < 1.5e-7
+            and abs(a.alt_m - b.alt_m) < 0.011)  # fmt: skip
+
+
 def _real_once(url: str, mission: Mission, window: int) -> tuple[float, float]:
     with Link.open(url, wait_heartbeat_s=10.0, request_telemetry=False) as link:
         t0 = time.perf_counter()
@@ -100,7 +115,7 @@ def _real_once(url: str, mission: Mission, window: int) -> tuple[float, float]:
         t1 = time.perf_counter()
         back = download_mission(link, window=window)
         t2 = time.perf_counter()
-    if back.items != mission.items:
+    if len(back.items) != len(mission.items) or not all(map(_same, back.items, mission.items)):
         raise RuntimeError("downloaded mission differs from the uploaded one")
     return t1 - t0, t2 - t1
 
@@ -108,11 +123,12 @@ def _real_once(url: str, mission: Mission, window: int) -> tuple[float, float]:
 def _naive_once(url: str, wire: list[MissionItem]) -> tuple[float, float]:
     conn = mavutil.mavlink_connection(url, source_system=255, source_component=190)
     try:
-        _recv(conn, ["HEARTBEAT"])
+        hb = _recv(conn, ["HEARTBEAT"])
+        sysid = hb.get_srcSystem()
         t0 = time.perf_counter()
-        naive_upload(conn, 1, wire)
+        naive_upload(conn, sysid, wire)
         t1 = time.perf_counter()
-        n = naive_download(conn, 1)
+        n = naive_download(conn, sysid)
         t2 = time.perf_counter()
     finally:
         conn.close()
@@ -130,44 +146,59 @@ def _line(name: str, xs: list[float]) -> str:
     return f"  {name:<22} p50 {statistics.median(xs):7.3f} s   p95 {_pct(xs, 0.95):7.3f} s   (n={len(xs)})"
 
 
+def _measure(url: str, mission: Mission, wire: list[MissionItem], repeats: int, window: int) -> dict[str, list[float]]:
+    """Repetition 0 is the warm-up; the order of the two paths alternates against drift."""
+    out: dict[str, list[float]] = {"real_up": [], "real_down": [], "naive_up": [], "naive_down": []}
+    for rep in range(repeats + 1):
+        for path in (("real", "naive") if rep % 2 == 0 else ("naive", "real")):
+            up, down = _real_once(url, mission, window) if path == "real" else _naive_once(url, wire)
+            if rep:
+                out[f"{path}_up"].append(up)
+                out[f"{path}_down"].append(down)
+    return out
+
+
+def _report(title: str, r: dict[str, list[float]], window: int) -> None:
+    print(title)
+    print(_line("upload (flight)", r["real_up"]))
+    print(_line("upload (naive loop)", r["naive_up"]))
+    print(_line("download (flight)", r["real_down"]))
+    print(_line("download (naive loop)", r["naive_down"]))
+    up_ratio = statistics.median(r["naive_up"]) / statistics.median(r["real_up"])
+    down_ratio = statistics.median(r["naive_down"]) / statistics.median(r["real_down"])
+    print(f"  ratio naive/flight: upload {up_ratio:.2f}x, download {down_ratio:.2f}x "
+          f"(window {window}); goal upload < 2 s: {'met' if statistics.median(r['real_up']) < 2 else 'MISSED'}")
+
+
 def main(argv: list[str], data_dir: Path) -> int:
     ap = argparse.ArgumentParser(prog="lookout bench flight", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     ap.add_argument("--items", type=int, default=700, help="wire items incl. home (700; the sim holds at most 700)")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--window", type=int, default=8, help="download requests in flight (8)")
+    ap.add_argument("--connect", metavar="URL", default=None,
+                    help="also measure this vehicle / SITL (pymavlink URL, e.g. tcp:127.0.0.1:5760)")
+    ap.add_argument("--no-sim", action="store_true", help="with --connect: skip the embedded simulator")
     ap.add_argument("--cpu-seconds", type=float, default=5.0, help="sim CPU measurement length; 0 = skip")
     args = ap.parse_args(argv)
     mission = make_mission(args.items)
     wire = [MissionItem(command=16, frame=0, lat_deg=HOME[0], lon_deg=HOME[1], alt_m=HOME[2]), *mission.items]
-    real_up: list[float] = []
-    real_down: list[float] = []
-    naive_up: list[float] = []
-    naive_down: list[float] = []
-    with _sim_process() as url:
-        for rep in range(args.repeats + 1):  # repetition 0 is the warm-up; order alternates against drift
-            for path in (("real", "naive") if rep % 2 == 0 else ("naive", "real")):
-                if path == "real":
-                    up, down = _real_once(url, mission, args.window)
-                    ups, downs = real_up, real_down
-                else:
-                    up, down = _naive_once(url, wire)
-                    ups, downs = naive_up, naive_down
-                if rep:
-                    ups.append(up)
-                    downs.append(down)
     cores = os.cpu_count()
-    print(f"flight mission transfer: {len(wire)} wire items ({len(mission.items)} + home), embedded sim over TCP, "
-          f"{cores} cores")  # fmt: skip
-    print(_line("upload (flight)", real_up))
-    print(_line("upload (naive loop)", naive_up))
-    print(_line("download (flight)", real_down))
-    print(_line("download (naive loop)", naive_down))
-    up_ratio = statistics.median(naive_up) / statistics.median(real_up)
-    down_ratio = statistics.median(naive_down) / statistics.median(real_down)
-    print(f"  ratio naive/flight: upload {up_ratio:.2f}x, download {down_ratio:.2f}x "
-          f"(window {args.window}); goal upload < 2 s: {'met' if statistics.median(real_up) < 2 else 'MISSED'}")
-    _sim_cpu(args.cpu_seconds)
+    if not args.no_sim or not args.connect:
+        with _sim_process(args.items) as url:
+            sim = _measure(url, mission, wire, args.repeats, args.window)
+        _report(f"flight mission transfer: {len(wire)} wire items ({len(mission.items)} + home), embedded sim over "
+                f"TCP, {cores} cores", sim, args.window)  # fmt: skip
+    if args.connect:
+        try:
+            vehicle = _measure(args.connect, mission, wire, args.repeats, args.window)
+        except FlightError as exc:
+            print(f"lookout bench flight: {args.connect}: {exc}", file=sys.stderr)
+            return 1
+        _report(f"flight mission transfer: {len(wire)} wire items, vehicle at {args.connect}, {cores} cores", vehicle,
+                args.window)  # fmt: skip
+    if not args.connect:
+        _sim_cpu(args.cpu_seconds)
     return 0
 
 
