@@ -357,6 +357,7 @@ class VisionWall:
         self.cfg, self.data_dir = cfg, data_dir
         self.feeds: dict[str, AnnotatedFeed] = {}
         self.zone_cfg = cfg.zones
+        self._zone_kinds: dict[str, tuple[bool, Any]] = {}  # feed -> (pixel zones apply, its [cameras.X])
         self.evidence = evidence
         self._own_bus = bus is None
         self.bus = open_bus(cfg) if bus is None else bus
@@ -382,12 +383,36 @@ class VisionWall:
 
         name = source.name
         feed = self.feeds[name] = AnnotatedFeed(name, source)
+        self._zone_kinds[name] = (zones, camera)
         zone_cfg = self.zone_cfg
         zones_fn = (lambda w, h: zones_for_camera(zone_cfg, name, w, h)) if zones and zone_cfg else ()
         factory = evidence_factory(self.data_dir, name) if self.evidence else None
-        self.pipeline.add_feed(name, zones=zones_fn, geolocator=geolocator_for(camera), evidence_factory=factory)
+        self.pipeline.add_feed(name, zones=zones_fn, geolocator=geolocator_for(camera), evidence_factory=factory,
+                               pose_zones=self._ground_zones(name, camera))  # fmt: skip
         self.scheduler.add_feed(source, fps=fps, motion=motion)
         return feed
+
+    def _ground_zones(self, name: str, camera: Any) -> Any:
+        """A drone feed's GeoJSON zones (``vision.geozones``), projected with each frame's pose; None for a
+        fixed camera or when it has none. A broken GeoJSON file raises ``GeoZoneError`` (one line)."""
+        if camera is not None or not any(getattr(z, "geojson", None) for z in self.zone_cfg.values()):
+            return None
+        from vision.geozones import GeoZoneProjector, load_geozones
+
+        geo = load_geozones(self.zone_cfg, name)
+        return GeoZoneProjector(geo) if geo else None
+
+    def set_zones(self, zones_cfg: Mapping[str, Any]) -> None:
+        """New ``[zones.*]`` (drawn in the console, saved to the config): every running feed uses them from
+        its next frame."""
+        from vision.zones import zones_for_camera
+
+        self.zone_cfg = dict(zones_cfg)
+        cfg = self.zone_cfg
+        for name, fp in self.pipeline.feeds.items():
+            pixel, camera = self._zone_kinds.get(name, (False, None))
+            fixed = (lambda w, h, _n=name: zones_for_camera(cfg, _n, w, h)) if pixel else ()
+            fp.set_zones(fixed, self._ground_zones(name, camera))  # type: ignore[arg-type]
 
     def add_cameras(self, cameras: Mapping[str, Any]) -> None:
         """Every enabled ``[cameras.NAME]`` as a feed (a dead URL keeps retrying; its tile says so)."""

@@ -9,7 +9,9 @@ result thread) both call it, so an event looks the same wherever it was seen.
     out.events, out.image                                       # what fired, the annotated frame (if image)
 
 Per frame, ``FeedPipeline.process``:
-1. resolves the feed's zones once per frame size and tags each object with the zone of its foot point;
+1. resolves the feed's zones once per frame size (``set_zones`` replaces them at run time; a drone feed's
+   ``pose_zones``, ground outlines from ``vision.geozones``, are projected
+   with each frame's pose) and tags each object with the zone of its foot point;
 2. runs the feed's ``BehaviourEngine`` (tracked detections only);
 3. annotates ``image`` (zones, boxes, skeletons, the events of the last ``show_s`` s);
 4. pushes the annotated frame into the evidence ring, and per event: locates the main track's foot point
@@ -49,6 +51,7 @@ log = logging.getLogger(__name__)
 TRACK_PATH_POINTS = 20  # ground points of the main track per event (for the map)
 
 ZonesArg = Callable[[int, int], Sequence[Any]] | Sequence[Any]
+PoseZones = Callable[[int, int, CameraPose | None], Sequence[Any]]  # vision.geozones.GeoZoneProjector
 
 
 class GeolocatorLike(Protocol):
@@ -129,6 +132,7 @@ class FeedPipeline:
         publish_detections: bool = True,
         carry_bytes: bool = False,
         engine: BehaviourEngine | None = None,
+        pose_zones: PoseZones | None = None,
     ) -> None:
         from vision.annotate import EventOverlay
 
@@ -139,9 +143,12 @@ class FeedPipeline:
         self._zones_fn = zones if callable(zones) else None
         self._zones_fixed = tuple(() if callable(zones) else zones)
         self._zones_at: tuple[tuple[int, int], tuple[Any, ...]] | None = None
+        self._pose_zones = pose_zones
+        self._frame_zones: tuple[Any, ...] | None = None  # this frame's zones, pose zones included
         self.engine = engine
         if engine is None and rules is not None:
-            self.engine = BehaviourEngine(feed, rules, self.zones, history_len=history_len, expire_s=expire_s)
+            self.engine = BehaviourEngine(feed, rules, self._engine_zones, history_len=history_len,
+                                          expire_s=expire_s)  # fmt: skip
         self._overlay = EventOverlay(show_s)
         self._poses: deque[tuple[float, CameraPose | None]] = deque(maxlen=max(2 * history_len, 16))  # for track paths
         self._lock = threading.Lock()  # one frame at a time per feed (rules are stateful, in capture order)
@@ -157,6 +164,32 @@ class FeedPipeline:
             self._zones_at = ((width, height), tuple(self._zones_fn(width, height)))
         return self._zones_at[1]
 
+    def set_zones(self, zones: ZonesArg, pose_zones: PoseZones | None = None) -> None:
+        """Replace this feed's zones while it runs (an operator drew or edited them; the config was
+        reloaded). Takes effect from the next frame; rule state (tracks, dwell times) is kept."""
+        with self._lock:
+            self._zones_fn = zones if callable(zones) else None
+            self._zones_fixed = tuple(() if callable(zones) else zones)
+            self._zones_at = None
+            self._pose_zones = pose_zones
+            if self.engine is not None:
+                self.engine.forget_zones()
+
+    def _engine_zones(self, width: int, height: int) -> tuple[Any, ...]:
+        return self._frame_zones if self._frame_zones is not None else self.zones(width, height)
+
+    def _zones_now(self, w: int, h: int, pose: CameraPose | None) -> tuple[Any, ...]:
+        """The zones of this frame: the per-size ones and, for a drone feed, the ground zones seen from ``pose``."""
+        zones = self.zones(w, h)
+        if self._pose_zones is None:
+            self._frame_zones = None
+            return zones
+        moving = tuple(self._guard("ground zones", self._pose_zones, w, h, pose) or ())
+        self._frame_zones = zones + moving
+        if self.engine is not None:
+            self.engine.forget_zones()
+        return self._frame_zones
+
     def process(self, frame: FrameInfo | Any, detections: Detections, image: np.ndarray | None = None, *,
                 latency_ms: float = 0.0) -> FrameOutput:  # fmt: skip
         """One analysed frame (``frame``: feed, index, capture_t_utc, width, height, pose) of this feed."""
@@ -167,7 +200,7 @@ class FeedPipeline:
             w, h = self._size(frame, image)
             t_utc: datetime = frame.capture_t_utc
             pose: CameraPose | None = getattr(frame, "pose", None)
-            zones = self.zones(w, h)
+            zones = self._zones_now(w, h, pose)
             in_zone = zone_of_points(zones, foot_points(detections.xyxy)) if zones else [None] * len(detections)
             events: list[Event] = []
             if self.engine is not None:
@@ -282,12 +315,12 @@ class Pipeline:
     def add_feed(self, feed: str, *, zones: ZonesArg = (), geolocator: GeolocatorLike | None = None,
                  evidence: EvidenceLike | None = None, rules: bool = True, annotate: bool = True,
                  evidence_factory: Callable[[Callable[[EvidenceFile], None]], EvidenceLike] | None = None,
-                 ) -> FeedPipeline:  # fmt: skip
+                 pose_zones: PoseZones | None = None) -> FeedPipeline:  # fmt: skip
         """A feed's pipeline. ``rules=False``: no behaviour rules (untracked input). ``evidence_factory``
         builds the recorder given the pipeline's ``on_ready`` (so finished clips reach the bus)."""
         fp = FeedPipeline(feed, self.bus, rules=self.rules if rules else None, zones=zones, topics=self.topics,
                           node=self.node, geolocator=geolocator, evidence=evidence, annotate=annotate,
-                          **self._options)  # type: ignore[arg-type]  # fmt: skip
+                          pose_zones=pose_zones, **self._options)  # type: ignore[arg-type]  # fmt: skip
         if evidence_factory is not None:
             fp.evidence = evidence_factory(fp.on_evidence)
         self.feeds[feed] = fp

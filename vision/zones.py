@@ -6,8 +6,9 @@ along ``parking`` zones, water entry at ``water`` zones, loitering in ``restrict
 zones; ``entrance`` marks a way in or out.
 
 Vertices are pixels, or fractions of the frame width/height with ``normalized = true`` (so a zone
-survives a change of stream resolution). GeoJSON (lat/lon) zones need pixel-to-ground geolocation,
-which does not exist yet, so they are not accepted.
+survives a change of stream resolution). A zone on the ground instead names a GeoJSON file of places
+(``geojson = "river.geojson"``, optionally ``place = "NAME"``): ``vision.geozones`` projects it into
+a drone's picture with each frame's camera pose; ``zones_for_camera`` leaves such zones out.
 
     zones = zones_for_camera(cfg.zones, "gate", width, height)   # that camera's zones and the "*" ones
     names = zone_of_points(zones, feet_xy)                         # zone name or None per point
@@ -19,12 +20,21 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
 import shapely
 import shapely.validation
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 ZoneKind = Literal["parking", "water", "restricted", "entrance", "watch"]
@@ -50,14 +60,30 @@ class ZoneConfig(BaseModel):
     camera: str = Field(min_length=1, description='a [cameras.NAME] name, or "*" for every camera and detect SOURCE')
     kind: ZoneKind = Field("watch", description="parking, water, restricted, entrance or watch (what rules look for)")
     normalized: bool = Field(False, description="vertices are fractions (0..1) of the frame width and height")
-    polygon: list[tuple[Coordinate, Coordinate]] = Field(
-        min_length=3, description="vertices [[x, y], ...] in order around the zone; pixels unless normalized"
+    polygon: list[tuple[Coordinate, Coordinate]] | None = Field(
+        None, min_length=3, description="vertices [[x, y], ...] in order around the zone; pixels unless normalized"
     )
     color: str | None = Field(None, pattern=r"^#[0-9a-fA-F]{6}$", description='"#rrggbb"; default by kind')
+    geojson: Path | None = Field(
+        None, description="instead of polygon: a GeoJSON file of places (lat/lon), projected with the drone's pose"
+    )
+    place: str | None = Field(None, min_length=1, description="with geojson: the one place (feature name) to use")
+
+    @model_validator(mode="after")
+    def _polygon_or_geojson(self) -> ZoneConfig:
+        if (self.polygon is None) == (self.geojson is None):
+            what = 'polygon = [[x, y], ...] (pixels) or geojson = "FILE" (lat/lon)'
+            why = f"give either {what}, not both" if self.polygon is not None else f"needs {what}"
+            raise PydanticCustomError("zone_outline", why)
+        if self.place is not None and self.geojson is None:
+            raise PydanticCustomError("zone_outline", "place names a feature of a geojson file; add geojson = \"FILE\"")
+        return self
 
     @field_validator("polygon")
     @classmethod
-    def _simple_polygon(cls, v: list[tuple[float, float]], info: ValidationInfo) -> Any:
+    def _simple_polygon(cls, v: list[tuple[float, float]] | None, info: ValidationInfo) -> Any:
+        if v is None:
+            return v
         if info.data.get("normalized") and max(max(p) for p in v) > 1:
             raise PydanticCustomError(
                 "zone_polygon", "normalized vertices must lie in 0..1; use pixels with normalized = false"
@@ -139,7 +165,7 @@ def zones_for_camera(zones_cfg: Mapping[str, ZoneConfig], camera: str, width: in
     """The zones of ``camera`` (its own and the ``"*"`` ones) in pixels of a ``width`` x ``height`` frame."""
     out = []
     for name, z in zones_cfg.items():
-        if z.camera not in (camera, ANY_CAMERA):
+        if z.camera not in (camera, ANY_CAMERA) or z.polygon is None:
             continue
         poly = np.asarray(z.polygon, np.float32)
         if z.normalized:

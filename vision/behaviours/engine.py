@@ -106,6 +106,10 @@ class BehaviourEngine:
             self._zones_at = ((width, height), tuple(self._zones_fn(width, height)))
         return self._zones_at[1]
 
+    def forget_zones(self) -> None:
+        """Resolve the zones again on the next frame (they were replaced, or move with a drone's pose)."""
+        self._zones_at = None
+
     def update(self, frame_index: int, t_utc: datetime, width: int, height: int, detections: Detections) -> list[Event]:
         """Feed one analysed frame (tracked detections, capture time); return the events it completes."""
         t_s = t_utc.timestamp()
