@@ -69,7 +69,7 @@ class LookoutConfig(_Strict):
 
     @model_validator(mode="after")
     def _zones_name_cameras(self) -> LookoutConfig:
-        check_zone_cameras(self.zones, [*self.cameras, *self.links])  # reported at zones.NAME.camera; links: drones
+        check_zone_cameras(self.zones, self.cameras, self.links)  # reported at zones.NAME.camera
         return self
 
 

@@ -134,16 +134,17 @@ class Zone:
         object.__setattr__(self, "shape", shape)
 
 
-def check_zone_cameras(zones: Mapping[str, ZoneConfig], cameras: Iterable[str]) -> None:
+def check_zone_cameras(zones: Mapping[str, ZoneConfig], cameras: Iterable[str], drones: Iterable[str] = ()) -> None:
     """Every zone names a configured camera or ``"*"``; else a pydantic ``ValidationError`` at ``zones.NAME.camera``.
 
     Called by the top-level config model after its fields validated, so ``lookout config check``
     reports ``lookout.toml:LINE zones.NAME.camera: ...`` like any other bad value.
     """
     known = sorted(cameras)
+    drone_feeds = set(drones)  # [links.X]: a drone's feed (GeoJSON zones)
     errors = []
     for name, zone in zones.items():
-        if zone.camera == ANY_CAMERA or zone.camera in known:
+        if zone.camera == ANY_CAMERA or zone.camera in known or zone.camera in drone_feeds:
             continue
         close = difflib.get_close_matches(zone.camera, known, n=1)
         if close:
