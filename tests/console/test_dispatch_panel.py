@@ -77,3 +77,32 @@ def test_role_hides_buttons(qtbot: Any, desk_store: Any) -> None:
     qtbot.addWidget(panel)
     assert panel.assign_button.isHidden() and panel.drone_button.isHidden() and not panel.close_button.isHidden()
     assert mmss(-75) == "-1:15" and mmss(59.9) == "0:59"
+
+
+def test_map_layer_draws_units_by_kind_and_status_and_areas_by_class(qtbot: Any, desk_store: Any) -> None:
+    from PySide6.QtWidgets import QGraphicsScene
+
+    from console.dispatch_map import DispatchLayer
+    from console.mapview import to_scene
+    from lookout.dispatching import AreaShape
+
+    desk, store, a = desk_store
+    scene = QGraphicsScene()
+    layer = DispatchLayer(scene, to_scene)
+    ring = ((52.0, 4.0), (52.0, 4.1), (52.1, 4.1), (52.0, 4.0))
+    layer.set_areas([AreaShape("centre", "City centre", 3, ring), AreaShape("bank", "Bank", 1, ring)])
+    assert layer.area_names() == ["bank", "centre"]
+    assert (layer.area_colour("bank"), layer.area_colour("centre")) == ("#e53935", "#fb8c00")
+    layer.set_units(desk.units())
+    assert layer.unit_names() == ["foot1", "moto1"]  # car1 has no position: not drawn
+    assert layer.unit_label("moto1") == "MOTO 1 · available" and layer.unit_colour("moto1") == "#2e7d32"
+    store.confirm(a.id, ADMIN)
+    desk.dispatch(a.id, "moto1")
+    desk.set_position("car1", 52.09, 4.3)
+    layer.set_units(desk.units())
+    assert layer.unit_label("moto1") == f"MOTO 1 · assigned → #{a.id}" and layer.unit_colour("moto1") == "#ef6c00"
+    assert layer.unit_names() == ["car1", "foot1", "moto1"]
+    assert layer.unit_pos("car1") == to_scene(52.09, 4.3)
+    layer.highlight("car1")
+    layer.set_areas([])
+    assert layer.area_names() == []
