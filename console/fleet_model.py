@@ -7,6 +7,8 @@ from PySide6.QtGui import QBrush, QColor
 
 from flight.types import VehicleState
 
+PALETTE = ("#1e88e5", "#43a047", "#fb8c00", "#8e24aa", "#00acc1", "#e53935", "#6d4c41", "#3949ab")
+
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -55,6 +57,8 @@ class FleetModel(QAbstractTableModel):
             return COLUMNS[index.column()][1](state)  # type: ignore[operator]
         if role == Qt.ItemDataRole.UserRole:
             return state.sysid
+        if role == Qt.ItemDataRole.DecorationRole and index.column() == 0:
+            return QColor(PALETTE[(state.sysid - 1) % len(PALETTE)])  # the drone's colour on the map
         if role == Qt.ItemDataRole.ForegroundRole:
             if not state.link_ok:
                 return QBrush(QColor("#d32f2f"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from console.alerts_dock import AlertQueue
 from console.events import EventsModel, EventsView, kind_text
+from console.fleet_controls import AlarmBanner, AlarmMonitor, FleetCommander, GimbalControls
 from console.fleet_model import FleetModel
 from console.mapview import MapView
 from console.services import AlertSource, ConsoleServices
@@ -42,8 +44,9 @@ log = logging.getLogger(__name__)
 MODES = ("GUIDED", "AUTO", "LOITER", "RTL", "LAND", "BRAKE", "ALT_HOLD", "STABILIZE")
 BUTTON_PERMISSION = {
     "Arm": "flight.arm", "Disarm": "flight.arm", "Take off": "flight.takeoff", "Set mode": "flight.mode",
-    "RTL": "flight.rtl", "Land": "flight.land", "Fly plan…": "flight.run",
+    "Start mission": "flight.run", "RTL": "flight.rtl", "Land": "flight.land", "Fly plan…": "flight.run",
 }  # fmt: skip
+MULTI = ("Arm", "Disarm", "Take off", "Set mode", "Start mission", "RTL", "Land")  # act on every selected drone
 
 
 class _Signals(QObject):
@@ -82,13 +85,19 @@ class MainWindow(QMainWindow):
         self._quiet = _Signals(self)
         self._quiet.failed.connect(lambda m: log.warning("%s", m))
 
-        self.map = MapView(services.tiles_dir)
+        self.map = MapView(services.tiles_dir, layers=services.map_layers, cameras=services.cameras)
         if services.map_image is not None:
             self.map.set_background(services.map_image)
         if services.map_center is not None:
             self.map.center_on(*services.map_center)
         self.setCentralWidget(self.map)
         self.map.vehicle_clicked.connect(self.select_vehicle)
+        self.map.vehicle_toggled.connect(self.toggle_vehicle)
+        self.map.roi_requested.connect(self._point_camera_here)
+        self.commander = FleetCommander(self)
+        self.alarms = AlarmMonitor()
+        self.alarm_banner = AlarmBanner(self.map.viewport(), self.alarms)
+        self.alarms.changed.connect(self._alarms_changed)
         self.map.fly_here_requested.connect(self._fly_here)
         self._quiet.mission_path.connect(self.map.set_mission_path)
 
@@ -96,7 +105,7 @@ class MainWindow(QMainWindow):
         self.table = QTableView()
         self.table.setModel(self.fleet_model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)  # ctrl/shift: several
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.selectionModel().selectionChanged.connect(self._table_selection)
@@ -105,6 +114,9 @@ class MainWindow(QMainWindow):
         lay.setContentsMargins(2, 2, 2, 2)
         lay.addWidget(self.table)
         lay.addWidget(self._controls())
+        self.gimbal = GimbalControls(self._point_gimbal, self._take_photo)
+        self.gimbal.set_enabled(False)
+        lay.addWidget(self.gimbal)
         fleet_dock = self._dock("Fleet", fleet_box, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.resizeDocks([fleet_dock], [190], Qt.Orientation.Vertical)
         self.wall: VideoWall | None = None
@@ -129,6 +141,7 @@ class MainWindow(QMainWindow):
             self._add_alert_queue(services.alerts)
 
         self.selected: int | None = None
+        self.selection: list[int] = []  # every selected drone (multi-drone commands); ``selected`` is the first
         self._missions_drawn: set[int] = set()
         self._apply_role()
         self.dispatch_dock = None  # console.dispatch_dock.DispatchDock: panel beside the alerts, units on the map
@@ -178,6 +191,8 @@ class MainWindow(QMainWindow):
         self.alt_spin.setVisible(self.buttons["Take off"].isVisible())
         self.mode_combo.setVisible(self.buttons["Set mode"].isVisible())
         self.map.fly_here_allowed = may(self.actor.role, "flight.goto")
+        self.map.roi_allowed = may(self.actor.role, "flight.mode")
+        self.gimbal.setVisible(may(self.actor.role, "flight.mode"))
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -200,12 +215,13 @@ class MainWindow(QMainWindow):
         self.mode_combo = QComboBox()
         self.mode_combo.addItems(MODES)
         for name, slot in (
-            ("Arm", lambda: self._act("arm", lambda a, s: a.arm(s))),
-            ("Disarm", lambda: self._act("disarm", lambda a, s: a.disarm(s))),
-            ("Take off", lambda: self._act("takeoff", lambda a, s: a.takeoff(s, self.alt_spin.value()))),
-            ("Set mode", lambda: self._act("mode", lambda a, s: a.set_mode(s, self.mode_combo.currentText()))),
-            ("RTL", lambda: self._act("RTL", lambda a, s: a.rtl(s))),
-            ("Land", lambda: self._act("land", lambda a, s: a.land(s))),
+            ("Arm", lambda: self._act_all("arm", lambda a, s: a.arm(s))),
+            ("Disarm", lambda: self._act_all("disarm", lambda a, s: a.disarm(s))),
+            ("Take off", lambda: self._act_all("takeoff", lambda a, s: a.takeoff(s, self.alt_spin.value()))),
+            ("Set mode", lambda: self._act_all("mode", lambda a, s: a.set_mode(s, self.mode_combo.currentText()))),
+            ("Start mission", lambda: self._act_all("mission start", _start_mission)),
+            ("RTL", lambda: self._act_all("RTL", lambda a, s: a.rtl(s))),
+            ("Land", lambda: self._act_all("land", lambda a, s: a.land(s))),
             ("Fly plan…", self._fly_plan_dialog),
         ):
             btn = QPushButton(name)
@@ -223,7 +239,9 @@ class MainWindow(QMainWindow):
     # ---- state ------------------------------------------------------------------------------
     def poll(self) -> None:
         self._poll_events()
-        for state in self.services.fleet.snapshot().values():
+        snapshot = self.services.fleet.snapshot()
+        self.alarms.update(snapshot)
+        for state in snapshot.values():
             self.fleet_model.update(state)
             self.map.set_vehicle(state)
             if self.services.actions is not None and state.mission_total and state.sysid not in self._missions_drawn:
@@ -265,21 +283,47 @@ class MainWindow(QMainWindow):
             self._events_dock.raise_()  # the operator sees the list, not the fleet table
 
     def select_vehicle(self, sysid: int) -> None:
-        self.selected = sysid
-        self.map.select(sysid)
-        self.selected_label.setText(f"Drone #{sysid}")
+        self.set_selection([sysid])
+
+    def toggle_vehicle(self, sysid: int) -> None:
+        """Ctrl-click on the map: add the drone to the selection or take it out."""
+        chosen = [s for s in self.selection if s != sysid] if sysid in self.selection else [*self.selection, sysid]
+        self.set_selection(chosen)
+
+    def set_selection(self, sysids: list[int]) -> None:
+        """Select these drones (map halos, table rows, buttons); the first one is ``selected``."""
+        self.selection = list(dict.fromkeys(sysids))
+        self.selected = self.selection[0] if self.selection else None
+        self.map.select(self.selection)
+        names = ", ".join(f"#{s}" for s in self.selection)
+        self.selected_label.setText("No drone selected" if not self.selection else
+                                    f"Drone {names}" if len(self.selection) == 1 else f"Drones {names}")  # fmt: skip
+        one = len(self.selection) == 1
         for name, btn in self.buttons.items():
-            btn.setEnabled(self.services.actions is not None and may(self.actor.role, BUTTON_PERMISSION[name]))
-        for row in range(self.fleet_model.rowCount()):
-            if self.fleet_model.sysid_at(row) == sysid and self.table.currentIndex().row() != row:
-                self.table.selectRow(row)
+            btn.setEnabled(bool(self.selection) and (one or name in MULTI) and self.services.actions is not None
+                           and may(self.actor.role, BUTTON_PERMISSION[name]))  # fmt: skip
+        self.gimbal.set_enabled(one and self.services.actions is not None)
+        if self.wall is not None and self.selected is not None:
+            self.wall.follow(self.selected)
+        rows = {r for r in range(self.fleet_model.rowCount()) if self.fleet_model.sysid_at(r) in self.selection}
+        selected_rows = {i.row() for i in self.table.selectionModel().selectedRows()}
+        if rows != selected_rows:
+            from PySide6.QtCore import QItemSelection, QItemSelectionModel
+
+            sel = QItemSelection()
+            for r in rows:
+                sel.select(self.fleet_model.index(r, 0), self.fleet_model.index(r, self.fleet_model.columnCount() - 1))
+            self._syncing = True
+            self.table.selectionModel().select(sel, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+            self._syncing = False
 
     def _table_selection(self) -> None:
-        rows = self.table.selectionModel().selectedRows()
-        if rows:
-            sysid = self.fleet_model.sysid_at(rows[0].row())
-            if sysid is not None and sysid != self.selected:
-                self.select_vehicle(sysid)
+        if getattr(self, "_syncing", False):
+            return
+        rows = sorted(i.row() for i in self.table.selectionModel().selectedRows())
+        ids = [s for s in (self.fleet_model.sysid_at(r) for r in rows) if s is not None]
+        if ids and ids != self.selection:
+            self.set_selection(ids)
 
     # ---- actions ----------------------------------------------------------------------------
     def _act(self, label: str, call: Callable[..., None]) -> None:
@@ -288,6 +332,36 @@ class MainWindow(QMainWindow):
             return
         self._status(f"#{sysid} {label}…")
         self.pool.start(_Job(f"#{sysid} {label}", lambda _progress: call(actions, sysid), self.signals))
+
+    def _act_all(self, label: str, call: Callable[..., None]) -> None:
+        """``label`` on every selected drone: one confirmation naming them (the checklist when gated)."""
+        self.commander.request(label, self.selection, call)
+
+    def run_job(self, label: str, fn: Callable[[Callable[[str], None]], None], quiet: bool = False) -> None:
+        """Run a blocking vehicle call on the pool; the status bar gets its outcome (``quiet``: the log)."""
+        if not quiet:
+            self._status(f"{label}…")
+        self.pool.start(_Job(label, fn, self._quiet if quiet else self.signals))
+
+    def status(self, text: str) -> None:
+        self._status(text)
+
+    def error(self, text: str) -> None:
+        self._error(text)
+
+    def _alarms_changed(self) -> None:
+        alarms = self.alarms.alarms()
+        if alarms:
+            self._error("ALARM: " + "  ·  ".join(a.text for a in alarms))
+
+    def _point_gimbal(self, pitch: float, yaw: float) -> None:
+        self._act(f"gimbal {pitch:.0f}°/{yaw:.0f}°", lambda a, s: a.set_gimbal(s, pitch, yaw))
+
+    def _take_photo(self) -> None:
+        self._act("photo", lambda a, s: a.take_photo(s))
+
+    def _point_camera_here(self, lat: float, lon: float) -> None:
+        self._act(f"camera at {lat:.5f},{lon:.5f}", lambda a, s: a.set_roi(s, lat, lon))
 
     def _fly_here(self, lat: float, lon: float) -> None:
         state = self.fleet_model.state(self.selected) if self.selected is not None else None
@@ -336,5 +410,10 @@ class MainWindow(QMainWindow):
         if self.alert_queue is not None:
             self._alert_timer.stop()
             self.alert_queue.detail.clip.stop()
+        self.map.tiles.stop()
         self.pool.waitForDone(3000)
         super().closeEvent(event)
+
+
+def _start_mission(actions: Any, sysid: int) -> None:
+    actions.mission_start(sysid)

@@ -53,6 +53,7 @@ from PySide6.QtWidgets import (
     QMenu,
 )
 
+from console.fleet_model import PALETTE
 from console.map_alerts import ALERT_ITEM, AlertLayer
 from console.map_cameras import DroneCameraItems, FixedCameraItems, MapCamera
 from console.map_tiles import EARTH_R_M, TileLayerItems
@@ -65,7 +66,6 @@ if TYPE_CHECKING:
     from dispatch.types import Alert
 
 TRAIL_POINTS = 900
-PALETTE = ("#1e88e5", "#43a047", "#fb8c00", "#8e24aa", "#00acc1", "#e53935", "#6d4c41", "#3949ab")
 __all__ = ["EARTH_R_M", "PALETTE", "MapView", "bgr_to_qimage", "drone_color", "from_scene", "to_scene"]
 
 

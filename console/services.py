@@ -42,6 +42,11 @@ class FlightActions(Protocol):
     def fly_plan(self, sysid: int, path: Path, progress: Callable[[str], None]) -> None: ...
     def mission_path(self, sysid: int) -> Sequence[tuple[float, float]]: ...
 
+    # Optional (the console checks with getattr; ``lookout.wiring.FleetActions`` has them all):
+    # mission_start(sysid)  -- arm in GUIDED when needed, AUTO, MISSION_START
+    # preflight(sysid, action) -> flight.preflight.Checklist  -- the pre-flight gate, read from the vehicle
+    # set_gimbal(sysid, pitch_deg, yaw_deg); set_roi(sysid, lat_deg, lon_deg); take_photo(sysid)
+
 
 class MissionActions(Protocol):
     """What the Plan view asks of a ``FlightActions`` that also has these (``lookout.wiring.FleetActions``).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 
 from PySide6.QtCore import QRect, Qt, QTimer
@@ -86,3 +87,21 @@ class VideoWall(QWidget):
     def poll(self) -> None:
         for tile in self.tiles:
             tile.poll()
+
+    def follow(self, sysid: int) -> bool:
+        """Put the selected drone's camera tile first (top left), e.g. "Drone #2 gimbal camera" for 2.
+
+        Returns False when no feed belongs to that drone (the wall stays as it is)."""
+        pattern = re.compile(rf"\bdrone\s*[#-]?\s*{sysid}\b", re.IGNORECASE)
+        match = next((t for t in self.tiles if pattern.search(t.feed.name)), None)
+        if match is None:
+            return False
+        if self.tiles[0] is not match:
+            self.tiles.remove(match)
+            self.tiles.insert(0, match)
+            grid = self.layout()
+            cols = max(1, math.ceil(math.sqrt(len(self.tiles))))
+            for i, tile in enumerate(self.tiles):
+                grid.removeWidget(tile)
+                grid.addWidget(tile, i // cols, i % cols)  # type: ignore[call-arg]
+        return True

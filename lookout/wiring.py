@@ -108,7 +108,9 @@ class FleetActions:
         if self._user is not None:  # refuse what the role may not do, whoever calls (audited as "denied")
             from lookout.access import authorize
 
-            need = {"disarm": "flight.arm", "fly_plan": "flight.run"}.get(action, f"flight.{action}")
+            need = {"disarm": "flight.arm", "fly_plan": "flight.run", "mission_start": "flight.run",
+                    "gimbal": "flight.mode", "roi": "flight.mode", "photo": "flight.mode"}.get(action)
+            need = need or f"flight.{action}"
             authorize(self._user, need, self._audit, f"vehicle {sysid}")
         outcome = "ok"
         try:
@@ -163,6 +165,36 @@ class FleetActions:
                         limits=self._plan_limits)  # fmt: skip
 
         self._do("fly_plan", sysid, fly, plan=str(path), items=len(plan.mission.items))
+
+    def mission_start(self, sysid: int) -> None:
+        """Start the uploaded mission: GUIDED and arm when on the ground, then AUTO and MISSION_START."""
+
+        def go(link: Link) -> None:
+            if not link.state(sysid).armed:
+                if link.state(sysid).mode != "GUIDED":
+                    commands.set_mode(link, "GUIDED", sysid)
+                commands.arm(link, sysid)
+            commands.set_mode(link, "AUTO", sysid)
+            commands.mission_start(link, sysid)
+
+        self._do("mission_start", sysid, go)
+
+    def preflight(self, sysid: int, action: str) -> Any:
+        """The pre-flight checklist of ``action`` (``flight.preflight.Checklist``), read from the vehicle."""
+        from flight.preflight import gather
+
+        return gather(self.view.link(sysid), sysid, action, limits=self._plan_limits, settle_s=0.5)
+
+    def set_gimbal(self, sysid: int, pitch_deg: float, yaw_deg: float) -> None:
+        self._do("gimbal", sysid, lambda link: commands.set_gimbal(link, pitch_deg, yaw_deg, sysid),
+                 gimbal_pitch_deg=pitch_deg, gimbal_yaw_deg=yaw_deg)  # fmt: skip
+
+    def set_roi(self, sysid: int, lat_deg: float, lon_deg: float) -> None:
+        self._do("roi", sysid, lambda link: commands.set_roi(link, lat_deg, lon_deg, 0.0, sysid),
+                 roi_lat_deg=lat_deg, roi_lon_deg=lon_deg)  # fmt: skip
+
+    def take_photo(self, sysid: int) -> None:
+        self._do("photo", sysid, lambda link: commands.trigger_camera(link, sysid))
 
     def mission_path(self, sysid: int) -> Sequence[tuple[float, float]]:
         mission = download_mission(self.view.link(sysid), sysid=sysid)

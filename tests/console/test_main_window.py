@@ -79,7 +79,9 @@ def _state(sysid: int, **kw: object) -> VehicleState:
         battery_pct=80.0,
         gps_fix=3,
         gps_sats=12,
+        ekf_ok=True,
         link_ok=True,
+        link_age_s=0.2,
     )
     return dataclasses.replace(base, **kw)
 
@@ -123,11 +125,22 @@ def test_window_shows_fleet_and_runs_commands_off_the_gui_thread(qtbot) -> None:
 
     win.select_vehicle(2)
     assert win.buttons["Arm"].isEnabled()
+    win.buttons["Arm"].click()  # the pre-flight gate: drone 2 has no link, so the checklist blocks
+    qtbot.waitUntil(lambda: win.commander.dialog is not None, timeout=3000)
+    assert not win.commander.dialog.confirm_button.isEnabled()
+    assert "Link: no telemetry" in win.commander.dialog.reason.text()
+    win.commander.dialog.reject()
+    fleet.states[2] = _state(2, mode="RTL")
+    qtbot.waitUntil(lambda: win.fleet_model.state(2).link_ok, timeout=3000)
+    win.buttons["Arm"].click()
+    qtbot.waitUntil(lambda: win.commander.dialog.isVisible() and win.commander.dialog.passed, timeout=3000)
     with qtbot.waitSignal(win.signals.done, timeout=3000):
-        win.buttons["Arm"].click()
+        win.commander.dialog.confirm_button.click()  # the pilot confirms the checklist
     win.alt_spin.setValue(42)
+    win.buttons["Take off"].click()
+    qtbot.waitUntil(lambda: win.commander.dialog.action == "takeoff", timeout=3000)
     with qtbot.waitSignal(win.signals.done, timeout=3000):
-        win.buttons["Take off"].click()
+        win.commander.dialog.confirm_button.click()
     assert actions.calls == [("arm", (2,)), ("takeoff", (2, 42.0))]
     assert threading.current_thread().name not in actions.threads
 
@@ -151,8 +164,10 @@ def test_command_failure_reaches_the_status_bar(qtbot) -> None:  # type: ignore[
     qtbot.addWidget(win)
     qtbot.waitUntil(lambda: win.fleet_model.rowCount() == 1, timeout=3000)
     win.select_vehicle(1)
+    win.buttons["Arm"].click()
+    qtbot.waitUntil(lambda: win.commander.dialog is not None and win.commander.dialog.passed, timeout=3000)
     with qtbot.waitSignal(win.signals.failed, timeout=3000) as blocker:
-        win.buttons["Arm"].click()
+        win.commander.dialog.confirm_button.click()
     assert "PreArm: GPS: No 3D fix" in blocker.args[0]
     assert "PreArm" in win.statusBar().currentMessage()
     win.close()

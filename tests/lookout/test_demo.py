@@ -40,8 +40,11 @@ def test_demo_flies_patrols_and_obeys_the_console(qtbot, tmp_path: Path) -> None
         # drone 3 waits on the pad for the pilot: take off from the console
         win.select_vehicle(3)
         win.alt_spin.setValue(15)
+        win.buttons["Take off"].click()  # the pre-flight checklist, read from the drone, for the pilot to confirm
+        qtbot.waitUntil(lambda: win.commander.dialog is not None, timeout=15000)
+        assert win.commander.dialog.passed, win.commander.dialog.reason.text()
         with qtbot.waitSignal(win.signals.done, timeout=30000):
-            win.buttons["Take off"].click()
+            win.commander.dialog.confirm_button.click()
         truth = demo.sim.vehicles[2].truth
         qtbot.waitUntil(lambda: truth().armed and truth().alt_amsl_m - truth().home_alt_amsl_m > 10, timeout=30000)
         qtbot.waitUntil(lambda: win.map.has_mission_path(1), timeout=15000)
