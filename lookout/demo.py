@@ -41,7 +41,7 @@ from flight import Fleet, Link
 from flight.autorun import fly_mission
 from lookout.config import LookoutConfig
 from lookout.console_services import StoreAlerts
-from lookout.wiring import FleetActions, FleetView, VisionWall, sim_frames
+from lookout.wiring import FleetActions, FleetView, VisionWall, map_cameras, sim_frames
 from missions.geo import LocalFrame
 from missions.places import Place
 from missions.planners.api import plan as plan_patrol
@@ -121,7 +121,8 @@ def street_camera_config(home_lat: float, home_lon: float) -> Any:
                                   (0.0, 0.45, 44.0, 115.0)):  # fmt: skip
         lat, lon = frame.point_to_geo(east_m, north_m)
         points.append(ReferencePoint(px=(u, v), lat=lat, lon=lon, normalized=True))
-    return CameraConfig(url="demo:street", fps=4.0, lat_deg=cam_lat, lon_deg=cam_lon, reference_points=points)
+    return CameraConfig(url="demo:street", fps=4.0, lat_deg=cam_lat, lon_deg=cam_lon, heading_deg=0.0, hfov_deg=50.0,
+                        reference_points=points)  # fmt: skip
 
 
 DESK_SINK = "demo_desk"
@@ -325,6 +326,7 @@ def _video(demo: Demo, cfg: LookoutConfig, data_dir: Path, sim: Any, aerial: Any
     wall.start()
     demo.services.feeds = list(wall.feeds.values())
     demo.services.events = wall
+    demo.services.cameras = map_cameras({STREET_FEED: street_camera_config(home_lat, home_lon)})
 
 
 def _map_image(aerial: Any) -> MapImage:

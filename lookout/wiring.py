@@ -245,6 +245,14 @@ class FleetActions:
         self._do("mode", sysid, lambda link: commands.set_mode(link, "AUTO", sysid), mode="AUTO")
 
 
+def map_cameras(cameras: Mapping[str, Any]) -> list[Any]:
+    """``console.services.MapCamera`` for every ``[cameras.X]`` with a position (its cone with ``heading_deg``)."""
+    from console.services import MapCamera
+
+    return [MapCamera(name, c.lat_deg, c.lon_deg, c.heading_deg, c.hfov_deg)
+            for name, c in cameras.items() if c.lat_deg is not None and c.lon_deg is not None]  # fmt: skip
+
+
 # ---- video -------------------------------------------------------------------------------------
 @dataclass
 class AnnotatedFeed:

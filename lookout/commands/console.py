@@ -41,7 +41,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from flight import Fleet
     from lookout.access import users_path
     from lookout.console_services import StoreAlerts
-    from lookout.wiring import FleetActions, FleetView, VisionWall, open_bus
+    from lookout.wiring import FleetActions, FleetView, VisionWall, map_cameras, open_bus
 
     cfg = ctx.config
     remote = cfg.bus.type == "mqtt"
@@ -68,6 +68,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         actions = FleetActions(view, audit, plan_limits=PlanLimits.from_config(cfg.missions))
         services = ConsoleServices(fleet=view, actions=actions, tiles_dir=cfg.map.tiles_dir, map_center=cfg.map.center,
                                    title="Lookout", users=UserDirectory(users_path(ctx.data_dir)))  # fmt: skip
+        services.map_layers = cfg.map.layer_specs(ctx.data_dir)  # [map] layers + `lookout tiles import` sets
+        services.cameras = map_cameras(cfg.cameras)
         cameras = any(c.enabled for c in cfg.cameras.values())
         dispatching = _open_dispatching(ctx.data_dir, cfg, audit, services)
         hook = None if dispatching is None else dispatching.on_change
