@@ -127,14 +127,18 @@ class PlanEditor(QObject):
         if len(pts) < need:
             self.message.emit(f"a {role} needs at least {need} points; click on the map to add them (Esc cancels)")
             return False
-        self.cancel()
+        self.mode, self.pending = "", []
         if role == "hole":
-            return self._add_hole(pts)
-        count = sum(1 for s in self.shapes if s.role == role) + 1
-        self.shapes.append(Shape(role, [pts], f"{role} {count}", self.river_width_m if role == "river" else 0.0))
-        self.redraw()
-        self.shapes_changed.emit()
-        return True
+            ok = self._add_hole(pts)
+        else:
+            count = sum(1 for s in self.shapes if s.role == role) + 1
+            self.shapes.append(Shape(role, [pts], f"{role} {count}", self.river_width_m if role == "river" else 0.0))
+            self.redraw()
+            ok = True
+        self.cancel()  # back to editing (and says so) with the new shape in place
+        if ok:
+            self.shapes_changed.emit()
+        return ok
 
     def add_vertex(self, lat: float, lon: float) -> None:
         if not self.mode:
@@ -158,7 +162,6 @@ class PlanEditor(QObject):
             if s.role == "area" and Polygon([(b, a) for a, b in s.rings[0]]).contains(Point(lon, lat)):
                 s.rings.append(ring)
                 self.redraw()
-                self.shapes_changed.emit()
                 return True
         self.message.emit("a hole must lie inside a key area: draw the area first, then the hole within it")
         return False
@@ -238,7 +241,7 @@ class PlanEditor(QObject):
         self._add(item)
         for r, ring in enumerate(shape.rings):
             for v, (lat, lon) in enumerate(ring):
-                self._handle(("vx", k, r, v), lat, lon, color, 5)
+                self._handle(("vx", k, r, v), lat, lon, color, 4)
 
     def _draw_mission(self) -> None:
         if not self._waypoints:
@@ -270,7 +273,7 @@ class PlanEditor(QObject):
         else:
             item = QGraphicsEllipseItem(-r, -r, 2 * r, 2 * r)
         item.setBrush(QBrush(QColor(color)))
-        item.setPen(QPen(QColor("#000000"), 1))
+        item.setPen(QPen(QColor("#000000" if key[0] == "wp" else "#ffffff"), 1.5))
         item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
         item.setPos(to_scene(lat, lon))
         item.setZValue(Z_HANDLE + (0.5 if key[0] == "wp" else 0))

@@ -33,7 +33,8 @@ class PlanSummaryPanel(QWidget):
         self.heading = QLabel("")
         self.list = QListWidget()
         self.list.setWordWrap(True)
-        self.list.setMaximumHeight(140)
+        self.list.setMaximumHeight(100)
+        self.list.setVisible(False)
         self.list.itemClicked.connect(self._clicked)
         lay.addWidget(self.summary)
         lay.addWidget(self.heading)
@@ -54,6 +55,7 @@ class PlanSummaryPanel(QWidget):
             item.setForeground(QBrush(QColor("#d32f2f")))
             self.list.addItem(item)
         n = len(violations)
+        self.list.setVisible(n > 0)
         self.heading.setText("<b style='color:#2e7d32'>No violations: fit to upload</b>" if n == 0 else
                              f"<b style='color:#d32f2f'>{n} violation{'s' if n != 1 else ''}</b>")  # fmt: skip
 

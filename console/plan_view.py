@@ -204,7 +204,7 @@ class PlanView(QWidget):
         drones = QGroupBox("Drones (upload goes to every checked one)")
         dl = QVBoxLayout(drones)
         self.drones = QListWidget()
-        self.drones.setMaximumHeight(70)
+        self.drones.setMaximumHeight(48)
         self.drones.itemChanged.connect(lambda _i: self._drones_changed())
         dl.addWidget(self.drones)
         v.addWidget(drones)
@@ -275,7 +275,7 @@ class PlanView(QWidget):
             self.fly_buttons[name] = b
             g.addWidget(b, 0, n)
         self.progress = QProgressBar()
-        self.progress.setFormat("%v/%m items")
+        self.progress.setFormat("not uploaded")
         self.progress.setValue(0)
         g.addWidget(self.progress, 1, 0, 1, 4)
         self.status = QLabel("")
@@ -415,7 +415,7 @@ class PlanView(QWidget):
         items = self.mission.items if self.mission is not None else ()
         self.model.set_items(items)
         self.editor.set_waypoints([(i, (it.lat_deg, it.lon_deg)) for i, it in enumerate(items)
-                                   if it.command in mavcmd.NAV_POSITION_COMMANDS and it.command != mavcmd.NAV_TAKEOFF
+                                   if it.command in mavcmd.NAV_POSITION_COMMANDS
                                    and not (it.lat_deg == 0 and it.lon_deg == 0)])  # fmt: skip
         self.editor.set_violations(out.violations)
         self.summary.show_result(out.facts, out.violations, out.notes)
@@ -476,6 +476,11 @@ class PlanView(QWidget):
         if role:
             self._say(f"Drawing a {role}: click on the map to add points; double-click or Enter to finish, "
                       "Esc to cancel")  # fmt: skip
+        else:
+            counts: dict[str, int] = {}
+            for s in self.editor.shapes:
+                counts[s.role] = counts.get(s.role, 0) + 1
+            self._say("On the map: " + (", ".join(f"{n} {r}" for r, n in counts.items()) or "nothing"))
 
     def clear(self) -> None:
         self.editor.cancel()
@@ -609,6 +614,7 @@ class PlanView(QWidget):
         sig = self.signals
         total = len(plan.mission.items) + len(plan.fence) + len(plan.rally)
         self.progress.setRange(0, total)
+        self.progress.setFormat("%v/%m items")
         self.progress.setValue(0)
         self._say(f"uploading {total} items to {', '.join(f'#{s}' for s in ids)}…")
 
