@@ -75,10 +75,16 @@ class FleetModel(QAbstractTableModel):
             self._row_of[state.sysid] = row
             self.endInsertRows()
             return
-        if self._rows[row] == state:
-            return
+        old = self._rows[row]
         self._rows[row] = state
-        self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+        if old == state:
+            return
+        # Snapshots differ on every poll (link age); repaint only the cells whose text or colour changed.
+        changed = [c for c, (_name, fmt) in enumerate(COLUMNS) if fmt(old) != fmt(state)]  # type: ignore[operator]
+        if old.link_ok != state.link_ok or (old.battery_pct or 100) < 25 <= (state.battery_pct or 100):
+            changed = list(range(len(COLUMNS)))
+        if changed:
+            self.dataChanged.emit(self.index(row, min(changed)), self.index(row, max(changed)))
 
     def sysid_at(self, row: int) -> int | None:
         return self._rows[row].sysid if 0 <= row < len(self._rows) else None

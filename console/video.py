@@ -22,6 +22,7 @@ class VideoTile(QWidget):
         self.feed = feed
         self._image: QImage | None = None
         self._caption = "waiting for video…"
+        self._source: object = None  # the feed's array behind _image
         self._stale = True
         self._status = ""
         self.setMinimumSize(240, 150)
@@ -38,11 +39,14 @@ class VideoTile(QWidget):
                 self._status = status
                 self.update()
             return
-        if frame.age_s > STALE_S:
+        stale = frame.age_s > STALE_S
+        if frame.image is self._source and frame.caption == self._caption and stale == self._stale:
+            return  # the same frame as last poll (cameras run slower than the 10 Hz poll): nothing to repaint
+        if stale:
             self._status = self.feed.status()
         self._image = bgr_to_qimage(frame.image)
         self._caption = frame.caption
-        self._stale = frame.age_s > STALE_S
+        self._stale = stale
         self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -60,6 +64,7 @@ class VideoTile(QWidget):
         p.drawText(bar.adjusted(6, 0, -6, 0), Qt.AlignmentFlag.AlignVCenter, f"{self.feed.name}  {self._caption}")
         if self._stale:
             p.setPen(QColor("#ff5252"))
+        self._source = frame.image
             p.setFont(QFont("DejaVu Sans", 14, QFont.Weight.Bold))
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "NO SIGNAL" if self._image is None else "STALE")
             if self._status:
