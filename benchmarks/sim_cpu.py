@@ -122,7 +122,7 @@ def measure_patrol(speedup: float = 10.0, side_m: float = 500.0) -> dict:
         fleet.set_speedup(speedup)
         wall0, sim0 = time.monotonic(), v.truth().t_sim_s
         with fleet.lock:
-            v.copter.set_mode("AUTO")
+            v.copter.start_mission()
         t = v.wait(lambda t: not t.armed, 600)
         return {
             "speedup": speedup,

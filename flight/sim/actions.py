@@ -59,6 +59,7 @@ def takeoff(s: CopterState, alt_rel: float) -> bool:
         return False
     s.nav = Nav.takeoff(s.kin.n, s.kin.e, s.u_of(max(alt_rel, 1.0), 3))
     s.landed = False
+    s.auto_armed = True
     return True
 
 

@@ -25,7 +25,9 @@ def prearm_failures(s: CopterState) -> list[str]:
     if not s.params["ARMING_CHECK"]:
         return []
     out: list[str] = []
-    if s.mode in modes.NEEDS_POSITION and not s.ekf_ok:
+    if s.mode in modes.NEEDS_POSITION and s.gps_fix < 3:
+        out.append("GPS 1: Bad fix")
+    elif s.mode in modes.NEEDS_POSITION and not s.ekf_ok:
         out.append("Need Position Estimate")
     if s.params["BATT_ARM_VOLT"] > 0 and s.voltage < s.params["BATT_ARM_VOLT"]:
         out.append("Battery 1 below minimum arming voltage")
@@ -84,6 +86,7 @@ def disarm(s: CopterState, force: bool = False) -> bool:
     if not s.landed and not force:
         return False
     s.armed = False
+    s.auto_armed = False
     s.nav = Nav()
     if not s.landed:
         s.kin.u, s.landed = 0.0, True

@@ -163,7 +163,7 @@ def _start_nav(s: CopterState, seq: int, item: Item) -> None:
     k.yaw_target = None
     if cmd == M.MAV_CMD_NAV_TAKEOFF:
         s.nav = Nav.takeoff(k.n, k.e, s.u_of(max(item.z, 1.0), item.frame))
-        s.landed = False
+        s.landed = s.landed and not s.auto_armed  # on the ground it waits for MISSION_START (auto_armed)
     elif cmd == M.MAV_CMD_NAV_RETURN_TO_LAUNCH:
         s.nav = rtl.start(s)
     elif cmd == M.MAV_CMD_NAV_LAND:

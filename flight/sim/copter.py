@@ -41,6 +41,16 @@ class Copter:
     def set_mode(self, name: str) -> bool:
         return modes.set_mode(self.state, name)
 
+    def start_mission(self) -> bool:
+        """MAV_CMD_MISSION_START: AUTO, and a mission on the ground may take off (auto_armed)."""
+        s = self.state
+        if not s.armed or not modes.set_mode(s, "AUTO"):
+            return False
+        s.auto_armed = True
+        if s.auto.state != "running":
+            auto.enter(s)
+        return True
+
     def takeoff(self, alt_rel_m: float) -> bool:
         return actions.takeoff(self.state, alt_rel_m)
 
@@ -69,6 +79,8 @@ class Copter:
         manual = pilot.active(s, wall_now)
         if manual:
             pilot.maybe_takeoff(s)
+        if s.armed and s.landed and s.auto_armed and s.mode == "AUTO" and s.nav.kind == "takeoff":
+            s.landed = False  # MISSION_START (or throttle) lets a mission's take-off go
         if s.armed and not s.landed:
             if s.mode == "AUTO":
                 auto.update(s, dt)

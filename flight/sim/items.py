@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from types import MappingProxyType
 
 from pymavlink.dialects.v20 import ardupilotmega as mavlink
 
@@ -82,8 +83,20 @@ def item_from_msg(msg: object) -> Item:
     )
 
 
+# ArduPilot keeps only "relative or not" and answers downloads with the plain frames.
+_PLAIN_FRAME = MappingProxyType(
+    {
+        mavlink.MAV_FRAME_GLOBAL_INT: mavlink.MAV_FRAME_GLOBAL,
+        mavlink.MAV_FRAME_GLOBAL_RELATIVE_ALT_INT: mavlink.MAV_FRAME_GLOBAL_RELATIVE_ALT,
+        mavlink.MAV_FRAME_GLOBAL_TERRAIN_ALT_INT: mavlink.MAV_FRAME_GLOBAL_TERRAIN_ALT,
+    }
+)
+
+
 def item_to_msg(item: Item, seq: int, target: tuple[int, int], mission_type: int, as_int: bool, current: int = 0):
-    """Encode an Item as MISSION_ITEM_INT (``as_int``) or legacy MISSION_ITEM."""
+    """Encode an Item as MISSION_ITEM_INT (``as_int``) or legacy MISSION_ITEM (frames as ArduPilot
+    sends them back: GLOBAL, GLOBAL_RELATIVE_ALT, GLOBAL_TERRAIN_ALT, never their _INT twins)."""
+    item = replace(item, frame=_PLAIN_FRAME.get(item.frame, item.frame))
     if as_int:
         if item.is_location:
             x, y = round(item.x * 1e7), round(item.y * 1e7)

@@ -283,12 +283,8 @@ class VehiclePeer:
                 actions.trigger_camera(s)
             return ok_r
         if cmd == M.MAV_CMD_MISSION_START:
-            if not s.armed:
+            if not self.c.start_mission():
                 return fail_r
-            if not modes.set_mode(s, "AUTO"):
-                return fail_r
-            if s.auto.state != "running":
-                auto.enter(s)
             if p[0] >= 1:
                 auto.set_current(s, int(p[0]))
             return ok_r

@@ -27,6 +27,7 @@ def active(s: CopterState, wall_now: float) -> bool:
 def maybe_takeoff(s: CopterState) -> None:
     if s.armed and s.landed and s.gcs.sticks[2] > 0.6:
         s.landed = False
+        s.auto_armed = True
         s.nav.u = s.kin.u
 
 

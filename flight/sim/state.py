@@ -118,6 +118,7 @@ class CopterState:
     t: float = 0.0
     mode: str = "STABILIZE"
     armed: bool = False
+    auto_armed: bool = False  # ArduCopter's ap.auto_armed: AUTO may take off (MISSION_START, takeoff, throttle)
     landed: bool = True
     armed_landed_s: float = 0.0
     home: tuple[float, float, float] | None = None  # lat, lon, alt AMSL

@@ -63,7 +63,7 @@ def test_run_refused_arming_exits_nonzero_with_the_prearm_reason(sim: SimVehicle
     assert rc == 1
     errors = [ln for ln in err.splitlines() if ln.startswith("lookout fly:")]  # (the sim also logs here)
     # the simulator words it as ArduCopter 4.7 SITL does (tests/flight/test_sim_vs_sitl.py)
-    assert errors == ["lookout fly: error: arm rejected by vehicle (FAILED): Arm: Need Position Estimate"]
+    assert errors == ["lookout fly: error: arm rejected by vehicle (FAILED): Arm: GPS 1: Bad fix"]
     assert not sim.truth().armed
 
 

@@ -266,9 +266,10 @@ def test_mission_upload_download_and_home_item(vehicle, wire) -> None:
     assert (frame, cmd, current) == (M.MAV_FRAME_GLOBAL, M.MAV_CMD_NAV_WAYPOINT, 0)  # seq 0: home, AMSL
     assert abs(x - HOME_ITEM[2]) < 100 and abs(y - HOME_ITEM[3]) < 100 and abs(z - HOME[2]) < 1.0
     w.m.mav.mission_request_int_send(1, 1, 2, 0)
-    assert w.expect("MISSION_ITEM_INT", seq=2)[1:5] == (2, REL, M.MAV_CMD_NAV_WAYPOINT, 0)
+    # uploaded as GLOBAL_RELATIVE_ALT_INT, sent back as GLOBAL_RELATIVE_ALT (ArduPilot keeps "relative")
+    assert w.expect("MISSION_ITEM_INT", seq=2)[1:5] == (2, M.MAV_FRAME_GLOBAL_RELATIVE_ALT, M.MAV_CMD_NAV_WAYPOINT, 0)
     w.m.mav.mission_request_send(1, 1, 1, 0)  # legacy request: legacy item and a one-time warning
-    assert w.expect("MISSION_ITEM", seq=1)[1:5] == (1, REL, M.MAV_CMD_NAV_TAKEOFF, 0)
+    assert w.expect("MISSION_ITEM", seq=1)[1:5] == (1, M.MAV_FRAME_GLOBAL_RELATIVE_ALT, M.MAV_CMD_NAV_TAKEOFF, 0)
     w.m.mav.mission_request_int_send(1, 1, 7, 0)  # past the end: the count again, then the refusal
     w.expect("MISSION_ACK")
     w.m.mav.mission_ack_send(1, 1, M.MAV_MISSION_ACCEPTED, 0)
@@ -389,7 +390,7 @@ def test_arming_without_gps(vehicle, wire) -> None:
     assert w.set_mode(4) == FAILED  # armed: no position, no GUIDED
     w.expect("STATUSTEXT", 30.0, text="Disarming motors")  # DISARM_DELAY on the ground
     assert w.transcript("STATUSTEXT")["STATUSTEXT"] == [
-        (CRIT, "Arm: Need Position Estimate"),
+        (CRIT, "Arm: GPS N: Bad fix"),
         (INFO, "Arming motors"),
         (WARN, "Mode change to GUIDED failed: requires position"),
         (INFO, "Disarming motors"),
@@ -406,7 +407,8 @@ def test_auto_mission_progress(vehicle, wire) -> None:
     assert w.command(M.MAV_CMD_COMPONENT_ARM_DISARM, 1) == ACCEPTED
     w.expect("STATUSTEXT", text="Arming motors")
     w.mark()
-    assert w.set_mode(3) == ACCEPTED
+    assert w.set_mode(3) == ACCEPTED  # on the ground AUTO waits (no throttle) ...
+    assert w.command(M.MAV_CMD_MISSION_START) == ACCEPTED  # ... until MISSION_START
     w.expect("STATUSTEXT", 120.0, text="Disarming motors")
     w.pump(1.0)
     got = w.transcript("STATUSTEXT", "MISSION_ITEM_REACHED", "MISSION_CURRENT")

@@ -37,13 +37,13 @@ def test_arming_refused_until_gps_fix_with_prearm_text(fleet_factory, client_fac
     assert cl.wait_booted(5)
     assert cl.set_mode("GUIDED") == M.MAV_RESULT_ACCEPTED  # disarmed: any mode, the arming checks decide
     assert cl.command(M.MAV_CMD_COMPONENT_ARM_DISARM, 1) == M.MAV_RESULT_FAILED
-    assert cl.wait_text("Arm: Need Position Estimate", 5)
+    assert cl.wait_text("Arm: GPS 1: Bad fix", 5)  # no 3D fix yet (after 3 s of sim time)
     fleet.set_speedup(40)
     v.wait(lambda t: t.ekf_ok, 20)
     v.set_gps_fix(0)  # test hook: GPS lost
     cl.texts.clear()
     assert cl.command(M.MAV_CMD_COMPONENT_ARM_DISARM, 1) == M.MAV_RESULT_FAILED
-    assert cl.wait_text("Arm: Need Position Estimate", 5)
+    assert cl.wait_text("Arm: GPS 1: Bad fix", 5)
     assert cl.set_mode("STABILIZE") == M.MAV_RESULT_ACCEPTED  # like ArduCopter: no GPS needed here
     assert cl.command(M.MAV_CMD_COMPONENT_ARM_DISARM, 1) == M.MAV_RESULT_ACCEPTED
     assert cl.set_mode("GUIDED") == M.MAV_RESULT_FAILED  # armed: a position mode needs a position
