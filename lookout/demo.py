@@ -331,9 +331,8 @@ def _video(demo: Demo, cfg: LookoutConfig, data_dir: Path, sim: Any, aerial: Any
 
 def _map_image(aerial: Any) -> MapImage:
     """The simulator's aerial picture as the map background (north-up, centred on home)."""
-    from flight.sim.geo import offset_deg  # the same metres-to-degrees the sim camera renders with
-
+    frame = LocalFrame(aerial.center_lat, aerial.center_lon)  # the plane the sim camera renders with
     h_m, w_m = aerial.size_m
-    north, east = offset_deg(aerial.center_lat, aerial.center_lon, h_m / 2, w_m / 2)
-    south, west = offset_deg(aerial.center_lat, aerial.center_lon, -h_m / 2, -w_m / 2)
+    north, east = frame.point_to_geo(w_m / 2, h_m / 2)
+    south, west = frame.point_to_geo(-w_m / 2, -h_m / 2)
     return MapImage(aerial.image, north, south, east, west)
