@@ -16,10 +16,10 @@ import pytest
 
 from flight.sim.aerial import AerialMap, generate_aerial
 from flight.sim.camera import SimCamera
-from flight.sim.geo import offset_deg
 from flight.sim.types import SimFrame, VehicleTruth
 from lookout.config import parse_config
 from lookout.errors import ConfigError
+from tests.flight.sim.geohelp import offset_deg  # missions.geo, the plane the simulator flies on
 from vision.config import ReferencePoint
 from vision.errors import GeolocateError, VisionError
 from vision.geolocate import (

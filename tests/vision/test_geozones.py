@@ -20,10 +20,10 @@ import pytest
 
 from flight.sim.aerial import AerialMap, generate_aerial
 from flight.sim.camera import SimCamera
-from flight.sim.geo import offset_deg
 from flight.sim.types import SimFrame, VehicleTruth
 from lookout.config import parse_config
 from lookout.errors import ConfigError
+from tests.flight.sim.geohelp import offset_deg  # missions.geo, the plane the simulator flies on
 from vision.bus import InProcessBus
 from vision.geozones import GeoZoneError, GeoZoneProjector, load_geozones
 from vision.messages import EventMessage
