@@ -148,6 +148,9 @@ class DispatchLayer:
             items.icon.setBrush(QBrush(QColor(STATUS_COLOUR.get(u.status, "#757575"))))
             alert = f" → #{u.alert_id}" if u.alert_id is not None else ""
             items.label.setText(f"{u.callsign} · {u.status.replace('_', ' ')}{alert}")
+            if u.kind == "drone":  # the vehicle's own label is on the right: this one goes left
+                w = items.label.boundingRect().width()
+                items.label.setTransform(QTransform.fromTranslate(-13 - w, -8))
             items.halo.setVisible(u.name == self.highlighted)
         for name in set(self._units) - keep:
             self._remove(name)

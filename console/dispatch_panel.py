@@ -154,7 +154,10 @@ class DispatchPanel(QWidget):
         cls = self.source.classify(a)
         rec = self.source.record(a.id)
         where = "no position" if a.position is None else f"{a.position.lat_deg:.5f}, {a.position.lon_deg:.5f}"
-        area = cls.describe() if rec is None else f"{rec.area} ({rec.target_min} min)"
+        if rec is None or rec.area == cls.area:
+            area = cls.describe() if rec is None else f"{cls.label} ({rec.target_min} min)"
+        else:  # the class is fixed at confirmation; the areas may have changed since
+            area = f"{rec.area} ({rec.target_min} min)"
         self.title.setText(f"Alert {a.id}: {a.kind} ({a.severity}) at {where}; class {area}")
         st = self.source.clock(a.id, self.now())
         if st is None or rec is None:

@@ -132,7 +132,7 @@ def demo_dispatch_config(cfg: LookoutConfig, desk_url: str, secret: str, vehicle
     """``cfg`` plus the demo desk's webhook sink, and demo units and response areas when it has none.
 
     Places are metres from home (north, east): the street camera's pavement is about (90, 70); the
-    patrol car waits at the car park's corner (150, 110), the motorcycle across the river (-300, 330),
+    patrol car waits south of the car park (40, 150), the motorcycle across the river (-300, 330),
     the foot patrol west of home (20, -60); the station (-260, 40) and the school gate (-150, 120) are
     key sites (1 min), the blocks around home the city centre (3 min).
     """
@@ -154,7 +154,7 @@ def demo_dispatch_config(cfg: LookoutConfig, desk_url: str, secret: str, vehicle
     update: dict[str, Any] = {"dispatch": cfg.dispatch.model_copy(update={"sinks": sinks})}
     if not cfg.units:
         units = {}
-        for name, callsign, kind, (n, e) in (("alpha1", "ALPHA 1", "car", (150, 110)),
+        for name, callsign, kind, (n, e) in (("alpha1", "ALPHA 1", "car", (40, 150)),
                                              ("mike2", "MIKE 2", "motorcycle", (-300, 330)),
                                              ("foxtrot3", "FOXTROT 3", "foot", (20, -60))):  # fmt: skip
             la, lo = at(n, e)

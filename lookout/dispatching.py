@@ -27,7 +27,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from dispatch.clock import ResponseRecord
 from dispatch.desk import DispatchDesk
 from dispatch.drone_first import DroneChoice, DroneSnapshot, pick_drone
 from dispatch.errors import DispatchError, ResponseError
+from dispatch.response import Recommendation
 from dispatch.roles import Actor
 from dispatch.units import Unit
 from lookout.access import authorize
@@ -80,10 +81,10 @@ def drone_snapshots(states: Iterable[Any], busy: Mapping[int, str] | None = None
     out = []
     for st in states:
         why = (busy or {}).get(st.sysid) or BUSY_MODES.get(st.mode)
-        out.append(DroneSnapshot(
-            name=f"{names[st.sysid]} (#{st.sysid})" if names and st.sysid in names else f"#{st.sysid}", sysid=st.sysid, lat_deg=st.lat_deg, lon_deg=st.lon_deg,
-            battery_pct=st.battery_pct, gps_fix=st.gps_fix, link_age_s=st.link_age_s, ekf_ok=st.ekf_ok, busy=why,
-        ))  # fmt: skip
+        name = f"{names[st.sysid]} (#{st.sysid})" if names and st.sysid in names else f"#{st.sysid}"
+        out.append(DroneSnapshot(name=name, sysid=st.sysid, lat_deg=st.lat_deg, lon_deg=st.lon_deg,
+                                 battery_pct=st.battery_pct, gps_fix=st.gps_fix, link_age_s=st.link_age_s,
+                                 ekf_ok=st.ekf_ok, busy=why))  # fmt: skip
     return out
 
 
@@ -151,12 +152,43 @@ class Dispatching:
 
     # ---- what the console shows ----------------------------------------------------------------
     @property
-    def source(self) -> DispatchDesk:
-        """The panel's ``DispatchSource`` (classify, recommend, record, clock, outbox)."""
-        return self.desk
+    def source(self) -> Dispatching:
+        """The panel's ``DispatchSource``: the desk's, except that a drone sent first is not offered again."""
+        return self
+
+    @property
+    def outbox(self) -> Any:
+        return self.desk.outbox
+
+    def classify(self, alert: Any) -> Any:
+        return self.desk.classify(alert)
+
+    def record(self, alert_id: int) -> ResponseRecord | None:
+        return self.desk.record(alert_id)
+
+    def clock(self, alert_id: int, now: Any = None) -> Any:
+        return self.desk.clock(alert_id, now)
+
+    def recommend(self, alert: Any, now: Any = None) -> Recommendation:
+        """``desk.recommend``, with drones already sent to an alert (drone first) moved to not offered."""
+        rec = self.desk.recommend(alert, now)
+        sent = self.sent_drones()
+        if not sent:
+            return rec
+        busy = {u.name: sent[u.sysid] for u in self.desk.units() if u.sysid in sent}
+        ranked = tuple(c for c in rec.ranked if c.unit.name not in busy)
+        offered = {c.unit.name for c in rec.ranked}
+        skipped = tuple((n, f"drone sent to alert {busy[n]}") for n in busy if n in offered)
+        return Recommendation(ranked, rec.not_offered + skipped)
 
     def units(self) -> list[Unit]:
-        return self.desk.units()
+        """The unit board; a drone sent first shows as assigned to that alert (display only)."""
+        sent = self.sent_drones()
+        out = self.desk.units()
+        if not sent:
+            return out
+        return [replace(u, status="assigned", alert_id=sent[u.sysid]) if u.sysid in sent and u.status == "available"
+                else u for u in out]  # fmt: skip
 
     def areas(self) -> list[AreaShape]:
         out = []

@@ -79,6 +79,9 @@ def test_demo_loop_alert_confirmed_unit_dispatched_drone_sent_desk_received(qtbo
         sysid = dock.last_sent.sysid
         qtbot.waitUntil(lambda: demo.services.fleet.snapshot()[sysid].mode == "GUIDED", timeout=10_000)
         assert demo.patrols.get(sysid) is None or demo.patrols[sysid].is_set()  # it left its patrol
+        panel.refresh(rank=True)  # the drone sent first is not offered again as a unit
+        assert f"drone{sysid}: drone sent to alert {alert.id}" in panel.not_offered.text()
+        assert f"DRONE {sysid} · assigned → #{alert.id}" == dock.layer.unit_label(f"drone{sysid}")
         if sysid == 1:
             assert dock.brought_forward.startswith("Drone #1")
         win.close()
