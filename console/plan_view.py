@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +31,9 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
-    QProgressBar,
     QPushButton,
     QScrollArea,
     QSpinBox,
@@ -48,14 +46,16 @@ from PySide6.QtWidgets import (
 
 from console.mapview import MapView
 from console.plan_editor import PlanEditor
+from console.plan_fly import FlyBox
 from console.plan_model import WaypointModel
+from console.plan_outcome import PlanOutcome, validate
 from console.plan_shapes import Shape, fence_and_rally, places_from_shapes, shapes_from_fence, shapes_from_places
 from console.plan_summary import PlanSummaryPanel
 from console.services import ConsoleServices
 from flight.types import VehicleState
 from missions import mavcmd
 from missions.config import MissionsConfig
-from missions.summary import MissionFacts, Violation, locate, locate_violations, summarize
+from missions.summary import MissionFacts, Violation
 from missions.types import Mission, MissionItem, Plan
 
 log = logging.getLogger(__name__)
@@ -65,23 +65,8 @@ DRAW_BUTTONS = (("Key area", "area"), ("Hole", "hole"), ("Lake", "lake"), ("Rive
 FENCE_BUTTONS = (("Geofence", "fence"), ("No-fly zone", "nofly"), ("Rally point", "rally"))
 
 
-@dataclass(frozen=True, slots=True)
-class PlanOutcome:
-    """What a planning/validation job hands back to the GUI thread."""
-
-    generation: int
-    mission: Mission | None
-    facts: MissionFacts | None
-    violations: tuple[Violation, ...]
-    notes: tuple[str, ...] = ()
-    error: str = ""
-
-
 class _Signals(QObject):
-    outcome = Signal(object)
-    progress = Signal(int, int, int)  # sysid, done, total
-    done = Signal(str)
-    failed = Signal(str)
+    outcome = Signal(object)  # PlanOutcome
 
 
 class _Job(QRunnable):
@@ -117,9 +102,11 @@ class PlanView(QWidget):
         self.pool.setMaxThreadCount(2)
         self.signals = _Signals(self)
         self.signals.outcome.connect(self._apply)
-        self.signals.progress.connect(self._progress)
-        self.signals.done.connect(self._say)
-        self.signals.failed.connect(self._fail)
+        self.fly = FlyBox(services.actions)
+        self.fly.upload_requested.connect(self.upload)
+        self.fly.uploaded.connect(self.uploaded)
+        self.fly.message.connect(self.message)
+        self.fly_buttons, self.progress, self.status = self.fly.buttons, self.fly.progress, self.fly.status
         self.mission: Mission | None = None
         self.facts: MissionFacts | None = None
         self.violations: tuple[Violation, ...] = ()
@@ -194,7 +181,7 @@ class PlanView(QWidget):
         v.setContentsMargins(4, 4, 4, 4)
         v.addWidget(tabs, 1)
         v.addWidget(self.summary)
-        v.addWidget(self._fly_box())
+        v.addWidget(self.fly)
         panel.setMinimumWidth(400)
         return panel
 
@@ -261,27 +248,6 @@ class PlanView(QWidget):
         scroll.setWidget(box)
         scroll.setWidgetResizable(True)
         return scroll
-
-    def _fly_box(self) -> QWidget:
-        box = QGroupBox("Fly")
-        g = QGridLayout(box)
-        self.fly_buttons: dict[str, QPushButton] = {}
-        slots = (("Upload", self.upload), ("Start", lambda: self._each("start", "start_mission")),
-                 ("Pause", lambda: self._each("pause", "pause_mission")),
-                 ("Resume", lambda: self._each("resume", "resume_mission")))  # fmt: skip
-        for n, (name, slot) in enumerate(slots):
-            b = QPushButton(name)
-            b.clicked.connect(slot)
-            self.fly_buttons[name] = b
-            g.addWidget(b, 0, n)
-        self.progress = QProgressBar()
-        self.progress.setFormat("not uploaded")
-        self.progress.setValue(0)
-        g.addWidget(self.progress, 1, 0, 1, 4)
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
-        g.addWidget(self.status, 2, 0, 1, 4)
-        return box
 
     # ---- fleet ------------------------------------------------------------------------------
     def poll_fleet(self) -> None:
@@ -567,9 +533,7 @@ class PlanView(QWidget):
     # ---- flying -----------------------------------------------------------------------------
     def allow(self, upload: bool, fly: bool) -> None:
         """Show only what the logged-in role may do (the flight commands refuse the rest anyway)."""
-        self.fly_buttons["Upload"].setVisible(upload)
-        for name in ("Start", "Pause", "Resume"):
-            self.fly_buttons[name].setVisible(fly)
+        self.fly.allow(upload, fly)
 
     def upload_blocked(self) -> str:
         """Why Upload is disabled ("" when it is not)."""
@@ -592,100 +556,26 @@ class PlanView(QWidget):
         return ""
 
     def _refresh_buttons(self) -> None:
-        reason = self.upload_blocked()
-        up = self.fly_buttons["Upload"]
-        up.setEnabled(not reason)
-        up.setToolTip(reason or f"upload to {', '.join(f'#{s}' for s in self.selected_drones())}")
-        flyable = self.services.actions is not None and bool(self.selected_drones()) and \
-            hasattr(self.services.actions, "start_mission")
-        for name in ("Start", "Pause", "Resume"):
-            self.fly_buttons[name].setEnabled(flyable)
-        if reason and self.mission is not None:
-            self.status.setText(f"Upload blocked: {reason}")
-        elif not reason:
-            self.status.setText("Ready to upload.")
+        self.fly.set_state(self.upload_blocked(), self.selected_drones(), self.mission is not None)
 
     def upload(self) -> None:
         plan, reason = self.current_plan(), self.upload_blocked()
         if plan is None or reason:
             self._fail(f"upload: {reason or 'no plan'}")
             return
-        actions, ids = self.services.actions, self.selected_drones()
-        sig = self.signals
-        total = len(plan.mission.items) + len(plan.fence) + len(plan.rally)
-        self.progress.setRange(0, total)
-        self.progress.setFormat("%v/%m items")
-        self.progress.setValue(0)
-        self._say(f"uploading {total} items to {', '.join(f'#{s}' for s in ids)}…")
-
-        def work() -> None:
-            for sysid in ids:
-                try:
-                    actions.upload_plan(sysid, plan, lambda d, t, s=sysid: sig.progress.emit(s, d, t))  # type: ignore[union-attr]
-                except Exception as exc:
-                    sig.failed.emit(f"#{sysid} upload: {exc}")
-                    continue
-                sig.done.emit(f"#{sysid}: plan uploaded ({total} items)")
-                sig.progress.emit(sysid, -1, total)
-
-        self.pool.start(_Job(work))
-
-    def _each(self, label: str, method: str) -> None:
-        actions, ids, sig = self.services.actions, self.selected_drones(), self.signals
-        if actions is None or not ids:
-            return
-        self._say(f"{label} {', '.join(f'#{s}' for s in ids)}…")
-
-        def work() -> None:
-            for sysid in ids:
-                try:
-                    getattr(actions, method)(sysid)
-                except Exception as exc:
-                    sig.failed.emit(f"#{sysid} {label}: {exc}")
-                else:
-                    sig.done.emit(f"#{sysid} {label}: done")
-
-        self.pool.start(_Job(work))
-
-    def _progress(self, sysid: int, done: int, total: int) -> None:
-        if done < 0:
-            self.uploaded.emit(sysid)
-            return
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(done)
+        self.fly.upload(plan, self.selected_drones())
 
     def _say(self, text: str) -> None:
-        self.status.setText(text)
-        self.message.emit(text)
+        self.fly.say(text)
 
     def _fail(self, text: str) -> None:
-        log.warning("%s", text)
-        self.status.setText(f"<span style='color:#d32f2f'>{text}</span>")
-        self.message.emit(text)
+        self.fly.fail(text)
 
     def shutdown(self) -> None:
         self._poll.stop()
         self._debounce.stop()
         self.pool.waitForDone(5000)
-
-
-def validate(plan: Plan, cfg: MissionsConfig, state: VehicleState | None, generation: int = 0,
-             coverage_pct: float | None = None) -> PlanOutcome:
-    """Summary and violations of ``plan``: ``check_plan`` located, plus the selected drone's battery/distance."""
-    vehicle = cfg.vehicles[cfg.default_vehicle]
-    violations = locate_violations(plan, cfg, vehicle)
-    notes: list[str] = []
-    if state is not None:
-        from flight.plan_check import PlanLimits, check_against_vehicle
-
-        chk = check_against_vehicle(plan, state, PlanLimits.from_config(cfg))
-        for p in chk.problems:
-            if p.kind in ("battery", "distance", "coordinates"):
-                v = locate(plan, p.text, "endurance" if p.kind == "battery" else p.kind)
-                violations.append(replace(v, text=f"drone #{state.sysid}: {p.text}"))
-        notes.extend(n for n in chk.notes if "no battery" not in n)
-    facts = summarize(plan, cfg, vehicle, state.battery_pct if state else None, coverage_pct)
-    return PlanOutcome(generation, plan.mission, facts, tuple(violations), tuple(notes))
+        self.fly.shutdown()
 
 
 def install(window: QMainWindow, services: ConsoleServices, missions_cfg: MissionsConfig | None = None) -> PlanView:

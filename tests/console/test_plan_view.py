@@ -150,6 +150,12 @@ def test_draw_area_coverage_fix_fence_upload_and_fly_to_completion(qtbot, rig: R
         return seen["armed"] and not st.armed
 
     qtbot.mouseClick(view.fly_buttons["Start"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: rig.view.snapshot()[1].mode == "AUTO" and rig.view.snapshot()[1].mission_seq >= 4,
+                    timeout=60_000)  # fmt: skip
+    qtbot.mouseClick(view.fly_buttons["Pause"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: rig.view.snapshot()[1].mode == "BRAKE", timeout=10_000)
+    qtbot.mouseClick(view.fly_buttons["Resume"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: rig.view.snapshot()[1].mode == "AUTO", timeout=10_000)
     qtbot.waitUntil(landed_after_mission, timeout=150_000)
     assert seen["seq"] >= n_items - 1, f"stopped at item {seen['seq']} of {n_items}"
     st = rig.view.snapshot()[1]
