@@ -23,6 +23,8 @@ from vision.types import Detections
 
 log = logging.getLogger(__name__)
 
+_SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}
+
 #: RulesConfig field (= module name in this package) -> the kind its rule reports, in EVENT_KINDS order
 RULE_MODULES: dict[str, str] = {
     "door_handles": "door_handle_trying",
@@ -96,6 +98,7 @@ class BehaviourEngine:
         self._zones_fixed = () if callable(zones) else tuple(zones)
         self._zones_at: tuple[tuple[int, int], tuple[Any, ...]] | None = None
         self._last_fired: dict[tuple[str, int], float] = {}  # (kind, main track) -> capture time, s
+        self._last_rank: dict[tuple[str, int], int] = {}  # (kind, main track) -> severity rank it fired at
         self._warned_untracked = False
 
     def zones(self, width: int, height: int) -> tuple[Any, ...]:
@@ -139,19 +142,24 @@ class BehaviourEngine:
         return events
 
     def _cool(self, event: Event, t_s: float) -> bool:
-        """True when ``event`` may fire: its kind and main track have not fired within ``cooldown_s``."""
+        """True when ``event`` may fire: its kind and main track have not fired within ``cooldown_s``
+        at this severity or a higher one (an escalation, e.g. door work at one car -> several cars,
+        is never held back by the lower event's cooldown)."""
         key = (event.kind, event.track_ids[0] if event.track_ids else -1)
+        rank = _SEVERITY_RANK.get(event.severity, 0)
         last = self._last_fired.get(key)
-        if last is not None and t_s - last < self.config.cooldown_s:
+        if last is not None and t_s - last < self.config.cooldown_s and rank <= self._last_rank.get(key, 0):
             self.suppressed += 1
             return False
         self._last_fired[key] = t_s
+        self._last_rank[key] = rank
         return True
 
     def _forget_cooled(self, t_s: float) -> None:
         if len(self._last_fired) > 64:
             cool = self.config.cooldown_s
             self._last_fired = {k: v for k, v in self._last_fired.items() if t_s - v < cool}
+            self._last_rank = {k: v for k, v in self._last_rank.items() if k in self._last_fired}
 
     def memory(self) -> dict[str, int]:
         """Sizes of what the engine holds: tracks in the history, cooldown keys, per-rule tracks."""
