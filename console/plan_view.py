@@ -24,19 +24,13 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import (
-    QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
-    QFormLayout,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
-    QListWidget,
-    QListWidgetItem,
     QMainWindow,
     QPushButton,
     QScrollArea,
-    QSpinBox,
     QSplitter,
     QTableView,
     QTabWidget,
@@ -49,17 +43,18 @@ from console.plan_editor import PlanEditor
 from console.plan_fly import FlyBox
 from console.plan_model import WaypointModel
 from console.plan_outcome import PlanOutcome, validate
+from console.plan_panel import KINDS, DroneList, PatrolForm, spin
 from console.plan_shapes import Shape, fence_and_rally, places_from_shapes, shapes_from_fence, shapes_from_places
 from console.plan_summary import PlanSummaryPanel
 from console.services import ConsoleServices
 from flight.types import VehicleState
 from missions import mavcmd
 from missions.config import MissionsConfig
+from missions.planners.common import PlanOptions
 from missions.summary import MissionFacts, Violation
 from missions.types import Mission, MissionItem, Plan
 
 log = logging.getLogger(__name__)
-KINDS = ("coverage", "perimeter", "shoreline", "route", "points")
 DRAW_BUTTONS = (("Key area", "area"), ("Hole", "hole"), ("Lake", "lake"), ("River", "river"), ("Route", "route"),
                 ("Point", "point"))  # fmt: skip
 FENCE_BUTTONS = (("Geofence", "fence"), ("No-fly zone", "nofly"), ("Rally point", "rally"))
@@ -76,17 +71,6 @@ class _Job(QRunnable):
 
     def run(self) -> None:
         self.fn()
-
-
-def _spin(lo: float, hi: float, value: float, suffix: str, step: float = 1.0, decimals: int = 0) -> QDoubleSpinBox:
-    s = QDoubleSpinBox()
-    s.setRange(lo, hi)
-    s.setDecimals(decimals)
-    s.setSingleStep(step)
-    s.setValue(value)
-    s.setSuffix(suffix)
-    s.setKeyboardTracking(False)
-    return s
 
 
 class PlanView(QWidget):
@@ -188,13 +172,9 @@ class PlanView(QWidget):
     def _plan_tab(self) -> QWidget:
         box = QWidget()
         v = QVBoxLayout(box)
-        drones = QGroupBox("Drones (upload goes to every checked one)")
-        dl = QVBoxLayout(drones)
-        self.drones = QListWidget()
-        self.drones.setMaximumHeight(48)
-        self.drones.itemChanged.connect(lambda _i: self._drones_changed())
-        dl.addWidget(self.drones)
-        v.addWidget(drones)
+        self.drone_list = DroneList()
+        self.drone_list.changed.connect(self._drones_changed)
+        v.addWidget(self.drone_list)
 
         places = QGroupBox("Places: click on the map, double-click or Enter to finish")
         grid = QGridLayout(places)
@@ -205,7 +185,7 @@ class PlanView(QWidget):
             b.clicked.connect(lambda _c=False, r=role: self._toggle_draw(r))
             self.draw_buttons[role] = b
             grid.addWidget(b, n // 3, n % 3)
-        self.river_width = _spin(1, 500, 20, " m wide")
+        self.river_width = spin(1, 500, 20, " m wide")
         self.river_width.valueChanged.connect(lambda w: setattr(self.editor, "river_width_m", w))
         grid.addWidget(self.river_width, 3, 0)
         for n, (text, slot) in enumerate((("Import places…", self._import_dialog), ("Clear all", self.clear))):
@@ -214,28 +194,11 @@ class PlanView(QWidget):
             grid.addWidget(b, 3, n + 1)
         v.addWidget(places)
 
-        patrol = QGroupBox("Patrol")
-        form = QFormLayout(patrol)
-        self.kind = QComboBox()
-        self.kind.addItems(KINDS)
-        self.kind.currentTextChanged.connect(lambda _t: self.schedule())
-        form.addRow("kind", self.kind)
-        self.alt = _spin(2, 500, 40, " m")
-        self.speed = _spin(1, 30, 8, " m/s", 0.5, 1)
-        self.hfov = _spin(10, 150, 70, "° HFOV")
-        self.side = _spin(0, 90, 30, " % side")
-        self.front = _spin(0, 90, 70, " % front")
-        self.standoff = _spin(0, 500, 20, " m standoff")
-        self.loiter = _spin(0, 3600, 20, " s loiter")
-        self.repeat = QSpinBox()
-        self.repeat.setRange(1, 50)
-        self.repeat.setSuffix(" ×")
-        for label, w in (("altitude", self.alt), ("speed", self.speed), ("camera", self.hfov), ("overlap", self.side),
-                         ("", self.front), ("shoreline", self.standoff), ("points", self.loiter),
-                         ("repeat", self.repeat)):  # fmt: skip
-            form.addRow(label, w)
-            w.valueChanged.connect(lambda _v: self.schedule())
-        v.addWidget(patrol)
+        self.patrol = PatrolForm()
+        self.patrol.changed.connect(self.schedule)
+        p = self.patrol
+        self.kind, self.alt, self.standoff = p.kind, p.alt, p.standoff
+        v.addWidget(self.patrol)
 
         files = QHBoxLayout()
         for text, slot in (("Open plan…", self._open_dialog), ("Save plan…", self._save_dialog)):
@@ -252,38 +215,16 @@ class PlanView(QWidget):
     # ---- fleet ------------------------------------------------------------------------------
     def poll_fleet(self) -> None:
         states = self.services.fleet.snapshot()
-        self.drones.blockSignals(True)
-        have = {int(self.drones.item(i).data(Qt.ItemDataRole.UserRole)) for i in range(self.drones.count())}
-        for sysid, st in sorted(states.items()):
+        for st in states.values():
             self.map.set_vehicle(st)
-            if sysid not in have:
-                item = QListWidgetItem(f"#{sysid}")
-                item.setData(Qt.ItemDataRole.UserRole, sysid)
-                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-                item.setCheckState(Qt.CheckState.Checked if self.drones.count() == 0 else Qt.CheckState.Unchecked)
-                self.drones.addItem(item)
-                have.add(sysid)
-                first = True
-            else:
-                first = False
-            for i in range(self.drones.count()):
-                it = self.drones.item(i)
-                if int(it.data(Qt.ItemDataRole.UserRole)) == sysid:
-                    batt = "?" if st.battery_pct is None else f"{st.battery_pct:.0f}%"
-                    it.setText(f"#{sysid}  {st.mode}  {'armed' if st.armed else 'disarmed'}  battery {batt}")
-        self.drones.blockSignals(False)
-        if have and (self.mission is None or first):
+        if self.drone_list.update_states(states):
             self._refresh_buttons()
 
     def selected_drones(self) -> list[int]:
-        return [int(self.drones.item(i).data(Qt.ItemDataRole.UserRole)) for i in range(self.drones.count())
-                if self.drones.item(i).checkState() == Qt.CheckState.Checked]  # fmt: skip
+        return self.drone_list.selected()
 
     def check_drones(self, sysids: list[int]) -> None:
-        for i in range(self.drones.count()):
-            it = self.drones.item(i)
-            it.setCheckState(Qt.CheckState.Checked if int(it.data(Qt.ItemDataRole.UserRole)) in sysids
-                             else Qt.CheckState.Unchecked)  # fmt: skip
+        self.drone_list.check(sysids)
 
     def _state(self) -> VehicleState | None:
         ids = self.selected_drones()
@@ -293,9 +234,7 @@ class PlanView(QWidget):
         self.schedule() if self.editor.shapes and self.mission is None else self.revalidate()
 
     # ---- planning ---------------------------------------------------------------------------
-    def options(self) -> Any:
-        from missions.planners.common import Camera, PlanOptions
-
+    def options(self) -> PlanOptions:
         st = self._state()
         home = None
         if st is not None:
@@ -303,10 +242,7 @@ class PlanView(QWidget):
                 home = (st.home_lat_deg, st.home_lon_deg)
             elif st.lat_deg is not None and st.lon_deg is not None:
                 home = (st.lat_deg, st.lon_deg)
-        return PlanOptions(alt_m=self.alt.value(), speed_m_s=self.speed.value(), home=home,
-                           camera=Camera(hfov_deg=self.hfov.value()), side_overlap=self.side.value() / 100,
-                           front_overlap=self.front.value() / 100, standoff_m=self.standoff.value(),
-                           loiter_s=self.loiter.value(), repeat=self.repeat.value())  # fmt: skip
+        return self.patrol.options(home)
 
     def schedule(self) -> None:
         """Re-plan shortly (typing in a spin box or dragging a vertex plans once, when it settles)."""
@@ -333,9 +269,7 @@ class PlanView(QWidget):
             except Exception:
                 continue
             if kind != self.kind.currentText():
-                self.kind.blockSignals(True)
-                self.kind.setCurrentText(kind)
-                self.kind.blockSignals(False)
+                self.patrol.set_kind_quietly(kind)
             return
 
     def _start(self, places: list[Any] | None, replan: bool) -> None:
