@@ -154,6 +154,7 @@ class MainWindow(QMainWindow):
         self.plan_view = install_plan_view(self, services)  # a "Plan" tab beside this map (the "Fly" tab)
         self.plan_view.allow(upload=may(self.actor.role, "flight.upload"), fly=may(self.actor.role, "flight.run"))
         self.plan_view.message.connect(self._status)
+        self.plan_view.uploaded.connect(self._missions_drawn.discard)  # the Fly map fetches the new mission
         self.user_label = QLabel(f"{self.actor.name} · {self.actor.role}")
         self.statusBar().addPermanentWidget(self.user_label)
         self.statusBar().showMessage("Ready. Click a drone on the map or in the fleet table to select it.")
