@@ -82,6 +82,7 @@ class DispatchDock(QObject):
         self.layer.set_areas(service.areas())
         self.sinks_label = QLabel("")
         self.sinks_label.setTextFormat(Qt.TextFormat.RichText)
+        self.sinks_label.setStyleSheet("color: palette(window-text); font-weight: normal")  # not the error style
         window.statusBar().addPermanentWidget(self.sinks_label)
         self.desk_list: QListWidget | None = None
         self.desk_dock: QDockWidget | None = None
