@@ -88,20 +88,34 @@ class PgConnection:
     def __init__(self, url: str, *, listen: bool = False, connect_timeout_s: float = 10.0) -> None:
         if psycopg is None:
             raise StoreError(f"{redact(url)}: PostgreSQL needs psycopg (pip install 'psycopg[binary]')")
-        try:
-            self._conn = psycopg.connect(url, autocommit=True, connect_timeout=int(max(1, connect_timeout_s)),
-                                         cursor_factory=psycopg.ClientCursor)  # fmt: skip
-        except psycopg.Error as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise StoreError(f"{redact(url)}: cannot connect to the alert database ({first}); "
-                             "check [storage] alerts_url and that the server runs") from None  # fmt: skip
         self.url = url
+        self._listen = listen
+        self._timeout_s = connect_timeout_s
         self._lock = threading.RLock()
         self._in_tx = False
         self._dirty = False
         self._notified = 0
-        if listen:  # notifications arriving during other queries wait in psycopg's backlog for notifies()
-            self._conn.execute(f"LISTEN {CHANNEL}")
+        try:
+            self._conn = self._open()
+        except psycopg.Error as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise StoreError(f"{redact(self.url)}: cannot connect to the alert database ({first}); "
+                             "check [storage] alerts_url and that the server runs") from None  # fmt: skip
+
+    def _open(self) -> Any:
+        conn = psycopg.connect(self.url, autocommit=True, connect_timeout=int(max(1, self._timeout_s)),
+                               cursor_factory=psycopg.ClientCursor)  # fmt: skip
+        if self._listen:  # notifications arriving during other queries wait in psycopg's backlog for notifies()
+            conn.execute(f"LISTEN {CHANNEL}")
+        return conn
+
+    def _ensure(self) -> None:
+        """Outside a transaction, a connection the server dropped (restart, failover) is opened again
+        (a ``psycopg.Error`` while it is still down: callers catch ``DB_ERRORS``)."""
+        if not self._in_tx and self._conn.broken:
+            self._conn.close()
+            self._conn = self._open()
+            self._notified += 1  # a change may have been missed while it was down: look again
 
     @property
     def in_transaction(self) -> bool:
@@ -110,28 +124,44 @@ class PgConnection:
     def execute(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> Any:
         word = sql.lstrip()[:24].upper()
         with self._lock:
-            if word.startswith("BEGIN"):
-                self._conn.execute("BEGIN")
-                self._in_tx, self._dirty = True, False
-                if "IMMEDIATE" in word:
-                    self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK_KEY,))
-                return _Rows([])
-            if word.startswith("COMMIT"):
+            fresh = not self._in_tx
+            try:
+                return self._execute(word, sql, params)
+            except psycopg.OperationalError:
+                # the server dropped an idle connection (restart): a BEGIN or a read outside a transaction
+                # is safe to run again on a new one; anything else reports the error
+                if not (fresh and self._conn.broken and word.startswith(("BEGIN", "SELECT", "PRAGMA"))):
+                    raise
+                self._in_tx = False
+                return self._execute(word, sql, params)
+
+    def _execute(self, word: str, sql: str, params: tuple[Any, ...] | list[Any]) -> Any:
+        if word.startswith("ROLLBACK"):
+            self._in_tx = False
+            if not self._conn.broken:
+                self._conn.execute("ROLLBACK")
+            return _Rows([])
+        self._ensure()
+        if word.startswith("BEGIN"):
+            self._conn.execute("BEGIN")
+            self._in_tx, self._dirty = True, False
+            if "IMMEDIATE" in word:
+                self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK_KEY,))
+            return _Rows([])
+        if word.startswith("COMMIT"):
+            try:
                 if self._dirty:
                     self._conn.execute(f"NOTIFY {CHANNEL}")
                 self._conn.execute("COMMIT")
+            finally:
                 self._in_tx = False
-                return _Rows([])
-            if word.startswith("ROLLBACK"):
-                self._conn.execute("ROLLBACK")
-                self._in_tx = False
-                return _Rows([])
-            if word.startswith("PRAGMA"):
-                return self._pragma(sql)
-            if not word.startswith("SELECT"):
-                self._dirty = True
-            args = tuple(params)
-            return self._conn.execute(translate(sql, params=bool(args)), args or None)
+            return _Rows([])
+        if word.startswith("PRAGMA"):
+            return self._pragma(sql)
+        if not word.startswith("SELECT"):
+            self._dirty = True
+        args = tuple(params)
+        return self._conn.execute(translate(sql, params=bool(args)), args or None)
 
     def _pragma(self, sql: str) -> _Rows:
         if "data_version" in sql:
@@ -144,6 +174,7 @@ class PgConnection:
     def poll_notifications(self) -> int:
         """Take in notifications already received (no wait); returns the running count."""
         with self._lock:
+            self._ensure()
             for _ in self._conn.notifies(timeout=0):
                 self._notified += 1
         return self._notified
@@ -152,6 +183,7 @@ class PgConnection:
         """Block up to ``timeout_s`` for one notification on the channel (``listen=True`` connections)."""
         before = self._notified
         with self._lock:
+            self._ensure()
             for _ in self._conn.notifies(timeout=timeout_s, stop_after=1):
                 self._notified += 1
         return self._notified != before

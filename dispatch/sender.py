@@ -127,7 +127,7 @@ class OutboxSender:
                     wake.clear()
                     version = conn.execute("PRAGMA data_version").fetchone()[0]
                     if not woken and version == seen_version and time.time() < next_due:
-                        wake.wait(self.poll_s)
+                        self._idle(conn, wake)
                         continue
                     if woken:  # the writer may not have committed yet: wait for its COMMIT
                         conn.execute("BEGIN IMMEDIATE")
@@ -136,7 +136,7 @@ class OutboxSender:
                     msg = self._claim(conn, name, policy)
                     if msg is None:
                         next_due = self._next_due(conn, name)
-                        wake.wait(self.poll_s)
+                        self._idle(conn, wake)
                         continue
                     next_due = 0.0
                     self._attempt(conn, name, sink, policy, msg)
@@ -151,6 +151,14 @@ class OutboxSender:
             log.exception("outbox sender for sink %s stopped on an unexpected error; restart Lookout", name)
         finally:
             conn.close()
+
+    def _idle(self, conn: Any, wake: threading.Event) -> None:
+        """Wait up to ``poll_s`` for a wake-up; on PostgreSQL on the socket, so another desk's NOTIFY ends it."""
+        if db.is_pg(conn):
+            if not wake.is_set():
+                conn.wait_notification(self.poll_s)
+        else:
+            wake.wait(self.poll_s)
 
     def _recover(self, conn: Any) -> Any:
         """After a database error: roll back; a PostgreSQL connection that broke is opened again."""

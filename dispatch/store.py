@@ -188,7 +188,12 @@ class AlertStore:
             return True
         w = self._watch
         if db.is_pg(w):
-            return bool(w.wait_notification(timeout_s))
+            try:
+                return bool(w.wait_notification(timeout_s))
+            except db.DB_ERRORS as exc:  # the server is down: say "look", and changes_since reports it
+                log.warning("%s: waiting for changes failed (%s)", self.path, exc)
+                time.sleep(min(1.0, timeout_s))
+                return True
         deadline = time.monotonic() + timeout_s
         while True:
             now = w.execute("PRAGMA data_version").fetchone()[0]

@@ -75,6 +75,14 @@ class PgServer:
             raise RuntimeError(f"pg_ctl start failed: {r.stderr.strip()[-300:]} {log}")
         return self
 
+    def restart(self) -> None:
+        """Stop (fast: every client connection is cut) and start again, same port and options."""
+        assert self.dir is not None and self._bin is not None
+        r = self._run(str(self._bin / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "fast", "-w", "-t", "30",
+                      "-l", str(self.dir / "server.log"), "restart")  # fmt: skip
+        if r.returncode != 0:
+            raise RuntimeError(f"pg_ctl restart failed: {r.stderr.strip()[-300:]}")
+
     def url(self, dbname: str = "postgres") -> str:
         return f"postgresql://{USER}@127.0.0.1:{self.port}/{dbname}"
 

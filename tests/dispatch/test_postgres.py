@@ -212,6 +212,27 @@ def test_a_desk_killed_mid_delivery_loses_nothing(url: str, tmp_path: Path, inpu
     _check_in_order(receiver, 20, [1, 2])
 
 
+def test_desks_carry_on_after_the_database_server_restarts(
+    url: str, tmp_path: Path, server: PgServer, inputs: Callable[..., AlertInput]
+) -> None:
+    receiver = Receiver(KEY).start()
+    desk, store = _desk_and_store(url, tmp_path / "a", {"desk": _sink(receiver.url)})
+    _, other = _desk_and_store(url, tmp_path / "b")
+    try:
+        desk.start_sender()
+        a = store.ingest(inputs("e1", severity="high"))
+        assert other.wait_for_change(0)  # starts watching
+        server.restart()  # every connection of both desks is cut
+        store.confirm(a.id, ADMIN)  # the store opens a new connection and writes
+        assert other.wait_for_change(10.0)
+        assert wait_for(lambda: other.changes_since(0)[1][-1].state == AlertState.CONFIRMED, timeout_s=10)
+        assert wait_for(lambda: receiver.count() == 1, timeout_s=30)  # the sender reconnected and delivered
+    finally:
+        for x in (store, other, desk):
+            x.close()
+        receiver.stop()
+
+
 def test_lookout_alerts_cli_on_postgres(
     url: str, tmp_path: Path, inputs: Callable[..., AlertInput], capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
