@@ -82,6 +82,8 @@ def test_fly_run_prearm_failure_exits_with_the_prearm_text(tmp_path: Path, capsy
     out = capsys.readouterr()
     assert rc == 1
     err = out.err.strip().splitlines()[-1]
-    assert err.startswith("lookout fly: error: arm rejected by vehicle"), err
-    # ArduCopter 4.7 words an arming attempt's failure "Arm: ...", its periodic checks "PreArm: ..."
+    # the vehicle's own words: from its pre-arm checks before the upload ("PreArm: ...", flight.plan_check)
+    # or from the arming attempt ("Arm: ...", ArduCopter 4.7's wording for a refused arm)
+    assert err.startswith("lookout fly: error: "), err
     assert "Arm: Battery 1 below minimum arming voltage" in err, err
+    assert "arm: armed" not in out.out
