@@ -121,7 +121,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([fleet_dock], [190], Qt.Orientation.Vertical)
         self.wall: VideoWall | None = None
         if services.feeds:
-            self.wall = VideoWall(services.feeds)
+            self.wall = VideoWall(services.feeds, zone_store=getattr(services, "zones", None))
             wall_dock = self._dock("Video wall", self.wall, Qt.DockWidgetArea.RightDockWidgetArea)
             self.resizeDocks([wall_dock], [560], Qt.Orientation.Horizontal)
 

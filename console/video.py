@@ -7,8 +7,8 @@ import re
 from collections.abc import Sequence
 
 from PySide6.QtCore import QRect, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent
-from PySide6.QtWidgets import QGridLayout, QWidget
+from PySide6.QtGui import QColor, QContextMenuEvent, QFont, QImage, QPainter, QPaintEvent
+from PySide6.QtWidgets import QGridLayout, QMenu, QWidget
 
 from console.mapview import bgr_to_qimage
 from console.services import VideoFeed
@@ -20,9 +20,10 @@ class VideoTile(QWidget):
     def __init__(self, feed: VideoFeed) -> None:
         super().__init__()
         self.feed = feed
+        self.zone_store: object | None = None  # console.zone_editor.ZoneStore: "Draw zones…" in the menu
         self._image: QImage | None = None
-        self._caption = "waiting for video…"
         self._source: object = None  # the feed's array behind _image
+        self._caption = "waiting for video…"
         self._stale = True
         self._status = ""
         self.setMinimumSize(240, 150)
@@ -30,6 +31,25 @@ class VideoTile(QWidget):
     @property
     def showing_video(self) -> bool:
         return self._image is not None and not self._stale
+
+    def frame_size(self) -> tuple[int, int] | None:
+        """(width, height) of the frame shown, or None before the first one."""
+        return None if self._image is None else (self._image.width(), self._image.height())
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        if self.zone_store is None:
+            return
+        menu = QMenu(self)
+        act = menu.addAction("Draw zones…")
+        act.setEnabled(self._image is not None)
+        if menu.exec(event.globalPos()) is act:
+            self.edit_zones()
+
+    def edit_zones(self) -> object:
+        """Open the zone editor over this tile (``console.zone_editor``)."""
+        from console.zone_editor import open_zone_editor
+
+        return open_zone_editor(self, self.zone_store)  # type: ignore[arg-type]
 
     def poll(self) -> None:
         frame = self.feed.latest()
@@ -44,6 +64,7 @@ class VideoTile(QWidget):
             return  # the same frame as last poll (cameras run slower than the 10 Hz poll): nothing to repaint
         if stale:
             self._status = self.feed.status()
+        self._source = frame.image
         self._image = bgr_to_qimage(frame.image)
         self._caption = frame.caption
         self._stale = stale
@@ -64,7 +85,6 @@ class VideoTile(QWidget):
         p.drawText(bar.adjusted(6, 0, -6, 0), Qt.AlignmentFlag.AlignVCenter, f"{self.feed.name}  {self._caption}")
         if self._stale:
             p.setPen(QColor("#ff5252"))
-        self._source = frame.image
             p.setFont(QFont("DejaVu Sans", 14, QFont.Weight.Bold))
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "NO SIGNAL" if self._image is None else "STALE")
             if self._status:
@@ -76,9 +96,11 @@ class VideoTile(QWidget):
 
 
 class VideoWall(QWidget):
-    def __init__(self, feeds: Sequence[VideoFeed], fps: float = 10.0) -> None:
+    def __init__(self, feeds: Sequence[VideoFeed], fps: float = 10.0, zone_store: object | None = None) -> None:
         super().__init__()
         self.tiles = [VideoTile(f) for f in feeds]
+        for tile in self.tiles:
+            tile.zone_store = zone_store
         grid = QGridLayout(self)
         grid.setContentsMargins(2, 2, 2, 2)
         grid.setSpacing(2)

@@ -94,6 +94,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             wall.start()
             services.feeds = list(wall.feeds.values())
             services.events = wall
+            if ctx.config_path is not None:  # zones drawn on a tile are saved there and used at once
+                from lookout.config_edit import ConfigZones
+
+                services.zones = ConfigZones(ctx.config_path, on_saved=wall.set_zones)
         ctx.audit().append("console", "console.start", "", links=sorted(cfg.links), cameras=sorted(cfg.cameras))
         return run_console(services, quit_after_s=args.quit_after, on_login=_on_login(actions, audit),
                            screenshot=Path(args.screenshot) if args.screenshot else None)  # fmt: skip
