@@ -85,7 +85,7 @@ def heartbeat(s: CopterState) -> M.MAVLink_message:
         state = M.MAV_STATE_BOOT
     elif failsafe_on(s):
         state = M.MAV_STATE_CRITICAL
-    elif s.armed:
+    elif s.armed and not s.landed:  # ArduCopter: armed on the ground is still STANDBY
         state = M.MAV_STATE_ACTIVE
     else:
         state = M.MAV_STATE_STANDBY

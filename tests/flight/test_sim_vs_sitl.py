@@ -460,3 +460,22 @@ def test_gcs_failsafe(vehicle, wire) -> None:
     assert got["STATUSTEXT"][0] == (WARN, "GCS Failsafe")
     assert got["STATUSTEXT"][-1] == (WARN, "GCS Failsafe Cleared")
     assert (6, M.MAV_STATE_CRITICAL, True) in got["HEARTBEAT"]
+
+
+def test_auto_on_the_ground_waits_for_mission_start(vehicle, wire) -> None:
+    w = wire(vehicle())
+    w.wait_ready()
+    assert w.send_items([HOME_ITEM, TAKEOFF, _wp(30, 0), LAND])[1] == M.MAV_MISSION_ACCEPTED
+    w.expect("STATUSTEXT", text="Flight plan received")
+    w.set_mode(4)
+    assert w.command(M.MAV_CMD_COMPONENT_ARM_DISARM, 1) == ACCEPTED
+    w.expect("STATUSTEXT", text="Arming motors")
+    w.mark()
+    assert w.set_mode(3) == ACCEPTED  # no throttle, no MISSION_START: it never leaves the ground ...
+    w.expect("STATUSTEXT", 30.0, text="Disarming motors")  # ... and DISARM_DELAY disarms it
+    got = w.transcript("STATUSTEXT", "HEARTBEAT")
+    assert got["STATUSTEXT"] == [(INFO, "Mission: N Takeoff"), (INFO, "Disarming motors"), (INFO, "Mission: N Takeoff")]
+    # armed on the ground is STANDBY, not ACTIVE (that is for flying)
+    assert (3, M.MAV_STATE_STANDBY, True) in got["HEARTBEAT"], got["HEARTBEAT"]
+    assert all(hb[1] != M.MAV_STATE_ACTIVE for hb in got["HEARTBEAT"]), got["HEARTBEAT"]
+    assert got["HEARTBEAT"][-1] == (3, M.MAV_STATE_STANDBY, False)
