@@ -291,3 +291,51 @@ def test_drone_snapshots_carry_the_fleet_health() -> None:
     assert (snap.name, snap.busy, snap.battery_pct) == ("DRONE 3 (#3)", "returning home (RTL)", 80.0)
     assert snap.link_age_s == 0.2
     assert math.isinf(drone_snapshots([VehicleState(sysid=4)])[0].link_age_s)
+
+
+def test_on_an_mqtt_bus_unit_positions_come_from_the_gps_gateway_topic(qtbot: Any, tmp_path: Path,
+                                                                        mosquitto: Any) -> None:  # fmt: skip
+    """[bus] type = "mqtt": Dispatching.start() subscribes lookout/units/+/position; the unit moves on the map."""
+    import json
+
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from console.dispatch_map import DispatchLayer
+    from lookout.dispatching import Dispatching
+
+    cfg = parse_config(config_text("http://127.0.0.1:9/h") + f'[bus]\ntype = "mqtt"\nurl = "{mosquitto.url}"\n')
+    from lookout.console_services import StoreAlerts
+
+    dispatching = Dispatching.open(tmp_path, cfg)
+    alerts = StoreAlerts.open(tmp_path, None, dispatching.on_change)  # opening the store migrates the database
+    dispatching.attach(store=alerts.store).start()
+    try:
+        assert dispatching.unit_feed is not None
+        qtbot.waitUntil(dispatching.unit_feed.connected.is_set, timeout=10_000)
+        pub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="gps-gateway")
+        port = int(mosquitto.url.rsplit(":", 1)[1])
+        pub.connect("127.0.0.1", port)
+        pub.loop_start()
+        lat, lon = at(10, 20)
+        pub.publish("lookout/units/car1/position", json.dumps({"lat": lat, "lon": lon}), qos=1).wait_for_publish(5)
+        pub.publish("lookout/units/nobody/position", json.dumps({"lat": lat, "lon": lon}), qos=1).wait_for_publish(5)
+
+        def car() -> Any:
+            return next(u for u in dispatching.units() if u.name == "car1")
+
+        qtbot.waitUntil(lambda: car().position_source == "gps", timeout=10_000)
+        assert abs(car().lat_deg - lat) < 1e-9 and abs(car().lon_deg - lon) < 1e-9
+        qtbot.waitUntil(lambda: dispatching.unit_feed.rejected == 1, timeout=5000)  # unknown unit: one line
+        from PySide6.QtWidgets import QGraphicsScene
+
+        from console.mapview import to_scene
+
+        layer = DispatchLayer(QGraphicsScene(), to_scene)
+        layer.set_units(dispatching.units())
+        assert layer.unit_pos("car1") == to_scene(lat, lon)
+        pub.loop_stop()
+        pub.disconnect()
+    finally:
+        dispatching.close()
+        alerts.close()
