@@ -70,6 +70,7 @@ class PlanEditor(QObject):
         self.selected_vx: tuple[int, int, int] | None = None
         self._waypoints: list[tuple[int, LatLon]] = []  # (item index, position) of the placed items
         self._violations: list[Violation] = []
+        self._circles: list[tuple[float, float, float, bool]] = []  # lat, lon, radius m, inclusion
         self._items: list[QGraphicsItem] = []
         self._pending_item = QGraphicsPathItem()
         self._pending_item.setPen(QPen(QColor("#ffffff"), 2, Qt.PenStyle.DashLine))
@@ -91,6 +92,11 @@ class PlanEditor(QObject):
         self._waypoints = list(waypoints)
         if self.selected_wp is not None and all(i != self.selected_wp for i, _ in self._waypoints):
             self.selected_wp = None
+        self.redraw()
+
+    def set_circles(self, circles: Sequence[tuple[float, float, float, bool]]) -> None:
+        """Fence circles from an opened file (lat, lon, radius m, inclusion): shown, not edited."""
+        self._circles = list(circles)
         self.redraw()
 
     def set_violations(self, violations: Sequence[Violation]) -> None:
@@ -183,6 +189,20 @@ class PlanEditor(QObject):
         self._items = []
         for k, shape in enumerate(self.shapes):
             self._draw_shape(k, shape)
+        for lat, lon, radius_m, inclusion in self._circles:
+            color, alpha = STYLE["fence" if inclusion else "nofly"]
+            r = radius_m / max(math.cos(math.radians(lat)), 1e-6)  # ground metres -> Mercator metres
+            circle = QGraphicsEllipseItem(-r, -r, 2 * r, 2 * r)
+            circle.setPos(to_scene(lat, lon))
+            pen = QPen(QColor(color), 3, Qt.PenStyle.DashLine)
+            pen.setCosmetic(True)
+            circle.setPen(pen)
+            if alpha:
+                fill = QColor(color)
+                fill.setAlpha(alpha)
+                circle.setBrush(QBrush(fill, Qt.BrushStyle.BDiagPattern))
+            circle.setZValue(Z_PLACE)
+            self._add(circle)
         self._draw_mission()
         for v in self._violations:
             if v.lat_deg is None or v.lon_deg is None:

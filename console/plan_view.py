@@ -386,6 +386,7 @@ class PlanView(QWidget):
         self.editor.cancel()
         self.editor.set_shapes([])
         self._fence_circles = ()
+        self.editor.set_circles([])
         self.mission = None
         self._coverage = None
         self.revalidate()
@@ -424,8 +425,12 @@ class PlanView(QWidget):
             self._say(f"{path.name}: {w}")
         plan = loaded.plan
         shapes, circles = shapes_from_fence(plan.fence, plan.rally)
+        from missions.fence import fence_shapes
+
         self.editor.set_shapes(shapes)
         self._fence_circles = circles
+        rings = fence_shapes(tuple(it for it in circles if it.command in (5003, 5004)))[1]
+        self.editor.set_circles([(c.lat_deg, c.lon_deg, c.radius_m, c.inclusion) for c in rings])
         self.mission, self._coverage = plan.mission, None
         first = next((it for it in plan.mission.items if it.lat_deg or it.lon_deg), None)
         if first is not None:

@@ -287,3 +287,42 @@ def test_main_window_has_a_plan_tab(qtbot) -> None:  # type: ignore[no-untyped-d
     assert [tabs.tabText(i) for i in range(tabs.count())] == ["Fly", "Plan"]
     assert isinstance(win.plan_view, PlanView)
     win.close()
+
+
+def test_key_points_patrol_follows_the_loiter_time(qtbot) -> None:  # type: ignore[no-untyped-def]
+    view = _open(qtbot, ConsoleServices(fleet=_NoFleet()))
+    for e, n in ((20, 20), (150, 40), (90, 120)):
+        qtbot.mouseClick(view.draw_buttons["point"], Qt.MouseButton.LeftButton)
+        _click(view, e, n)  # a point ends with its click
+    assert [s.role for s in view.editor.shapes] == ["point"] * 3
+    qtbot.waitUntil(lambda: view.mission is not None and _settled(view), timeout=15_000)
+    assert view.kind.currentText() == "points"
+    before = view.facts.flight_time_s
+    view.patrol.loiter.setValue(60)
+    qtbot.waitUntil(lambda: _settled(view) and view.facts.flight_time_s > before + 100, timeout=15_000)
+    view.shutdown()
+
+
+def test_an_opened_plan_with_a_no_fly_circle_shows_it_and_blocks_upload(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from missions import FenceCircle, Home, Mission, MissionItem, Plan, fence_items, mavcmd, save_plan
+
+    pts = [FRAME.point_to_geo(e, n) for e, n in ((0, 80), (100, 80), (100, 0))]
+    items = (MissionItem(mavcmd.NAV_TAKEOFF, 3, 0, 0, 0, 0, HOME[0], HOME[1], 30.0),
+             *(MissionItem(mavcmd.NAV_WAYPOINT, 3, 0, 0, 0, 0, lat, lon, 30.0) for lat, lon in pts),
+             MissionItem(mavcmd.NAV_RETURN_TO_LAUNCH, 2))  # fmt: skip
+    fence = fence_items(circles=[FenceCircle(*pts[1], 25.0, inclusion=False)])
+    path = tmp_path / "nofly.plan"
+    save_plan(Plan(Mission(items, Home(*HOME)), fence), path)
+    view = _open(qtbot, ConsoleServices(fleet=_NoFleet(), actions=object()))
+    view.open_plan(path)
+    qtbot.waitUntil(lambda: _settled(view) and view.mission is not None, timeout=5_000)
+    nofly = [v for v in view.violations if v.kind == "nofly"]
+    assert nofly and nofly[0].item_index == 2
+    assert view.editor._circles == [(pts[1][0], pts[1][1], 25.0, False)]
+    assert not view.fly_buttons["Upload"].isEnabled()
+    # moving the waypoint out of the circle fixes it; the circle goes back out with the plan
+    view.move_waypoint(2, *FRAME.point_to_geo(20, 20))
+    qtbot.waitUntil(lambda: _settled(view) and not any(v.kind == "nofly" for v in view.violations), timeout=5_000)
+    plan = view.current_plan()
+    assert plan is not None and plan.fence == fence
+    view.shutdown()
