@@ -326,3 +326,28 @@ def test_an_opened_plan_with_a_no_fly_circle_shows_it_and_blocks_upload(qtbot, t
     plan = view.current_plan()
     assert plan is not None and plan.fence == fence
     view.shutdown()
+
+
+def test_upload_goes_to_every_checked_drone_with_progress(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from flight import Fleet, Link
+    from flight.sim import SimFleet
+    from lookout.wiring import FleetActions, FleetView
+
+    with SimFleet.start(vehicles=2, home=HOME, speedup=5.0, listen="tcp:127.0.0.1:0") as sim, Fleet() as fleet:
+        for k, v in enumerate(sim.vehicles):
+            fleet.add(f"drone{k + 1}", Link.open(v.url, wait_heartbeat_s=5.0))
+        source = FleetView(fleet)
+        view = _open(qtbot, ConsoleServices(fleet=source, actions=FleetActions(source, actor="console:test")))
+        qtbot.waitUntil(lambda: view.drone_list.list.count() == 2, timeout=10_000)
+        assert view.selected_drones() == [1]  # the first heard starts checked, the others do not
+        view.check_drones([1, 2])
+        _draw(qtbot, view, "area", AREA)
+        qtbot.waitUntil(lambda: view.mission is not None and _settled(view) and not view.violations, timeout=15_000)
+        assert "#1, #2" in view.fly_buttons["Upload"].toolTip()
+        done: list[int] = []
+        view.uploaded.connect(done.append)
+        qtbot.mouseClick(view.fly_buttons["Upload"], Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: sorted(done) == [1, 2], timeout=30_000)
+        n = len(view.mission.items)
+        qtbot.waitUntil(lambda: all(source.snapshot()[s].mission_total >= n for s in (1, 2)), timeout=10_000)
+        view.shutdown()
