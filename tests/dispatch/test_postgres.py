@@ -212,6 +212,25 @@ def test_a_desk_killed_mid_delivery_loses_nothing(url: str, tmp_path: Path, inpu
     _check_in_order(receiver, 20, [1, 2])
 
 
+def test_open_for_config_wires_desk_and_store_on_the_configured_database(url: str, tmp_path: Path) -> None:
+    from dispatch.backends import open_for_config
+    from lookout.config import LookoutConfig
+
+    cfg = LookoutConfig.model_validate({"storage": {"alerts_url": url}, "units": {"car1": {"callsign": "CAR 1"}}})
+    desk, store = open_for_config(cfg, tmp_path)
+    try:
+        assert store.is_postgres and store.data_dir == tmp_path and [u.name for u in desk.units()] == ["car1"]
+    finally:
+        store.close()
+        desk.close()
+    desk, store = open_for_config(LookoutConfig(), tmp_path)  # no alerts_url: the data dir's SQLite file
+    try:
+        assert not store.is_postgres and store.path == tmp_path / "alerts.sqlite"
+    finally:
+        store.close()
+        desk.close()
+
+
 def test_desks_carry_on_after_the_database_server_restarts(
     url: str, tmp_path: Path, server: PgServer, inputs: Callable[..., AlertInput]
 ) -> None:
