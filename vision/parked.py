@@ -38,13 +38,14 @@ class ParkedConfig:
     vote_conf: float = 0.08  # lowest detection score that counts as a vote
     confirm_conf: float = 0.40  # one vote this strong confirms a place at once
     min_votes: int = 3  # or this many votes ...
-    vote_belief: float = 0.30  # ... whose combined belief reaches this
+    vote_belief: float = 0.35  # ... whose combined belief reaches this
     zone_votes: int = 2  # inside an operator's parking zone: this many votes at vote_conf
     match_iou: float = 0.40
     occluded_frac: float = 0.10  # a person box covering this share of a place hides it
     forget_misses: int = 3
     forget_s: float = 30.0
     max_votes: int = 8  # votes kept per place (the newest)
+    pending_conf: float = 0.12  # an unconfirmed place this strong keeps the refresh fast
     report_floor: float = 0.30
     box_alpha: float = 0.3  # weight of a new unoccluded box in the smoothed box
     near_heights: float = 0.5  # a person within this x their height of a place is "near" it
@@ -163,8 +164,10 @@ class ParkedMemory:
         return list(self._places)
 
     def pending(self) -> bool:
-        """Some place has votes but is not confirmed yet (worth refreshing soon)."""
-        return any(not p.confirmed for p in self._places)
+        """Some place that may still be a car (best score >= ``pending_conf``) is not confirmed and has
+        had fewer than ``max_votes`` votes (worth refreshing soon; junk stops counting)."""
+        c = self.config
+        return any(not p.confirmed and p.best >= c.pending_conf and len(p.votes) < c.max_votes for p in self._places)
 
     def near(self, people: np.ndarray) -> bool:
         """A person box (n, 4) is within ``near_heights`` x its height of a place."""

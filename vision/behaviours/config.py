@@ -21,6 +21,10 @@ class DoorHandleConfig(_Strict):
     min_vehicles: int = Field(2, ge=2, le=20, description="different parked cars touched before it fires")
     window_s: float = Field(90.0, gt=0, description="within this many seconds")
     min_touch_s: float = Field(0.6, ge=0, description="a wrist must stay at a door this long to count as a try")
+    single_car: bool = Field(True, description="also report door work at one car (low severity)")
+    single_car_pulls: int = Field(3, ge=2, le=50, description="separate held touches at one car's door ...")
+    single_car_hold_s: float = Field(4.0, gt=0, description="... or one touch held this long, counts as door work")
+    single_car_window_s: float = Field(30.0, gt=0, description="the pulls fall within this many seconds")
 
 
 class VehicleEntryConfig(_Strict):
@@ -33,6 +37,18 @@ class VehicleEntryConfig(_Strict):
         2.0, gt=0, description="the touch ended at most this long before the person was last seen"
     )
     prior_window_s: float = Field(120.0, gt=0, description="other cars tried this long before make it high severity")
+    require_inside: bool = Field(
+        True, description="the body must be seen going into the car's outline (else: gone beside it for vanish_s)"
+    )
+    enter_vanish_s: float = Field(0.5, gt=0, description="after going into the outline, gone this long")
+    enter_window_s: float = Field(5.0, gt=0, description="the body goes in at most this long after the last touch")
+    inside_frac: float = Field(0.6, gt=0, le=1, description="share of the person's box inside the car's outline")
+    min_inside_s: float = Field(0.15, ge=0, description="seen going in for at least this long")
+    require_door_work: bool = Field(
+        True, description="only after door work at that car or tries at others (an owner opening it stays quiet)"
+    )
+    door_work_pulls: int = Field(3, ge=1, le=50, description="door work: this many separate held touches ...")
+    door_work_hold_s: float = Field(4.0, gt=0, description="... or one touch held this long")
 
 
 class FightConfig(_Strict):

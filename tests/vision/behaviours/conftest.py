@@ -134,6 +134,24 @@ def at_handle(tid: int, cid: int, t: float) -> Obj:
     return person(tid, hx - 25 + 1.5 * np.sin(3 * t), FOOT_Y, PERSON_H, right_wrist=(hx, hy))
 
 
+def hands_off(tid: int, cid: int, t: float) -> Obj:
+    """At car ``cid``'s door between pulls: hands away from the handle (wrists not seen)."""
+    return person(tid, HANDLE_X[cid] - 25 + 1.5 * np.sin(3 * t), FOOT_Y, PERSON_H, wrist_conf=0.1)
+
+
+def going_in(tid: int, cid: int, k: int, n: int) -> Obj:
+    """Step ``k`` of ``n`` of getting into car ``cid``: the legs go in first (ankles and knees no longer
+    seen), the box ends inside the car's outline and shrinks as the torso ducks in."""
+    b = CAR_BOXES[cid]
+    f = (k + 1) / n
+    foot_y = FOOT_Y - f * (FOOT_Y - (b[3] - 25))  # 495 -> 455, inside the car's box (bottom 480)
+    height = PERSON_H * (1 - 0.45 * f)
+    o = person(tid, HANDLE_X[cid] - 10, foot_y, height)
+    kp = o.keypoints.copy()
+    kp[13:17, 2] = 0.05  # knees and ankles hidden by the door / inside the car
+    return Obj(o.tid, o.cls, o.box, kp)
+
+
 def walk(tid: int, x0: float, x1: float, t0: float, speed: float, fps: float = ROW_FPS, y: float = FOOT_Y):
     """(t, Obj) frames walking from x0 to x1 at ``speed`` px/s starting at time t0."""
     n = max(1, int(abs(x1 - x0) / speed * fps))
@@ -143,12 +161,13 @@ def walk(tid: int, x0: float, x1: float, t0: float, speed: float, fps: float = R
 
 
 def thief_script(tid: int = 7, tried: tuple[int, ...] = CAR_IDS, hold_s: float = 1.5, end: str = "walk_on",
-                 occlude: bool = False, speed: float = 100.0) -> list[list[Obj]]:  # fmt: skip
+                 occlude: bool = False, speed: float = 100.0, pulls: int = 1) -> list[list[Obj]]:  # fmt: skip
     """Frames: cars alone for 1 s, then a person walks along the row and stops at each car in ``tried``
-    with a hand on its handle for ``hold_s``. ``end``: "walk_on" (along the pavement and out of view),
-    "vanish" (gone right at the last car: got in), "road" (walks out into the road, then gone),
-    "stay" (the clip ends with them at the last car). ``occlude``: the touched car is not detected
-    while the person stands in front of it."""
+    with a hand on its handle for ``hold_s`` (``pulls`` times, hands off for 0.6 s in between).
+    ``end``: "walk_on" (along the pavement and out of view), "vanish" (gone right at the last car,
+    standing beside it), "enter" (gets into the last car: legs first, box into its outline, then
+    gone), "road" (walks out into the road, then gone), "stay" (the clip ends with them at the last
+    car). ``occlude``: the touched car is not detected while the person stands in front of it."""
     frames: list[list[Obj]] = [cars() for _ in range(int(ROW_FPS))]
     t, x = 1.0, -60.0
     for cid in tried:
@@ -156,10 +175,18 @@ def thief_script(tid: int = 7, tried: tuple[int, ...] = CAR_IDS, hold_s: float =
         for tt, p in walk(tid, x, target, t, speed):
             frames.append([*cars(), p])
             t = tt + 1 / ROW_FPS
-        for _ in range(int(hold_s * ROW_FPS)):
-            frames.append([*cars((cid,) if occlude else ()), at_handle(tid, cid, t)])
-            t += 1 / ROW_FPS
+        for pull in range(pulls):
+            if pull:
+                for _ in range(int(0.6 * ROW_FPS)):
+                    frames.append([*cars((cid,) if occlude else ()), hands_off(tid, cid, t)])
+                    t += 1 / ROW_FPS
+            for _ in range(int(hold_s * ROW_FPS)):
+                frames.append([*cars((cid,) if occlude else ()), at_handle(tid, cid, t)])
+                t += 1 / ROW_FPS
         x = target
+    if end == "enter":
+        n = int(0.6 * ROW_FPS)
+        frames += [[*cars((tried[-1],) if occlude else ()), going_in(tid, tried[-1], k, n)] for k in range(n)]
     if end == "walk_on":
         for _tt, p in walk(tid, x, 1400.0, t, speed):
             frames.append([*cars(), p])
@@ -167,7 +194,7 @@ def thief_script(tid: int = 7, tried: tuple[int, ...] = CAR_IDS, hold_s: float =
         n = int(2.5 * ROW_FPS)
         for k in range(n):  # diagonally down into the road, 250 px lower
             frames.append([*cars(), walking(tid, x + 4 * k, t + k / ROW_FPS, FOOT_Y + 250 * k / n)])
-    if end in ("walk_on", "vanish", "road"):
+    if end in ("walk_on", "vanish", "road", "enter"):
         frames += [cars() for _ in range(int(4 * ROW_FPS))]  # long enough for vanish_s
     return frames
 
@@ -179,10 +206,11 @@ def walker_script(tid: int = 9, speed: float = 100.0, y: float = FOOT_Y) -> list
     return frames
 
 
-def owner_script(tid: int = 5, cid: int = 102, hold_s: float = 4.0, end: str = "vanish") -> list[list[Obj]]:
-    """Someone walks to one car, stands at its door (unlocking, loading) for ``hold_s``, then gets in
-    ("vanish") or walks away ("walk_on")."""
-    return thief_script(tid, (cid,), hold_s=hold_s, end=end)
+def owner_script(tid: int = 5, cid: int = 102, hold_s: float = 4.0, end: str = "vanish",
+                 pulls: int = 1) -> list[list[Obj]]:  # fmt: skip
+    """Someone walks to one car, stands at its door (unlocking, loading) for ``hold_s`` (``pulls``
+    times), then gets in ("enter"), vanishes beside it ("vanish") or walks away ("walk_on")."""
+    return thief_script(tid, (cid,), hold_s=hold_s, end=end, pulls=pulls)
 
 
 @pytest.fixture
@@ -196,6 +224,7 @@ def row():
     for name, v in {"CAR_IDS": CAR_IDS, "CAR_BOXES": CAR_BOXES, "HANDLE_X": HANDLE_X, "FOOT_Y": FOOT_Y,
                     "PERSON_H": PERSON_H, "cars": cars, "walking": walking, "at_handle": at_handle,
                     "thief": thief_script, "walker": walker_script, "owner": owner_script,
+                    "going_in": going_in, "hands_off": hands_off,
                     "person": person, "vehicle": vehicle,
                     "detections": to_detections, "T0": T0}.items():  # fmt: skip
         setattr(ns, name, v)

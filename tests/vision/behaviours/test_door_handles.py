@@ -43,8 +43,42 @@ def test_walker_with_swinging_arms_past_the_cars_does_not_fire(scene, row, speed
     assert scene.run(DoorHandleRule(), row.walker(speed=speed)) == []
 
 
-def test_owner_at_one_car_does_not_fire(scene, row):
-    assert scene.run(DoorHandleRule(), row.owner(hold_s=6.0, end="walk_on")) == []
+@pytest.mark.parametrize("hold_s", [0.8, 1.5, 3.5])
+def test_owner_opening_their_car_does_not_fire(scene, row, hold_s):
+    """Hard negative: one touch at one car's door (unlock, open), then in or away: nothing at all."""
+    for end in ("enter", "walk_on"):
+        assert type(scene)().run(DoorHandleRule(), row.owner(hold_s=hold_s, end=end)) == [], end
+
+
+def test_long_hold_at_one_car_is_not_several_cars(scene, row):
+    events = scene.run(DoorHandleRule(DoorHandleConfig(single_car=False)), row.owner(hold_s=6.0, end="walk_on"))
+    assert events == []
+
+
+@pytest.mark.parametrize(("pulls", "hold_s", "how"), [(3, 1.0, "3 pulls"), (1, 5.0, "a 4-s hold")])
+def test_door_work_at_one_car_is_low(scene, row, pulls, hold_s, how):
+    """Repeated pulls at one handle, or one long hold without the door opening: low, once."""
+    events = scene.run(DoorHandleRule(), row.owner(cid=102, hold_s=hold_s, pulls=pulls, end="walk_on"))
+    assert [(e.kind, e.severity, e.track_ids) for e in events] == [("door_handle_trying", "low", (5, 102))]
+    e = events[0]
+    assert e.details["door_work"] is True and e.details["vehicles"] == 1 and e.details["pulls"] == pulls
+    assert e.summary.startswith(f"person 5 worked at the door of parked car 102 ({how} in")
+    json.dumps(e.to_json())
+
+
+def test_door_work_escalates_to_several_cars_through_the_engine(row):
+    """Door work at the first car (low), then the second car (high): the engine's cooldown for the
+    same kind and person does not hold back the more severe event."""
+    from datetime import timedelta
+
+    from vision.behaviours import BehaviourEngine
+
+    engine = BehaviourEngine("cam1", RulesConfig(), rules=[DoorHandleRule()])
+    frames = row.thief(tried=(101, 102), pulls=3, hold_s=1.0, end="stay")
+    events = []
+    for k, objs in enumerate(frames):
+        events += engine.update(k, row.T0 + timedelta(seconds=k / 10), 1280, 720, row.detections(objs))
+    assert [(e.severity, e.details["vehicles"]) for e in events] == [("low", 1), ("high", 2)]
 
 
 def test_brief_taps_shorter_than_min_touch_do_not_count(scene, row):

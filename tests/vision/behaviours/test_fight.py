@@ -121,7 +121,7 @@ def test_thief_and_fight_through_the_engine(row):
 
     engine = BehaviourEngine("gate", RulesConfig())
     kinds = []
-    for k, objs in enumerate(row.thief(end="vanish")):
+    for k, objs in enumerate(row.thief(end="enter")):
         t = row.T0 + timedelta(seconds=k / 10)
         kinds += [(e.kind, e.severity, e.track_ids[0]) for e in engine.update(k, t, 1280, 720, row.detections(objs))]
     assert kinds == [("door_handle_trying", "high", 7), ("vehicle_entry", "high", 7)]
