@@ -162,7 +162,11 @@ def run_check(args: argparse.Namespace, ctx: Context) -> int:
     fence = load_fence(args.fence) if args.fence else ()
     problems = check_plan(plan_, cfg, cfg.vehicles[name], fence)
     if not problems:
+        from missions.summary import summarize
+
         print(f"{args.file}: OK ({len(plan_.mission)} items, vehicle {name!r})")
+        for line in summarize(plan_, cfg, cfg.vehicles[name]).lines()[1:]:  # what the console's Plan view shows
+            print(f"{args.file}: {line}")
         return 0
     for p in problems:
         print(f"{args.file}: {p}")

@@ -176,7 +176,8 @@ def test_a_plan_drawn_and_saved_checks_and_flies_from_the_cli(qtbot, rig: Rig, t
     saved = load_plan(path)
     assert saved.mission.items == view.mission.items and len(saved.rally) == 1
     assert main(["plan", "check", str(path)]) == 0
-    assert "OK" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "OK" in out and f"photos {view.facts.photos}" in out  # the same summary as the Plan view
     view.shutdown()
     rig.fleet.remove("drone1")  # the CLI opens its own link
     rc = main(["--data-dir", str(tmp_path / "data"), "fly", "--connect", rig.url, "--no-tlog", "run", str(path),
