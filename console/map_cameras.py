@@ -45,9 +45,14 @@ def drone_pose(state: VehicleState, hfov_deg: float = DRONE_HFOV_DEG) -> CameraP
 
 def footprint_latlon(pose: CameraPose, width_px: int = 1600, height_px: int | None = None,
                      per_edge: int = 6) -> list[tuple[float, float]]:  # fmt: skip
-    """Ground points of the image border (clockwise from top-left); rays above the horizon or beyond
-    ``FOOTPRINT_MAX_RANGE_M`` are left out, so a camera near the horizon gives a partial footprint."""
+    """Ground points of the image corners (clockwise from top-left). When a corner looks above the
+    horizon or beyond ``FOOTPRINT_MAX_RANGE_M``, the image border is sampled (``per_edge`` points a
+    side) and the rays that do reach the ground are kept: a partial footprint near the horizon."""
     h = height_px or int(width_px / DRONE_ASPECT)
+    corners = [(0.0, 0.0), (float(width_px), 0.0), (float(width_px), float(h)), (0.0, float(h))]
+    fixes = [pixel_to_ground(u, v, width_px, h, pose, max_range_m=FOOTPRINT_MAX_RANGE_M) for u, v in corners]
+    if all(f is not None for f in fixes):
+        return [(f.lat_deg, f.lon_deg) for f in fixes if f is not None]
     border: list[tuple[float, float]] = []
     for i in range(per_edge):
         border.append((width_px * i / per_edge, 0.0))

@@ -66,6 +66,7 @@ if TYPE_CHECKING:
     from dispatch.types import Alert
 
 TRAIL_POINTS = 900
+TRAIL_CHUNK = 30
 __all__ = ["EARTH_R_M", "PALETTE", "MapView", "bgr_to_qimage", "drone_color", "from_scene", "to_scene"]
 
 
@@ -108,17 +109,20 @@ class _VehicleItems:
     def __init__(self, scene: QGraphicsScene, sysid: int) -> None:
         color = drone_color(sysid)
         self.color = color
+        self.scene = scene
         self.trail_pts: deque[QPointF] = deque(maxlen=TRAIL_POINTS)
-        self.trail_path = QPainterPath()
-        self._dropped = 0
-        self.trail = QGraphicsPathItem()
-        self.trail.setPen(QPen(color, 0, Qt.PenStyle.SolidLine))  # cosmetic 1 px
-        self.trail.setZValue(5)
+        # The trail in chunks of TRAIL_CHUNK points: a new point changes only the last, small chunk, so
+        # the repaint is a few pixels around the drone, not the bounding box of its whole flight.
+        self.trail_pen = QPen(color, 0, Qt.PenStyle.SolidLine)  # cosmetic 1 px
+        self.trail_chunks: deque[tuple[QGraphicsPathItem, QPainterPath]] = deque()
+        self._chunk_points = 0
         self.mission = QGraphicsPathItem()
         pen = QPen(color.lighter(130), 2, Qt.PenStyle.DashLine)
         pen.setCosmetic(True)
         self.mission.setPen(pen)
         self.mission.setZValue(4)
+        # Static until the next upload: drawn once into a pixmap per zoom level, blitted while panning.
+        self.mission.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         arrow = QPolygonF([QPointF(0, -14), QPointF(9, 10), QPointF(0, 5), QPointF(-9, 10)])
         self.icon = QGraphicsPolygonItem(arrow)
         self.icon.setBrush(QBrush(color))
@@ -145,23 +149,30 @@ class _VehicleItems:
         self.halo.setZValue(19)
         self.halo.setVisible(False)
         self.camera = DroneCameraItems(scene, color)
-        for item in (self.trail, self.mission, self.icon, self.label, self.home, self.halo):
+        for item in (self.mission, self.icon, self.label, self.home, self.halo):
             scene.addItem(item)
 
     def add_trail_point(self, p: QPointF) -> None:
         if self.trail_pts and _dist(self.trail_pts[-1], p) <= 1.0:
             return
-        full = len(self.trail_pts) == self.trail_pts.maxlen
+        last = self.trail_pts[-1] if self.trail_pts else None
         self.trail_pts.append(p)
-        self._dropped += int(full)
-        if self._dropped >= 100 or self.trail_path.isEmpty():
-            self._dropped = 0
-            self.trail_path = QPainterPath(self.trail_pts[0])  # rebuilt now and then, dropping the oldest
-            for q in list(self.trail_pts)[1:]:
-                self.trail_path.lineTo(q)
-        else:
-            self.trail_path.lineTo(p)
-        self.trail.setPath(self.trail_path)
+        if not self.trail_chunks or self._chunk_points >= TRAIL_CHUNK:
+            item = QGraphicsPathItem()
+            item.setPen(self.trail_pen)
+            item.setZValue(5)
+            self.scene.addItem(item)
+            self.trail_chunks.append((item, QPainterPath(last if last is not None else p)))
+            self._chunk_points = 0
+            if len(self.trail_chunks) > TRAIL_POINTS // TRAIL_CHUNK:
+                self.scene.removeItem(self.trail_chunks.popleft()[0])
+        item, path = self.trail_chunks[-1]
+        path.lineTo(p)
+        self._chunk_points += 1
+        item.setPath(path)
+
+    def trail_point_count(self) -> int:
+        return len(self.trail_pts)
 
 
 class MapView(QGraphicsView):
@@ -183,7 +194,7 @@ class MapView(QGraphicsView):
         self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
         self.setMouseTracking(True)
         all_layers = list(layers)
         if tiles_dir is not None and not any(s.location == str(tiles_dir) for s in all_layers):

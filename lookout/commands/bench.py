@@ -8,7 +8,7 @@ import importlib
 from lookout.commands import not_built
 from lookout.context import Context
 
-AREAS = ("vision", "flight", "plan", "alerts", "dispatch")
+AREAS = ("vision", "flight", "plan", "alerts", "dispatch", "console")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
