@@ -292,8 +292,9 @@ def migrate(conn: Any, path: Path | str, *, upto: int | None = None) -> int:
     if have < 0:
         raise StoreError(
             f"{path} is not a Lookout alert database (it has tables but no schema_migrations table); "
-            "move it aside and Lookout starts a new one"
-        )
+            + ("give Lookout an empty database of its own (CREATE DATABASE lookout)" if db.is_pg(conn)
+               else "move it aside and Lookout starts a new one")
+        )  # fmt: skip
     if have > LATEST:
         raise StoreError(
             f"{path}: alert database schema version {have} is newer than this Lookout supports (version {LATEST}); "

@@ -112,6 +112,13 @@ def test_schema_migrations_run_on_postgres_older_upgraded_newer_refused(
         open_alert_store(url, data_dir=tmp_path)
     with pytest.raises(StoreError, match="cannot connect to the alert database"):
         open_alert_store(server.url("no_such_db"), data_dir=tmp_path)
+    foreign = server.create_database()  # another program's database: refused, nothing written
+    conn = db.connect(foreign)
+    conn.execute("CREATE TABLE invoices (id INTEGER)")
+    with pytest.raises(StoreError, match="give Lookout an empty database of its own"):
+        open_alert_store(foreign, data_dir=tmp_path)
+    assert db.table_names(conn) == {"invoices"}
+    conn.close()
 
 
 def test_a_confirm_on_one_desk_is_seen_by_the_other_through_notify(
