@@ -167,3 +167,4 @@ class ConsoleServices:
     notice: str = ""  # a problem found while wiring (e.g. the alert store would not open): shown at start
     dispatch: Any = None  # lookout.dispatching.Dispatching: the dispatch panel, units and areas (console.dispatch_dock)
     zones: Any = None  # console.zone_editor.ZoneStore (lookout.config_edit.ConfigZones): "Draw zones…" on video tiles
+    missions: Any = None  # missions.config.MissionsConfig: the Plan view's limits and vehicle (None: defaults)

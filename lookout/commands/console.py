@@ -70,6 +70,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                                    title="Lookout", users=UserDirectory(users_path(ctx.data_dir)))  # fmt: skip
         services.map_layers = cfg.map.layer_specs(ctx.data_dir)  # [map] layers + `lookout tiles import` sets
         services.cameras = map_cameras(cfg.cameras)
+        services.missions = cfg.missions  # the Plan view checks with the limits `lookout fly` uses
         cameras = any(c.enabled for c in cfg.cameras.values())
         dispatching = _open_dispatching(ctx.data_dir, cfg, audit, services)
         hook = None if dispatching is None else dispatching.on_change
