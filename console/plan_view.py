@@ -100,7 +100,7 @@ class PlanView(QWidget):
         self._coverage: float | None = None
         self._fence_circles: tuple[MissionItem, ...] = ()  # circles from an opened file (drawn as they are)
 
-        self.map = MapView(services.tiles_dir)
+        self.map = MapView(services.tiles_dir, layers=getattr(services, "map_layers", ()))
         if services.map_image is not None:
             self.map.set_background(services.map_image)
         if services.map_center is not None:
@@ -515,6 +515,9 @@ class PlanView(QWidget):
         self._debounce.stop()
         self.pool.waitForDone(5000)
         self.fly.shutdown()
+        tiles = getattr(self.map, "tiles", None)
+        if tiles is not None:
+            tiles.stop()  # its loader thread
 
 
 def install(window: QMainWindow, services: ConsoleServices, missions_cfg: MissionsConfig | None = None) -> PlanView:
