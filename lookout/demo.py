@@ -267,6 +267,7 @@ def start_demo(
         services.dispatch = demo.dispatching
         services.map_image = _map_image(aerial)
         services.map_center = (lat, lon)
+        services.missions = cfg.missions  # the Plan tab checks with the configured limits
     except BaseException:
         demo.close()
         raise
