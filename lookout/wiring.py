@@ -429,7 +429,7 @@ class VisionWall:
         factory = evidence_factory(self.data_dir, name) if self.evidence else None
         self.pipeline.add_feed(name, zones=zones_fn, geolocator=geolocator_for(camera), evidence_factory=factory,
                                pose_zones=self._ground_zones(name, camera))  # fmt: skip
-        self.scheduler.add_feed(source, fps=fps, motion=motion)
+        self.scheduler.add_feed(source, fps=fps, motion=motion, rates=getattr(camera, "rates", None))
         return feed
 
     def _ground_zones(self, name: str, camera: Any) -> Any:

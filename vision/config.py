@@ -13,6 +13,7 @@ from vision.detect.ssd_mobilenet import SsdDetectorConfig
 from vision.detect.ultralytics_detect import UltralyticsDetectConfig
 from vision.detect.ultralytics_pose import PoseDetectorConfig
 from vision.geolocate import north_east_of, reference_point_problem
+from vision.rates import RatesConfig
 
 
 class _Strict(BaseModel):
@@ -69,6 +70,9 @@ class CameraConfig(_Strict):
     read_timeout_s: float = Field(3.0, gt=0, le=120, description="treat the stream as dropped after no frame this long")
     reconnect_max_s: float = Field(2.0, gt=0, le=300, description="longest wait between reconnect attempts, s")
     motion: MotionConfig = Field(default_factory=MotionConfig, description="motion gating")
+    rates: RatesConfig = Field(
+        default_factory=RatesConfig, description="analyse at fps only while the rules need it (vision.rates)"
+    )
     reference_points: list[ReferencePoint] = Field(
         default_factory=list,
         description="fixed camera geolocation: >= 4 ground points [{px = [u, v], lat = .., lon = ..}, ...], "

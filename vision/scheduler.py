@@ -29,6 +29,7 @@ from vision.config import MotionConfig
 from vision.detect.regions import scaled
 from vision.feeds.base import FrameSource
 from vision.motion import MotionGate
+from vision.rates import RatePolicy, RatesConfig
 from vision.scheduler_types import (
     BatchDone,
     BatchFailed,
@@ -71,6 +72,8 @@ class _Feed:
     removed: bool = False
     in_flight: int = 0  # frames at a worker; a feed has at most one, so its results stay in order
     recent: deque = field(default_factory=lambda: deque(maxlen=256))  # (mono, detected, area detected)
+    base_fps: float = 0.0  # configured (full) rate; fps follows the rate policy when there is one
+    policy: RatePolicy | None = None
 
     @property
     def period(self) -> float:
@@ -140,8 +143,12 @@ class Scheduler:
         self._last_check = 0.0
 
     # ----------------------------------------------------------------- feeds
-    def add_feed(self, source: FrameSource, *, fps: float = 5.0, motion: MotionConfig | None = None) -> None:
-        """Analyse ``source`` at up to ``fps``; the scheduler starts and stops it from now on."""
+    def add_feed(self, source: FrameSource, *, fps: float = 5.0, motion: MotionConfig | None = None,
+                 rates: RatesConfig | None = None) -> None:  # fmt: skip
+        """Analyse ``source`` at up to ``fps``; the scheduler starts and stops it from now on.
+
+        ``rates`` (``vision.rates``): analyse at full ``fps`` only while the rules need it (a person at a
+        vehicle, a tight group), else at its low/idle rate, decided from each detected frame."""
         if fps <= 0:
             raise SchedulerError(f"feed {source.name}: fps must be > 0, got {fps}")
         with self._lock:
@@ -152,7 +159,8 @@ class Scheduler:
             if source.fps_limit is None:
                 source.fps_limit = fps * 1.5  # decode a little more often than analysed, skip the rest
             source.add_listener(self._wake.set)
-            self._feeds[source.name] = _Feed(source, fps, MotionGate(motion), wid)
+            policy = RatePolicy(rates) if rates is not None and rates.enabled else None
+            self._feeds[source.name] = _Feed(source, fps, MotionGate(motion), wid, base_fps=fps, policy=policy)
         if self._threads:
             source.start(require=False)
 
@@ -258,6 +266,7 @@ class Scheduler:
                     area_frac=round(sum(r[2] for r in recent) / len(recent), 3) if recent else 0.0,
                     results=f.results, detected=f.detected, gated=f.gated, missed=f.missed, errors=f.errors,
                     worker=f.wid, source=f.source.health(),
+                    rate_level=f.policy.level(name) if f.policy is not None else "full", base_fps=f.base_fps,
                 ))
             return out
 
@@ -409,8 +418,21 @@ class Scheduler:
             with self._lock:
                 f.last_det = det
                 self._record(f, True, area)
+                if f.policy is not None:
+                    self._adapt(f, det, j.meta, done)
             if not f.removed:
                 self._emit(Result(f.source.name, j.meta, det, True, done - j.t0, j.frame))
+
+    def _adapt(self, f: _Feed, det: Detections, meta: FrameMeta, now: float) -> None:
+        """The feed's rate from what its newest detections need (``vision.rates``); a higher rate starts at once."""
+        assert f.policy is not None
+        fps = f.policy.update(f.source.name, det, meta.capture_t_utc.timestamp(), f.base_fps)
+        if fps != f.fps:
+            faster = fps > f.fps
+            f.fps = fps
+            if faster:
+                f.next_due = min(f.next_due, now + f.period)
+                self._wake.set()
 
     def _check_workers(self) -> None:
         """Replace a worker that died (crash, OOM kill): its in-flight frames are lost, its feeds go on."""

@@ -52,6 +52,8 @@ class FeedStats:
     errors: int
     worker: int
     source: FeedHealth
+    rate_level: str = "full"  # vision.rates: "full" | "low" | "idle" (what the rules need now)
+    base_fps: float = 0.0  # the configured (full) rate; target_fps is the rate in force now
 
 
 def rescale(det: Detections, scale: float) -> Detections:
