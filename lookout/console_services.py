@@ -26,11 +26,14 @@ class StoreAlerts:
 
     @classmethod
     def open(cls, data_dir: Path, audit: Callable[..., Any] | None = None,
-             on_change: Callable[..., None] | None = None) -> StoreAlerts:  # fmt: skip
-        """The store at ``<data_dir>/alerts.sqlite`` (created when missing), auditing to ``audit``;
-        ``on_change`` is the dispatch desk's hook (``lookout.dispatching.Dispatching.on_change``): confirms
-        write their outbox rows in the same transaction."""
-        return cls(AlertStore(data_dir / "alerts.sqlite", audit=audit, on_change=on_change), data_dir)
+             on_change: Callable[..., None] | None = None,
+             target: Path | str | None = None) -> StoreAlerts:  # fmt: skip
+        """The store at ``target`` (``dispatch.backends.alerts_target``: a PostgreSQL URL) or
+        ``<data_dir>/alerts.sqlite`` (created when missing), auditing to ``audit``; ``on_change`` is the
+        dispatch desk's hook (``lookout.dispatching.Dispatching.on_change``): confirms write their outbox
+        rows in the same transaction."""
+        where = target if target is not None else data_dir / "alerts.sqlite"
+        return cls(AlertStore(where, audit=audit, on_change=on_change, data_dir=data_dir), data_dir)
 
     def changes_since(self, version: int) -> tuple[int, list[Alert]]:
         return self.store.changes_since(version)

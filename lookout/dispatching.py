@@ -109,9 +109,13 @@ class Dispatching:
 
     @classmethod
     def open(cls, data_dir: Path, cfg: Any, *, audit: AuditFn | None = None) -> Dispatching:
-        """The desk over ``<data_dir>/alerts.sqlite`` from ``[dispatch]``, ``[units]``, ``[response_areas]``."""
-        desk = DispatchDesk(Path(data_dir) / "alerts.sqlite", cfg.dispatch, cfg.units, cfg.response_areas,
-                            data_dir=Path(data_dir), audit=audit)  # fmt: skip
+        """The desk from ``[dispatch]``, ``[units]``, ``[response_areas]`` over ``[storage] alerts_url``
+        (PostgreSQL) or ``<data_dir>/alerts.sqlite``."""
+        from dispatch.backends import alerts_target
+
+        target = alerts_target(getattr(cfg.storage, "alerts_url", None), Path(data_dir))
+        desk = DispatchDesk(target, cfg.dispatch, cfg.units, cfg.response_areas, data_dir=Path(data_dir),
+                            audit=audit)  # fmt: skip
         return cls(desk, cfg.response_areas, audit=audit, bus_url=cfg.bus.url if cfg.bus.type == "mqtt" else None)
 
     @property
@@ -128,7 +132,7 @@ class Dispatching:
             self.actions = actions
         return self
 
-    def start(self) -> Dispatching:
+    def start(self, *, unit_feed: bool = True) -> Dispatching:
         """Start the outbox sender (one thread per sink) and, on an MQTT bus, the unit position feed.
 
         A sink that cannot start (e.g. its ``env:`` secret is unset) is one line in ``sender_error``
@@ -138,10 +142,15 @@ class Dispatching:
         except DispatchError as exc:
             self.sender_error = f"dispatch forwarding is off: {exc}"
             log.error("%s", self.sender_error)
-        if self._bus_url and self.desk.unit_cfg:
+        if unit_feed and self._bus_url and self.desk.unit_cfg:
+            import os
+            import socket
+
             from dispatch.unit_feed import UnitPositionFeed
 
-            self.unit_feed = UnitPositionFeed(self._bus_url, self.desk)
+            # one client id per process: two consoles with the same id would throw each other off the broker
+            cid = f"lookout-units-{socket.gethostname()}-{os.getpid()}"[:64]
+            self.unit_feed = UnitPositionFeed(self._bus_url, self.desk, client_id=cid)
         return self
 
     def close(self) -> None:

@@ -81,7 +81,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             ingest = AlertIngest.open(ctx.data_dir, cfg, audit=audit, bus=bus, on_change=hook)
             alerts = StoreAlerts(ingest.store, ctx.data_dir)
         else:
-            alerts = _open_alerts(ctx.data_dir, audit, services, hook)
+            alerts = _open_alerts(ctx.data_dir, audit, services, hook, cfg)
         services.alerts = alerts
         if dispatching is not None and alerts is not None:
             dispatching.attach(store=alerts.store, fleet=view, actions=actions).start()  # sender stops in finally
@@ -129,14 +129,18 @@ def _open_dispatching(data_dir: Path, cfg: Any, audit: Any, services: ConsoleSer
         return None
 
 
-def _open_alerts(data_dir: Path, audit: Any, services: ConsoleServices, on_change: Any = None) -> Any:
+def _open_alerts(data_dir: Path, audit: Any, services: ConsoleServices, on_change: Any = None,
+                 cfg: Any = None) -> Any:  # fmt: skip
     """The alert store, or None with the reason on stderr and in the status bar: flight control must
     not depend on the alert database (a corrupt file is moved aside by hand, as the message says)."""
     from dispatch.errors import DispatchError
     from lookout.console_services import StoreAlerts
 
     try:
-        return StoreAlerts.open(data_dir, audit, on_change)
+        from dispatch.backends import alerts_target
+
+        target = alerts_target(getattr(cfg.storage, "alerts_url", None) if cfg is not None else None, data_dir)
+        return StoreAlerts.open(data_dir, audit, on_change, target)
     except DispatchError as exc:
         print(f"lookout console: no alert queue: {exc}", file=sys.stderr)
         services.notice = f"No alert queue: {exc}"

@@ -297,10 +297,14 @@ def _evidence_factory(ctx: Context, feed: str) -> Any:
 
 
 def _start_alerts(ctx: Context, bus: Any, topics: Any) -> Any:
-    """--alerts: the dispatch alert store under the data dir, fed from the bus by ``lookout.alerting``."""
+    """--alerts: the dispatch alert store under the data dir, fed from the bus by ``lookout.alerting``; the
+    dispatch desk's hook writes ``forward = "raised"`` outbox rows (a console's sender or ``lookout alerts
+    sinks --drain`` delivers them)."""
     from lookout.alerting import AlertIngest
+    from lookout.commands.alerts_dispatch import open_desk
 
-    return AlertIngest.open(ctx.data_dir, ctx.config, audit=ctx.audit().append, bus=bus, topics=topics)
+    return AlertIngest.open(ctx.data_dir, ctx.config, audit=ctx.audit().append, bus=bus, topics=topics,
+                            on_change=open_desk(ctx).on_change)  # fmt: skip
 
 
 class _Printer:

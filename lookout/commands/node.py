@@ -129,10 +129,16 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     bus = MqttBus.from_config(bc, role=args.role)
     wall: VisionWall | None = None
     ingest: AlertIngest | None = None
+    dispatching: Any = None
     announcing = _Announcing(bus, args.json)
     try:
         if args.role in ("store", "both"):
-            ingest = AlertIngest.open(data_dir, cfg, audit=ctx.audit().append, topics=Topics(bc.topic_prefix))
+            from lookout.dispatching import Dispatching
+
+            dispatching = Dispatching.open(data_dir, cfg, audit=ctx.audit().append)  # forward = "raised" rows
+            ingest = AlertIngest.open(data_dir, cfg, audit=ctx.audit().append, topics=Topics(bc.topic_prefix),
+                                      on_change=dispatching.on_change)  # fmt: skip
+            dispatching.attach(store=ingest.store).start(unit_feed=False)  # this node delivers what it stores
             ingest.on_alert = _print_alert(args.json)
             ingest.attach(bus)
         if vision:
@@ -150,6 +156,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         bus.close()  # waits for the broker's acks, then offline
         if ingest is not None:
             ingest.close()
+        if dispatching is not None:
+            dispatching.close()
     if ingest is not None:
         print(f"lookout node: {ingest.summary()}", file=sys.stderr)
     if wall is not None:

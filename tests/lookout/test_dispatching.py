@@ -339,3 +339,37 @@ def test_on_an_mqtt_bus_unit_positions_come_from_the_gps_gateway_topic(qtbot: An
     finally:
         dispatching.close()
         alerts.close()
+
+
+def test_the_raised_rule_forwards_an_alert_the_bus_stores_before_anyone_confirms(qtbot: Any, tmp_path: Path) -> None:
+    """lookout.alerting with the desk's hook (as the console and demo wire it): forward = "raised"."""
+    from lookout.alerting import AlertIngest
+    from lookout.dispatching import Dispatching
+    from vision.behaviours import Event
+    from vision.bus import InProcessBus
+    from vision.messages import EventMessage, Topics
+
+    with DeskReceiver(SECRET) as receiver:
+        text = config_text(receiver.url).replace('secret = "', 'forward = "raised"\nmin_severity = "medium"\n'
+                                                 'secret = "', 1)  # fmt: skip
+        cfg = parse_config(text)
+        dispatching = Dispatching.open(tmp_path, cfg)
+        bus = InProcessBus()
+        ingest = AlertIngest.open(tmp_path, cfg, bus=bus, on_change=dispatching.on_change)
+        dispatching.attach(store=ingest.store).start()
+        try:
+            t = datetime.now(UTC)
+            for sev, track in (("low", 1), ("high", 2)):
+                ev = Event(kind="zone_entry", severity=sev, feed="gate", t_start_utc=t, t_end_utc=t, frame_index=1,
+                           track_ids=(track,), xy_px=(1.0, 2.0), box_xyxy=(0.0, 0.0, 2.0, 4.0), score=0.9,
+                           zone=f"z{track}", summary="someone in the zone")  # fmt: skip
+                bus.publish(Topics().events, EventMessage(ev, None, None, None, None, "node-1"))
+            assert bus.flush(5.0)
+            qtbot.waitUntil(lambda: len(receiver.received()) >= 1, timeout=10_000)
+            [msg] = receiver.received()  # the low one is under min_severity
+            assert msg.type == "new" and msg.body["after"]["severity"] == "high"
+            assert msg.body["after"]["state"] == "new"  # raised, nobody confirmed it
+        finally:
+            ingest.close()
+            bus.close()
+            dispatching.close()
