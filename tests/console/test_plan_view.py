@@ -352,3 +352,26 @@ def test_upload_goes_to_every_checked_drone_with_progress(qtbot) -> None:  # typ
         n = len(view.mission.items)
         qtbot.waitUntil(lambda: all(source.snapshot()[s].mission_total >= n for s in (1, 2)), timeout=10_000)
         view.shutdown()
+
+
+def test_import_places_from_google_earth_kml(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    def coords(pts: list[tuple[float, float]]) -> str:
+        return " ".join(f"{lon},{lat},0" for lat, lon in (FRAME.point_to_geo(e, n) for e, n in pts))
+
+    ring = [(0, 0), (150, 0), (150, 100), (0, 100), (0, 0)]
+    kml = tmp_path / "park.kml"
+    kml.write_text(f"""<?xml version="1.0" encoding="UTF-8"?>
+<kml xmlns="http://www.opengis.net/kml/2.2"><Document>
+<Placemark><name>park</name><Polygon><outerBoundaryIs><LinearRing><coordinates>{coords(ring)}</coordinates>
+</LinearRing></outerBoundaryIs></Polygon></Placemark>
+<Placemark><name>bridge</name><Point><coordinates>{coords([(75, 150)])}</coordinates></Point></Placemark>
+</Document></kml>""")
+    view = _open(qtbot, ConsoleServices(fleet=_NoFleet()))
+    view.import_places(kml)
+    assert [(s.role, s.name) for s in view.editor.shapes] == [("area", "park"), ("point", "bridge")]
+    assert len(view.editor.shapes[0].rings[0]) == 4  # the closing vertex is not a handle of its own
+    qtbot.waitUntil(lambda: view.mission is not None and _settled(view), timeout=15_000)
+    assert view.kind.currentText() == "coverage" and not view.error
+    view.kind.setCurrentText("points")
+    qtbot.waitUntil(lambda: _settled(view) and view.facts is not None and view.facts.photos == 0, timeout=15_000)
+    view.shutdown()
