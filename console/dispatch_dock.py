@@ -110,6 +110,8 @@ class DispatchDock(QObject):
                                                     lambda: self.service.close_alert(aid, self.actor),
                                                     f"Alert {aid} closed"))  # fmt: skip
         p.send_drone.connect(self.send_drone)
+        p.orbit.connect(self.orbit)
+        self.confirm_orbit: Callable[[str], bool] = self._ask_pilot  # tests replace it
         p.units.itemSelectionChanged.connect(lambda: self.layer.highlight(p.selected_unit()))
         if window.alert_queue is not None:
             window.alert_queue.alert_opened.connect(self.panel.set_alert)
@@ -177,6 +179,35 @@ class DispatchDock(QObject):
         self.window.pool.start(_Job(f"Send drone to alert {alert_id}",
                                     lambda: self.service.send_drone(alert, self.actor), self.signals,
                                     self.signals.drone_sent.emit))  # fmt: skip
+
+    def orbit(self, alert_id: int, radius_m: float = 40.0, turns: float = 3.0) -> None:
+        """Choose the drone, ask the pilot, then fly the orbit mission (off the GUI thread)."""
+        alert = self.panel.alert
+        if alert is None or alert.id != alert_id:
+            return
+        try:
+            choice = self.service.choose_drone(alert, self.actor)
+        except Exception as exc:  # no drone qualifies: each one's reason
+            self._failed(f"Orbit alert {alert_id}: {exc}")
+            return
+        d = choice.drone
+        question = (f"Fly {d.name} ({choice.distance_m:.0f} m away) on a {turns:g}-turn orbit of {radius_m:g} m "
+                    f"around alert {alert_id} at {choice.alt_rel_m:.0f} m, camera on the spot, then RTL? "
+                    "It leaves what it is doing now.")  # fmt: skip
+        if not self.confirm_orbit(question):
+            self.window.statusBar().showMessage(f"Orbit of alert {alert_id}: not confirmed; nothing sent", 10000)
+            return
+        self.window.statusBar().showMessage(f"Orbit of alert {alert_id}: {d.name} checking and uploading…", 10000)
+        self.window.pool.start(_Job(f"Orbit alert {alert_id}",
+                                    lambda: self.service.fly_orbit(alert, self.actor, sysid=d.sysid,
+                                                                   radius_m=radius_m, turns=turns),
+                                    self.signals, self.signals.drone_sent.emit))  # fmt: skip
+
+    def _ask_pilot(self, question: str) -> bool:
+        from PySide6.QtWidgets import QMessageBox
+
+        answer = QMessageBox.question(self.window, "Orbit the alert", question)
+        return answer == QMessageBox.StandardButton.Yes
 
     def place_unit(self, unit: str, lat: float, lon: float) -> None:
         self._run(f"place {unit}", lambda: self.service.place_unit(unit, lat, lon, self.actor),

@@ -4,9 +4,10 @@ Self-contained: give it a ``DispatchSource`` (``dispatch.desk.DispatchDesk`` is 
 alert with ``set_alert(alert)``; a ``QTimer`` (1 Hz) refreshes the clock and the per-sink delivery
 state. Decisions leave as signals carrying the alert id, which the main window turns into desk /
 store calls off the GUI thread (``assign(alert_id, unit)``, ``on_scene(alert_id)``,
-``close_alert(alert_id)``, ``send_drone(alert_id)``). The running clock is green, then amber from
+``close_alert(alert_id)``, ``send_drone(alert_id)``, ``orbit(alert_id)``). The running clock is green, then amber from
 ``amber_at`` of the target, then red once the deadline has passed; it stops when a unit is on scene.
-Buttons the role may not use (``alerts.dispatch``, ``alerts.close``, ``flight.goto``) are hidden.
+Buttons the role may not use (``alerts.dispatch``, ``alerts.close``, ``flight.goto``, ``flight.run``) are
+hidden.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class DispatchPanel(QWidget):
     on_scene = Signal(int)
     close_alert = Signal(int)
     send_drone = Signal(int)
+    orbit = Signal(int)  # a short orbit mission around the alert, flown after the pilot confirms
 
     def __init__(self, source: DispatchSource, actor: Actor | None = None, parent: QWidget | None = None,
                  *, refresh_ms: int = 1000, now: Callable[[], datetime] | None = None) -> None:  # fmt: skip
@@ -92,6 +94,9 @@ class DispatchPanel(QWidget):
         self.on_scene_button = QPushButton("On scene")
         self.close_button = QPushButton("Close")
         self.drone_button = QPushButton("Send drone")
+        self.drone_button.setToolTip("The nearest ready drone flies to the alert (GUIDED, safe altitude, camera on it)")
+        self.orbit_button = QPushButton("Orbit…")
+        self.orbit_button.setToolTip("A short orbit mission around the alert, after you confirm the drone")
         self.sinks_label = QLabel("")
         self.sinks_label.setWordWrap(True)
         self.sinks_label.setTextFormat(Qt.TextFormat.RichText)
@@ -99,7 +104,7 @@ class DispatchPanel(QWidget):
         self.health_label.setWordWrap(True)
         self.health_label.setTextFormat(Qt.TextFormat.RichText)
         buttons = QHBoxLayout()
-        for b in (self.assign_button, self.on_scene_button, self.close_button, self.drone_button):
+        for b in (self.assign_button, self.on_scene_button, self.close_button, self.drone_button, self.orbit_button):
             buttons.addWidget(b)
         lay = QVBoxLayout(self)
         for w in (self.title, self.clock_label, self.phase_label, self.units, self.not_offered):
@@ -111,6 +116,7 @@ class DispatchPanel(QWidget):
         self.on_scene_button.clicked.connect(lambda: self._emit(self.on_scene))
         self.close_button.clicked.connect(lambda: self._emit(self.close_alert))
         self.drone_button.clicked.connect(lambda: self._emit(self.send_drone))
+        self.orbit_button.clicked.connect(lambda: self._emit(self.orbit))
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.refresh)
         if refresh_ms > 0:
@@ -125,6 +131,7 @@ class DispatchPanel(QWidget):
         self.on_scene_button.setVisible(may("alerts.dispatch"))
         self.close_button.setVisible(may("alerts.close"))
         self.drone_button.setVisible(may("flight.goto"))
+        self.orbit_button.setVisible(may("flight.run"))
 
     def set_alert(self, alert: Alert | None) -> None:
         self.alert = alert
@@ -135,7 +142,7 @@ class DispatchPanel(QWidget):
         self._refresh_health()
         a = self.alert
         enabled = a is not None
-        for b in (self.assign_button, self.on_scene_button, self.close_button, self.drone_button):
+        for b in (self.assign_button, self.on_scene_button, self.close_button, self.drone_button, self.orbit_button):
             b.setEnabled(enabled)
         if a is None:
             self.title.setText("No alert selected")
@@ -174,6 +181,7 @@ class DispatchPanel(QWidget):
         self.on_scene_button.setEnabled(rec is not None and rec.unit is not None and rec.on_scene_utc is None)
         self.assign_button.setEnabled(rec is not None and rec.closed_utc is None)
         self.drone_button.setEnabled(a.position is not None)
+        self.orbit_button.setEnabled(a.position is not None)
         if rank:
             self._rank(a)
         states = self.source.outbox.delivery_state(a.id)

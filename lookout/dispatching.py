@@ -23,6 +23,7 @@ What it adds to ``dispatch.desk.DispatchDesk``:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -66,9 +67,12 @@ class DroneSent:
     alt_rel_m: float
     took_off: bool
     roi: bool  # the gimbal/nose was pointed at the spot (ROI accepted)
+    orbit: str = ""  # "3-turn orbit of 40 m": flying the orbit mission (fly_orbit), else a GUIDED goto
 
     def line(self) -> str:
         how = "taking off, then " if self.took_off else ""
+        if self.orbit:
+            how += f"a {self.orbit} around it, "
         roi = "" if self.roi else " (ROI refused: camera not pointed)"
         who = f"Drone #{self.sysid}" if self.name == f"#{self.sysid}" else self.name
         return (f"{who} sent to alert {self.alert_id}: {how}{self.distance_m:.0f} m at "
@@ -86,6 +90,29 @@ def drone_snapshots(states: Iterable[Any], busy: Mapping[int, str] | None = None
                                  battery_pct=st.battery_pct, gps_fix=st.gps_fix, link_age_s=st.link_age_s,
                                  ekf_ok=st.ekf_ok, busy=why))  # fmt: skip
     return out
+
+
+def orbit_plan(lat_deg: float, lon_deg: float, alt_rel_m: float, radius_m: float = 40.0,
+               turns: float = 3.0) -> Any:
+    """A short orbit of the spot (``missions`` items): takeoff, camera on the spot (ROI), in to the circle,
+    ``turns`` circles of ``radius_m`` around it (NAV_LOITER_TURNS), camera free, RTL."""
+    from missions import mavcmd
+    from missions.geo import LocalFrame
+    from missions.types import Mission, MissionItem, Plan
+
+    if not 10.0 <= radius_m <= 500.0 or not 0.5 <= turns <= 20:
+        raise ResponseError(f"orbit of {radius_m:g} m x {turns:g} turns: use a radius of 10..500 m and 0.5..20 turns")
+    entry_lat, entry_lon = LocalFrame(lat_deg, lon_deg).point_to_geo(0.0, radius_m)  # north of the spot
+    items = (
+        MissionItem(mavcmd.NAV_TAKEOFF, alt_m=alt_rel_m),
+        MissionItem(mavcmd.DO_SET_ROI_LOCATION, lat_deg=lat_deg, lon_deg=lon_deg, alt_m=0.0),
+        MissionItem(mavcmd.NAV_WAYPOINT, lat_deg=entry_lat, lon_deg=entry_lon, alt_m=alt_rel_m),
+        MissionItem(mavcmd.NAV_LOITER_TURNS, param1=turns, param3=radius_m, lat_deg=lat_deg, lon_deg=lon_deg,
+                    alt_m=alt_rel_m),
+        MissionItem(mavcmd.DO_SET_ROI_NONE),
+        MissionItem(mavcmd.NAV_RETURN_TO_LAUNCH),
+    )
+    return Plan(mission=Mission(items=items))
 
 
 class Dispatching:
@@ -241,7 +268,7 @@ class Dispatching:
         return self.desk.sync_drones(self.fleet.snapshot().values())
 
     # ---- send a drone first ---------------------------------------------------------------------
-    def choose_drone(self, alert: Any, actor: Actor | None) -> DroneChoice:
+    def choose_drone(self, alert: Any, actor: Actor | None, *, only: int | None = None) -> DroneChoice:
         """The drone that would go (``DroneRefused`` with every reason when none may)."""
         if alert.position is None:
             raise ResponseError(f"alert {alert.id} has no position; fly a drone there by hand (right-click the map)")
@@ -251,6 +278,8 @@ class Dispatching:
         with self._lock:
             busy = {s: f"sent to alert {a}" for s, a in self._sent.items() if a != alert.id}
         snaps = drone_snapshots(self.fleet.snapshot().values(), busy, names)
+        if only is not None:  # the drone the pilot confirmed, still ready?
+            snaps = [d for d in snaps if d.sysid == only]
         return pick_drone(snaps, alert.position.lat_deg, alert.position.lon_deg, self.desk.cfg, actor)
 
     def send_drone(self, alert: Any, actor: Actor | None, progress: Callable[[str], None] | None = None,
@@ -289,6 +318,53 @@ class Dispatching:
             self._audit(actor.name if actor else "lookout", "alerts.drone_sent", f"alert {alert.id}", sysid=sysid,
                         distance_m=round(choice.distance_m), alt_rel_m=alt, took_off=took_off, roi=roi)  # fmt: skip
         return sent
+
+    def fly_orbit(self, alert: Any, actor: Actor | None, *, sysid: int | None = None, radius_m: float = 40.0,
+                  turns: float = 3.0, progress: Callable[[str], None] | None = None,
+                  climb_timeout_s: float = 90.0) -> DroneSent:  # fmt: skip
+        """The pilot confirmed it: the chosen drone (``sysid``, else the nearest ready one) flies a short
+        orbit mission around the alert (``orbit_plan``) in AUTO: checked against the vehicle
+        (``flight.plan_check``), uploaded, then AUTO; a drone on the ground takes off first. Returns once
+        the mission runs (it ends with RTL)."""
+        from flight import commands
+        from flight.mission_transfer import upload_plan
+        from flight.plan_check import check_before_upload
+
+        if actor is not None:
+            authorize(actor, "flight.run", self._audit, f"alert {alert.id}")
+        choice = self.choose_drone(alert, actor, only=sysid)
+        sid, alt = choice.drone.sysid, choice.alt_rel_m
+        plan = orbit_plan(choice.lat_deg, choice.lon_deg, alt, radius_m, turns)
+        say = progress or (lambda _m: None)
+        link = self.fleet.link(sid)
+        with self._lock:
+            self._sent[sid] = alert.id
+        try:
+            if self.on_drone_sent is not None:
+                self.on_drone_sent(sid, alert.id)
+            check_before_upload(link, plan, sid, wait_s=5.0)  # UnsafePlan: nothing uploaded
+            st = self.fleet.snapshot().get(sid)
+            took_off = st is None or not st.armed or (st.alt_rel_m or 0.0) < AIRBORNE_M
+            if took_off:
+                say(f"#{sid} taking off to {alt:.0f} m for the orbit of alert {alert.id}")
+                self.actions.takeoff(sid, alt)
+                self._wait_climb(sid, min(AIRBORNE_M * 2, alt * 0.5), climb_timeout_s)
+            elif st.mode == "AUTO":
+                self.actions.set_mode(sid, "GUIDED")  # hold while the new mission goes up
+            upload_plan(link, plan, sysid=sid)
+            self.actions.set_mode(sid, "AUTO")
+            with contextlib.suppress(Exception):  # ArduCopter starts AUTO by itself when flying; PX4 wants this
+                if link.state(sid).autopilot == "px4":
+                    commands.mission_start(link, sid)
+        except BaseException:
+            with self._lock:
+                self._sent.pop(sid, None)
+            raise
+        if self._audit is not None:
+            self._audit(actor.name if actor else "lookout", "alerts.drone_orbit", f"alert {alert.id}", sysid=sid,
+                        radius_m=radius_m, turns=turns, alt_rel_m=alt, took_off=took_off)  # fmt: skip
+        return DroneSent(sid, choice.drone.name, alert.id, choice.distance_m, choice.eta_s, alt, took_off, True,
+                         orbit=f"{turns:g}-turn orbit of {radius_m:g} m")  # fmt: skip
 
     def sent_drones(self) -> dict[int, int]:
         with self._lock:

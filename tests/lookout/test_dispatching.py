@@ -210,9 +210,30 @@ def test_confirm_recommend_assign_place_and_send_the_nearest_drone(qtbot: Any, c
     actions_log = [(e.action, e.subject) for e in console["audit"].entries()]
     assert ("alerts.drone_sent", f"alert {alert.id}") in actions_log and ("alerts.dispatch", f"alert {alert.id}") \
         in actions_log  # fmt: skip
-    # drone 2 is now busy with this alert: another alert gets drone 1
-    choice = dispatching.choose_drone(_other_alert(store, lat, lon), ADMIN)
-    assert choice.drone.sysid == 1
+    # drone 2 is now busy with this alert: another alert gets drone 1, on an orbit once the pilot confirms
+    other = _other_alert(store, lat, lon)
+    assert dispatching.choose_drone(other, ADMIN).drone.sysid == 1
+    win.poll_alerts()
+    with qtbot.waitSignal(queue.alert_opened, timeout=5000):
+        assert queue.select_alert(other.id)
+    asked: list[str] = []
+    dock.confirm_orbit = lambda q: asked.append(q) or False  # the pilot says no: nothing is sent
+    panel.orbit_button.click()
+    assert "#1" in asked[0] and "3-turn orbit of 40 m" in asked[0] and "not confirmed" in \
+        win.statusBar().currentMessage()  # fmt: skip
+    assert view.snapshot()[1].mode == "GUIDED" and 1 not in dispatching.sent_drones()
+    dock.confirm_orbit = lambda q: True
+    panel.orbit_button.click()
+    qtbot.waitUntil(lambda: dock.last_sent.sysid == 1, timeout=30_000)
+    assert dock.last_sent.orbit == "3-turn orbit of 40 m" and dispatching.sent_drones()[1] == other.id
+    qtbot.waitUntil(lambda: view.snapshot()[1].mode == "AUTO" and view.snapshot()[1].mission_total >= 6,
+                    timeout=10_000)  # fmt: skip
+    from flight.mission_transfer import download_mission
+    from missions import mavcmd
+
+    flown = download_mission(view.link(1), sysid=1)
+    assert [i.command for i in flown.items][-3:] == [mavcmd.NAV_LOITER_TURNS, mavcmd.DO_SET_ROI_NONE,
+                                                     mavcmd.NAV_RETURN_TO_LAUNCH]  # fmt: skip
 
 
 def _right_click_and_choose(qtbot: Any, win: Any, where: tuple[float, float], label: str, seen: list[str]) -> None:
