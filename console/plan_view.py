@@ -19,12 +19,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import (
-    QFileDialog,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -40,11 +38,12 @@ from PySide6.QtWidgets import (
 
 from console.mapview import MapView
 from console.plan_editor import PlanEditor
+from console.plan_files import PlanFiles
 from console.plan_fly import FlyBox
 from console.plan_model import WaypointModel
 from console.plan_outcome import PlanOutcome, validate
 from console.plan_panel import KINDS, DroneList, PatrolForm, spin
-from console.plan_shapes import Shape, fence_and_rally, places_from_shapes, shapes_from_fence, shapes_from_places
+from console.plan_shapes import Shape, fence_and_rally, places_from_shapes
 from console.plan_summary import PlanSummaryPanel
 from console.services import ConsoleServices
 from flight.types import VehicleState
@@ -73,7 +72,7 @@ class _Job(QRunnable):
         self.fn()
 
 
-class PlanView(QWidget):
+class PlanView(PlanFiles, QWidget):
     updated = Signal()  # a planning/validation result is on screen
     uploaded = Signal(int)  # sysid
     message = Signal(str)
@@ -404,70 +403,6 @@ class PlanView(QWidget):
             return None
         fence, rally = fence_and_rally(self.editor.shapes, self.alt.value(), self._fence_circles)
         return Plan(self.mission, fence, rally)
-
-    def save_plan(self, path: Path) -> None:
-        """Write the plan (mission, fence, rally) by suffix: .plan, .waypoints, .geojson, .kml."""
-        from missions import save_plan
-
-        plan = self.current_plan()
-        if plan is None:
-            raise ValueError("nothing to save yet: draw a place and choose a patrol first")
-        save_plan(plan, path)
-        self._say(f"saved {path.name} ({len(plan.mission.items)} items, {len(plan.fence)} fence, "
-                  f"{len(plan.rally)} rally)")  # fmt: skip
-
-    def open_plan(self, path: Path) -> None:
-        """Show a plan file as it is: mission (editable), fence and rally (as shapes). Places are cleared."""
-        from missions import read_plan
-
-        loaded = read_plan(path)
-        for w in loaded.warnings:
-            self._say(f"{path.name}: {w}")
-        plan = loaded.plan
-        shapes, circles = shapes_from_fence(plan.fence, plan.rally)
-        from missions.fence import fence_shapes
-
-        self.editor.set_shapes(shapes)
-        self._fence_circles = circles
-        rings = fence_shapes(tuple(it for it in circles if it.command in (5003, 5004)))[1]
-        self.editor.set_circles([(c.lat_deg, c.lon_deg, c.radius_m, c.inclusion) for c in rings])
-        self.mission, self._coverage = plan.mission, None
-        first = next((it for it in plan.mission.items if it.lat_deg or it.lon_deg), None)
-        if first is not None:
-            self.map.center_on(first.lat_deg, first.lon_deg)
-        self.revalidate()
-
-    def import_places(self, path: Path) -> None:
-        from missions import load_places
-
-        places = load_places(path)
-        self.editor.set_shapes([*self.editor.shapes, *shapes_from_places(places)])
-        c = places[0].geometry.centroid
-        self.map.center_on(c.y, c.x)
-        self._shapes_changed()
-
-    def _open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open plan", "", "Plans (*.plan *.waypoints *.txt *.geojson "
-                                                                     "*.json *.kml)")  # fmt: skip
-        if path:
-            self._guard(lambda: self.open_plan(Path(path)))
-
-    def _import_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import places", "", "Places (*.geojson *.json *.kml)")
-        if path:
-            self._guard(lambda: self.import_places(Path(path)))
-
-    def _save_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save plan", "patrol.plan", "Plans (*.plan *.waypoints "
-                                                                                "*.geojson *.kml)")  # fmt: skip
-        if path:
-            self._guard(lambda: self.save_plan(Path(path)))
-
-    def _guard(self, fn: Callable[[], None]) -> None:
-        try:
-            fn()
-        except Exception as exc:
-            self._fail(str(exc))
 
     # ---- flying -----------------------------------------------------------------------------
     def allow(self, upload: bool, fly: bool) -> None:
