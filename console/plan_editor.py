@@ -308,6 +308,11 @@ class PlanEditor(QObject):
             label.setPos(-b.width() / 2, -b.height() / 2)
         return item
 
+    @property
+    def busy(self) -> bool:
+        """Drawing or dragging: the view holds back redraws that would pull the handle away."""
+        return bool(self.mode) or self._drag is not None
+
     # ---- positions for tests and tours ------------------------------------------------------
     def handle_at(self, pos: QPointF) -> tuple[object, ...] | None:
         for item in self.map.items(pos.toPoint()):

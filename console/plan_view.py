@@ -97,7 +97,8 @@ class PlanView(PlanFiles, QWidget):
         self.busy = False
         self._generation = 0
         self._coverage: float | None = None
-        self._fence_circles: tuple[MissionItem, ...] = ()  # circles from an opened file (drawn as they are)
+        self._fence_circles: tuple[MissionItem, ...] = ()
+        self._polls = 0  # circles from an opened file (drawn as they are)
 
         self.map = MapView(services.tiles_dir, layers=getattr(services, "map_layers", ()))
         if services.map_image is not None:
@@ -216,8 +217,11 @@ class PlanView(PlanFiles, QWidget):
         states = self.services.fleet.snapshot()
         for st in states.values():
             self.map.set_vehicle(st)
+        self._polls += 1
         if self.drone_list.update_states(states):
-            self._refresh_buttons()
+            self._drones_changed()  # checked against the new drone (its home, battery)
+        elif self.mission is not None and self._polls % 20 == 0 and not self.busy and not self.editor.busy:
+            self.revalidate()  # every 10 s: the drone's battery and position move on
 
     def selected_drones(self) -> list[int]:
         return self.drone_list.selected()
