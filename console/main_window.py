@@ -96,7 +96,7 @@ class MainWindow(QMainWindow):
         self.map.roi_requested.connect(self._point_camera_here)
         self.commander = FleetCommander(self)
         self.alarms = AlarmMonitor()
-        self.alarm_banner = AlarmBanner(self.map.viewport(), self.alarms)
+        self.alarm_banner = AlarmBanner(self.map, self.alarms)  # over the map (not its scrolling viewport)
         self.alarms.changed.connect(self._alarms_changed)
         self.map.fly_here_requested.connect(self._fly_here)
         self._quiet.mission_path.connect(self.map.set_mission_path)

@@ -201,8 +201,9 @@ class MapView(QGraphicsView):
             all_layers.insert(0, TileLayerSpec(Path(tiles_dir).name or "tiles", "xyz", str(tiles_dir)))
         self.tiles = TileLayerItems(self.scene(), all_layers)
         self.ruler = Ruler(self.scene())
-        self.scale_widget = ScaleBar(self.viewport())
-        self.readout = CursorReadout(self.viewport())
+        # Overlays are children of the view, not of its viewport: scrolling moves the viewport's children.
+        self.scale_widget = ScaleBar(self)
+        self.readout = CursorReadout(self)
         self._vehicles: dict[int, _VehicleItems] = {}
         self._latest: dict[int, VehicleState] = {}
         self._drawn: dict[int, tuple[object, ...]] = {}
@@ -268,7 +269,11 @@ class MapView(QGraphicsView):
     def set_zoom(self, m_per_px: float) -> None:
         """Scene metres per screen pixel (Web Mercator; ground metres are this times cos(latitude))."""
         k = (1.0 / m_per_px) / max(self.transform().m11(), 1e-12)
+        # Around the view's centre: "under the mouse" would use the last mouse position the view saw,
+        # which is the scene origin when the mouse never moved over it (seen under Xvfb).
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
         self.scale(k, k)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self._refresh_tiles()
 
     # ---- vehicles ---------------------------------------------------------------------------
@@ -462,7 +467,8 @@ class MapView(QGraphicsView):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        self.scale_widget.move(10, self.viewport().height() - self.scale_widget.height() - 8)
+        vp = self.viewport().geometry()
+        self.scale_widget.move(vp.left() + 10, vp.bottom() - self.scale_widget.height() - 8)
         self._refresh_tiles()
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:

@@ -101,11 +101,13 @@ def test_link_lost_and_failsafe_alarms_are_raised_and_shown(qtbot) -> None:  # t
     qtbot.addWidget(win)
     win.show()
     qtbot.waitUntil(lambda: win.fleet_model.rowCount() == 2, timeout=3000)
+    win.map.center_on(52.23, 21.01)  # scrolled far from the scene origin
     assert win.alarms.alarms() == [] and not win.alarm_banner.isVisible()
 
     fleet.states[2] = _state(2, link_age_s=1.8)  # silent for 1.8 s: the link watchdog has not fired yet
     qtbot.waitUntil(lambda: [a.text for a in win.alarms.alarms()] == ["#2 LINK LOST"], timeout=1000)
     assert win.alarm_banner.isVisible() and "#2 LINK LOST" in win.alarm_banner.text()
+    assert win.map.rect().contains(win.alarm_banner.geometry())  # on screen over the map, whatever it scrolled
     assert "ALARM" in win.statusBar().currentMessage() and win.alarms.beeps == 1
 
     fleet.states[1] = _state(1, statustexts=("Battery 1 is low 14.20V used 3100 mAh", "Battery Failsafe"))

@@ -87,6 +87,7 @@ def test_mbtiles_tiles_show_at_their_coordinates(qtbot, tmp_path: Path) -> None:
         qtbot.waitUntil(lambda lat=lat, lon=lon, rgb=rgb: _near(_pixel(view, lat, lon), rgb), timeout=3000)
     got = _pixel(view, LAT, LON)  # the known coordinate lies in the first tile
     assert _near(got, COLOURS[(0, 0)]), got
+    assert view.rect().contains(view.scale_widget.geometry()) and view.scale_widget.label.endswith(" m")
 
     view.set_layer(None)  # the plain grid: the tiles hide
     qtbot.waitUntil(lambda: not _near(_pixel(view, LAT, LON), COLOURS[(0, 0)]), timeout=3000)
