@@ -71,8 +71,12 @@ def test_gcs_failsafe_on_link_loss_brings_the_vehicle_home(tmp_path: Path) -> No
                 gcs.close()  # the link is lost: no more GCS heartbeats
             rtl = watcher.wait_state(lambda s: s.mode in ("RTL", "LAND", "SMART_RTL"), timeout_s=60)
             assert rtl is not None, watcher.state()
-            texts = [t.lower() for t in watcher.statustexts_since(sitl.sysid, 0)]
-            assert any("failsafe" in t and "gcs" in t for t in texts), texts
+            def said_failsafe(_s: object) -> bool:
+                return any("failsafe" in t.lower() and "gcs" in t.lower()
+                           for t in watcher.statustexts_since(sitl.sysid, 0))  # fmt: skip
+
+            assert watcher.wait_state(said_failsafe, timeout_s=10) is not None, (
+                rtl.mode, watcher.statustexts_since(sitl.sysid, 0)[-12:])
             assert watcher.wait_state(lambda s: not s.armed, timeout_s=180) is not None
             st = watcher.state()
             assert haversine_m(st.lat_deg, st.lon_deg, CMAC.lat_deg, CMAC.lon_deg) < 5
