@@ -287,6 +287,23 @@ def test_main_window_has_a_plan_tab(qtbot) -> None:  # type: ignore[no-untyped-d
     assert isinstance(tabs, QTabWidget)
     assert [tabs.tabText(i) for i in range(tabs.count())] == ["Fly", "Plan"]
     assert isinstance(win.plan_view, PlanView)
+    win.show()
+    tabs.setCurrentWidget(win.plan_view)
+    assert win.plan_view.fly_buttons["Upload"].isVisible()
+    win.close()
+
+
+def test_an_operator_sees_the_plan_but_cannot_upload_or_fly(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from console.main_window import MainWindow
+    from dispatch.roles import Actor, Role
+
+    win = MainWindow(ConsoleServices(fleet=_NoFleet()), actor=Actor("ann", Role.OPERATOR))
+    qtbot.addWidget(win)
+    win.show()
+    win.centralWidget().setCurrentWidget(win.plan_view)
+    buttons = win.plan_view.fly_buttons
+    assert not any(buttons[n].isVisible() for n in ("Upload", "Start", "Pause", "Resume"))
+    assert win.plan_view.draw_buttons["area"].isVisible()
     win.close()
 
 
