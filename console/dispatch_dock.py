@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, QRunnable, Qt, QTimer, Signal
@@ -42,8 +43,17 @@ class _Signals(QObject):
     done = Signal(str)
     failed = Signal(str)
     drone_sent = Signal(object)  # lookout.dispatching.DroneSent
-    units = Signal(object)  # [Unit]
+    board = Signal(object)  # _Board: units, sink health, what the demo desk received
     quiet_done = Signal()
+    orbit_choice = Signal(object, object)  # alert, DroneChoice: ask the pilot
+
+
+@dataclass(frozen=True, slots=True)
+class _Board:
+    units: list[Any] | None
+    health: list[Any]
+    received: list[str]
+    error: str = ""
 
 
 class _Job(QRunnable):
@@ -68,6 +78,8 @@ class DispatchDock(QObject):
         self.actor = window.actor
         self.signals = _Signals(self)
         self.panel = DispatchPanel(service.source, self.actor)
+        self.panel.runner = lambda fn: window.pool.start(_Job("dispatch panel", fn, self.signals,
+                                                              self.panel.gathered.emit))  # fmt: skip
         self.dock = QDockWidget("Dispatch", window)
         self.dock.setObjectName("Dispatch")
         self.dock.setWidget(self.panel)
@@ -93,11 +105,16 @@ class DispatchDock(QObject):
             self.desk_dock.setWidget(self.desk_list)
             window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.desk_dock)
         self._syncing = False
+        self._reading = False
+        self.units: list[Any] = []  # the unit board as last read (the map's menu uses it)
         self.last_sent: Any = None
+        self.last_question = ""
+        self._orbit_shape = (40.0, 3.0)
         self.signals.done.connect(self._done)
         self.signals.failed.connect(self._failed)
         self.signals.drone_sent.connect(self._drone_sent)
-        self.signals.units.connect(self.layer.set_units)
+        self.signals.board.connect(self._show_board)
+        self.signals.orbit_choice.connect(self._confirm_orbit)
         self.signals.quiet_done.connect(self._synced)
         p = self.panel
         p.assign.connect(lambda aid, unit: self._run(f"alert {aid}: assign {unit}",
@@ -125,30 +142,42 @@ class DispatchDock(QObject):
 
     # ---- periodic ----------------------------------------------------------------------------------
     def tick(self) -> None:
-        """Units on the map, sink health in the status bar, the demo desk's list; drone sync off-thread."""
-        try:
-            self.layer.set_units(self.service.units())
-            self._sinks_line()
-        except Exception as exc:  # a locked database must not take the console down
-            log.warning("dispatch: %s", exc)
-        if self.desk_list is not None:
-            lines = self.service.received()
-            if len(lines) != self.desk_list.count():
-                self.desk_list.clear()
-                self.desk_list.addItems(list(reversed(lines)))  # newest first
-                if lines:
-                    self.window.statusBar().showMessage(f"Dispatch desk: {lines[-1]}", 10000)
+        """Units on the map, sink health in the status bar, the demo desk's list (read off the GUI thread);
+        drone positions from the fleet (written off the GUI thread)."""
+        if not self._reading:
+            self._reading = True
+            self.window.pool.start(_Job("dispatch board", self._read_board, self.signals, self.signals.board.emit))
         if not self._syncing:
             self._syncing = True
             self.window.pool.start(_Job("drone positions", self.service.sync_drones, self.signals,
                                         lambda _n: self.signals.quiet_done.emit()))  # fmt: skip
 
+    def _read_board(self) -> _Board:
+        try:
+            return _Board(self.service.units(), list(self.service.source.outbox.health()), self.service.received())
+        except Exception as exc:  # a locked database must not take the console down
+            return _Board(None, [], [], str(exc))
+
+    def _show_board(self, board: _Board) -> None:
+        self._reading = False
+        if board.error:
+            log.warning("dispatch: %s", board.error)
+            return
+        self.units = board.units or []
+        self.layer.set_units(self.units)
+        self._sinks_line(board.health)
+        if self.desk_list is not None and len(board.received) != self.desk_list.count():
+            self.desk_list.clear()
+            self.desk_list.addItems(list(reversed(board.received)))  # newest first
+            if board.received:
+                self.window.statusBar().showMessage(f"Dispatch desk: {board.received[-1]}", 10000)
+
     def _synced(self) -> None:
         self._syncing = False
 
-    def _sinks_line(self) -> None:
+    def _sinks_line(self, health: list[Any]) -> None:
         parts = []
-        for h in self.service.source.outbox.health():
+        for h in health:
             err, ok = h.last_error_utc, h.last_success_utc
             failing = err is not None and (ok is None or err > ok)
             colour = "#c62828" if h.dead_letters else ("#f9a825" if failing else "#2e7d32")
@@ -181,24 +210,26 @@ class DispatchDock(QObject):
                                     self.signals.drone_sent.emit))  # fmt: skip
 
     def orbit(self, alert_id: int, radius_m: float = 40.0, turns: float = 3.0) -> None:
-        """Choose the drone, ask the pilot, then fly the orbit mission (off the GUI thread)."""
+        """Choose the drone (off the GUI thread), ask the pilot, then fly the orbit mission (off it again)."""
         alert = self.panel.alert
         if alert is None or alert.id != alert_id:
             return
-        try:
-            choice = self.service.choose_drone(alert, self.actor)
-        except Exception as exc:  # no drone qualifies: each one's reason
-            self._failed(f"Orbit alert {alert_id}: {exc}")
-            return
+        self._orbit_shape = (radius_m, turns)
+        self.window.pool.start(_Job(f"Orbit alert {alert_id}", lambda: self.service.choose_drone(alert, self.actor),
+                                    self.signals, lambda c: self.signals.orbit_choice.emit(alert, c)))  # fmt: skip
+
+    def _confirm_orbit(self, alert: Alert, choice: Any) -> None:
+        radius_m, turns = self._orbit_shape
         d = choice.drone
         question = (f"Fly {d.name} ({choice.distance_m:.0f} m away) on a {turns:g}-turn orbit of {radius_m:g} m "
-                    f"around alert {alert_id} at {choice.alt_rel_m:.0f} m, camera on the spot, then RTL? "
+                    f"around alert {alert.id} at {choice.alt_rel_m:.0f} m, camera on the spot, then RTL? "
                     "It leaves what it is doing now.")  # fmt: skip
+        self.last_question = question
         if not self.confirm_orbit(question):
-            self.window.statusBar().showMessage(f"Orbit of alert {alert_id}: not confirmed; nothing sent", 10000)
+            self.window.statusBar().showMessage(f"Orbit of alert {alert.id}: not confirmed; nothing sent", 10000)
             return
-        self.window.statusBar().showMessage(f"Orbit of alert {alert_id}: {d.name} checking and uploading…", 10000)
-        self.window.pool.start(_Job(f"Orbit alert {alert_id}",
+        self.window.statusBar().showMessage(f"Orbit of alert {alert.id}: {d.name} checking and uploading…", 10000)
+        self.window.pool.start(_Job(f"Orbit alert {alert.id}",
                                     lambda: self.service.fly_orbit(alert, self.actor, sysid=d.sysid,
                                                                    radius_m=radius_m, turns=turns),
                                     self.signals, self.signals.drone_sent.emit))  # fmt: skip
@@ -232,7 +263,7 @@ class DispatchDock(QObject):
     def _map_menu(self, menu: QMenu, lat: float, lon: float) -> None:
         if not self.actor.may("alerts.dispatch"):
             return
-        units = [u for u in self.service.units() if u.sysid is None]  # drones follow the fleet
+        units = [u for u in self.units if u.sysid is None]  # as last read; drones follow the fleet
         chosen = self.panel.selected_unit()
         menu.addSeparator()
         if chosen is not None and any(u.name == chosen for u in units):
@@ -252,8 +283,13 @@ class DispatchDock(QObject):
         self.tick()
 
     def _failed(self, text: str) -> None:
-        if text.startswith("drone positions:"):
-            self._syncing = False
+        if text.startswith(("drone positions:", "dispatch board:", "dispatch panel:")):  # background reads
+            if text.startswith("drone positions:"):
+                self._syncing = False
+            elif text.startswith("dispatch board:"):
+                self._reading = False
+            else:
+                self.panel._busy = False
             log.warning("%s", text)
             return
         log.warning("%s", text)

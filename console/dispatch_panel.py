@@ -2,18 +2,21 @@
 
 Self-contained: give it a ``DispatchSource`` (``dispatch.desk.DispatchDesk`` is one) and show an
 alert with ``set_alert(alert)``; a ``QTimer`` (1 Hz) refreshes the clock and the per-sink delivery
-state. Decisions leave as signals carrying the alert id, which the main window turns into desk /
-store calls off the GUI thread (``assign(alert_id, unit)``, ``on_scene(alert_id)``,
-``close_alert(alert_id)``, ``send_drone(alert_id)``, ``orbit(alert_id)``). The running clock is green, then amber from
-``amber_at`` of the target, then red once the deadline has passed; it stops when a unit is on scene.
-Buttons the role may not use (``alerts.dispatch``, ``alerts.close``, ``flight.goto``, ``flight.run``) are
-hidden.
+state. Reads go through ``gather`` (no Qt) and ``show_data``: synchronously, or, with ``runner`` set
+(``console.dispatch_dock`` sets the window's thread pool), off the GUI thread, back by signal.
+Decisions leave as signals carrying the alert id, which the main window turns into desk / store
+calls off the GUI thread (``assign(alert_id, unit)``, ``on_scene(alert_id)``,
+``close_alert(alert_id)``, ``send_drone(alert_id)``, ``orbit(alert_id)``). The running clock is
+green, then amber from ``amber_at`` of the target, then red once the deadline has passed; it stops
+when a unit is on scene. Buttons the role may not use (``alerts.dispatch``, ``alerts.close``,
+``flight.goto``, ``flight.run``) are hidden.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -54,6 +57,22 @@ class DispatchSource(Protocol):
     def outbox(self) -> Any: ...  # .delivery_state(alert_id) -> {sink: state}, .health()
 
 
+@dataclass(frozen=True, slots=True)
+class PanelData:
+    """What the panel shows, read from the source in one go (``DispatchPanel.gather``, any thread)."""
+
+    alert: Alert | None
+    health: list[Any] = field(default_factory=list)
+    health_error: str = ""
+    cls: ResponseClass | None = None
+    rec: ResponseRecord | None = None
+    clock: ClockStatus | None = None
+    ranking: Recommendation | None = None
+    states: dict[str, str] = field(default_factory=dict)
+    rank: bool = False
+    error: str = ""
+
+
 def mmss(seconds: float) -> str:
     sign = "-" if seconds < 0 else ""
     s = int(abs(seconds))
@@ -66,6 +85,7 @@ class DispatchPanel(QWidget):
     close_alert = Signal(int)
     send_drone = Signal(int)
     orbit = Signal(int)  # a short orbit mission around the alert, flown after the pilot confirms
+    gathered = Signal(object)  # PanelData read off the GUI thread (see ``runner``)
 
     def __init__(self, source: DispatchSource, actor: Actor | None = None, parent: QWidget | None = None,
                  *, refresh_ms: int = 1000, now: Callable[[], datetime] | None = None) -> None:  # fmt: skip
@@ -117,6 +137,10 @@ class DispatchPanel(QWidget):
         self.close_button.clicked.connect(lambda: self._emit(self.close_alert))
         self.drone_button.clicked.connect(lambda: self._emit(self.send_drone))
         self.orbit_button.clicked.connect(lambda: self._emit(self.orbit))
+        self.runner: Callable[[Callable[[], PanelData]], None] | None = None  # runs a read, emits ``gathered``
+        self._busy = False
+        self._pending_rank = False
+        self.gathered.connect(self.show_data)
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.refresh)
         if refresh_ms > 0:
@@ -135,38 +159,81 @@ class DispatchPanel(QWidget):
 
     def set_alert(self, alert: Alert | None) -> None:
         self.alert = alert
+        if alert is None:
+            self._show_empty()
         self.refresh(rank=True)
 
     def refresh(self, *, rank: bool = False) -> None:
-        """Clock and sinks every tick; the unit ranking when asked (new alert, after an action)."""
-        self._refresh_health()
-        a = self.alert
-        enabled = a is not None
-        for b in (self.assign_button, self.on_scene_button, self.close_button, self.drone_button, self.orbit_button):
-            b.setEnabled(enabled)
-        if a is None:
-            self.title.setText("No alert selected")
-            for lab in (self.clock_label, self.phase_label, self.not_offered, self.sinks_label):
-                lab.setText("")
-            self.clock_label.setStyleSheet("")
-            self.units.setRowCount(0)
+        """Clock and sinks every tick; the unit ranking when asked (new alert, after an action).
+
+        With a ``runner`` (the main window's thread pool) the source is read off the GUI thread and the
+        result comes back through ``gathered``; one read at a time (a tick while one runs is folded in)."""
+        if self.runner is None:
+            self.show_data(self.gather(self.alert, rank))
             return
+        self._pending_rank = self._pending_rank or rank
+        if self._busy:
+            return
+        self._busy, rank, self._pending_rank = True, self._pending_rank, False
+        alert = self.alert
+        self.runner(lambda: self.gather(alert, rank))
+
+    def gather(self, a: Alert | None, rank: bool) -> PanelData:
+        """Read everything shown from the source (no Qt: any thread). Errors become text, never raise."""
         try:
-            self._refresh(a, rank)
+            health, health_error = list(self.source.outbox.health()), ""
+        except Exception as exc:  # a locked database must not take the console down
+            health, health_error = [], str(exc)
+        if a is None:
+            return PanelData(None, health, health_error)
+        try:
+            cls = self.source.classify(a)
+            rec = self.source.record(a.id)
+            st = self.source.clock(a.id, self.now())
+            ranking = self.source.recommend(a, self.now()) if rank and a.position is not None else None
+            states = dict(self.source.outbox.delivery_state(a.id))
         except Exception as exc:  # a locked or broken database must not take the console down
             log.warning("dispatch panel: %s", exc)
-            self.phase_label.setText(f"dispatch data unavailable: {exc}")
+            return PanelData(a, health, health_error, error=str(exc))
+        return PanelData(a, health, health_error, cls, rec, st, ranking, states, rank=rank)
 
-    def _refresh(self, a: Alert, rank: bool) -> None:
-        cls = self.source.classify(a)
-        rec = self.source.record(a.id)
+    def show_data(self, data: PanelData) -> None:
+        """Show what ``gather`` read (GUI thread); a read for an alert no longer shown is dropped."""
+        self._busy = False
+        self._show_health(data)
+        a = self.alert
+        if data.alert is None or a is None or data.alert.id != a.id:
+            if a is None:
+                self._show_empty()
+            elif self.runner is not None:
+                self.refresh(rank=True)  # the alert changed while reading: read again
+            return
+        if data.error:
+            self.phase_label.setText(f"dispatch data unavailable: {data.error}")
+        else:
+            self._show(a, data)
+        if self._pending_rank and self.runner is not None:
+            self.refresh()
+
+    def _show_empty(self) -> None:
+        for b in (self.assign_button, self.on_scene_button, self.close_button, self.drone_button, self.orbit_button):
+            b.setEnabled(False)
+        self.title.setText("No alert selected")
+        for lab in (self.clock_label, self.phase_label, self.not_offered, self.sinks_label):
+            lab.setText("")
+        self.clock_label.setStyleSheet("")
+        self.units.setRowCount(0)
+        self._unit_names = []
+
+    def _show(self, a: Alert, data: PanelData) -> None:
+        cls, rec, st = data.cls, data.rec, data.clock
+        self.close_button.setEnabled(True)
         where = "no position" if a.position is None else f"{a.position.lat_deg:.5f}, {a.position.lon_deg:.5f}"
         if rec is None or rec.area == cls.area:
             area = cls.describe() if rec is None else f"{cls.label} ({rec.target_min} min)"
         else:  # the class is fixed at confirmation; the areas may have changed since
             area = f"{rec.area} ({rec.target_min} min)"
         self.title.setText(f"Alert {a.id}: {a.kind} ({a.severity}) at {where}; class {area}")
-        st = self.source.clock(a.id, self.now())
         if st is None or rec is None:
             self.clock_label.setText(f"not confirmed ({cls.target_min} min once confirmed)")
             self.clock_label.setStyleSheet("")
@@ -182,21 +249,19 @@ class DispatchPanel(QWidget):
         self.assign_button.setEnabled(rec is not None and rec.closed_utc is None)
         self.drone_button.setEnabled(a.position is not None)
         self.orbit_button.setEnabled(a.position is not None)
-        if rank:
-            self._rank(a)
-        states = self.source.outbox.delivery_state(a.id)
+        if data.rank:
+            self._rank(a, data.ranking)
         self.sinks_label.setText(" ".join(
-            f'<span style="color:{STATE_CSS.get(s, "#000")}">{name}: {s}</span>' for name, s in sorted(states.items())
+            f'<span style="color:{STATE_CSS.get(s, "#000")}">{name}: {s}</span>'
+            for name, s in sorted(data.states.items())
         ) or "not forwarded yet")  # fmt: skip
 
-    def _refresh_health(self) -> None:
-        try:
-            health = self.source.outbox.health()
-        except Exception as exc:  # a locked database must not take the console down
-            self.health_label.setText(f"sink health unavailable: {exc}")
+    def _show_health(self, data: PanelData) -> None:
+        if data.health_error:
+            self.health_label.setText(f"sink health unavailable: {data.health_error}")
             return
         parts = []
-        for h in health:
+        for h in data.health:
             err, ok = h.last_error_utc, h.last_success_utc
             failing = err is not None and (ok is None or err > ok)
             bad = bool(h.dead_letters) or failing
@@ -207,13 +272,12 @@ class DispatchPanel(QWidget):
             parts.append(f'<span style="color:{colour}">{text}</span>')
         self.health_label.setText("<br>".join(parts) or "no sinks configured")
 
-    def _rank(self, a: Alert) -> None:
+    def _rank(self, a: Alert, rec: Recommendation | None) -> None:
         self.units.setRowCount(0)
         self._unit_names = []
-        if a.position is None:
+        if a.position is None or rec is None:
             self.not_offered.setText("No position on the alert: no ETA ranking; pick a unit by hand.")
             return
-        rec = self.source.recommend(a, self.now())
         for c in rec.ranked:
             row = self.units.rowCount()
             self.units.insertRow(row)

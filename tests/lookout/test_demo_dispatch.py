@@ -46,7 +46,7 @@ def test_demo_loop_alert_confirmed_unit_dispatched_drone_sent_desk_received(qtbo
         dock, queue = win.dispatch_dock, win.alert_queue
         assert dock is not None and queue is not None and dock.desk_list is not None
         assert {"station", "school", "centre"} == set(dock.layer.area_names())
-        assert {"alpha1", "mike2", "foxtrot3"} <= set(dock.layer.unit_names())
+        qtbot.waitUntil(lambda: {"alpha1", "mike2", "foxtrot3"} <= set(dock.layer.unit_names()), timeout=10_000)
 
         def street_alert() -> Any:
             for row in range(queue.model.rowCount()):
@@ -64,6 +64,7 @@ def test_demo_loop_alert_confirmed_unit_dispatched_drone_sent_desk_received(qtbo
         qtbot.waitUntil(lambda: any(m.type == "new" and m.alert_id == alert.id for m in received()), timeout=15_000)
         panel = dock.panel
         qtbot.waitUntil(lambda: panel.units.rowCount() > 0 and "3 min" in panel.title.text(), timeout=10_000)
+        qtbot.waitUntil(lambda: panel.assign_button.isEnabled(), timeout=10_000)  # the confirmed state, read
         assert panel.units.item(0, 0).text() == "ALPHA 1" and panel.selected_unit() == "alpha1"
         assert panel.units.item(0, 4).text() == "makes it"
         panel.assign_button.click()
@@ -80,8 +81,10 @@ def test_demo_loop_alert_confirmed_unit_dispatched_drone_sent_desk_received(qtbo
         qtbot.waitUntil(lambda: demo.services.fleet.snapshot()[sysid].mode == "GUIDED", timeout=10_000)
         assert demo.patrols.get(sysid) is None or demo.patrols[sysid].is_set()  # it left its patrol
         panel.refresh(rank=True)  # the drone sent first is not offered again as a unit
-        assert f"drone{sysid}: drone sent to alert {alert.id}" in panel.not_offered.text()
-        assert f"DRONE {sysid} · assigned → #{alert.id}" == dock.layer.unit_label(f"drone{sysid}")
+        qtbot.waitUntil(lambda: f"drone{sysid}: drone sent to alert {alert.id}" in panel.not_offered.text(),
+                        timeout=5000)  # fmt: skip
+        qtbot.waitUntil(lambda: f"DRONE {sysid} · assigned → #{alert.id}" == dock.layer.unit_label(f"drone{sysid}"),
+                        timeout=5000)  # fmt: skip
         if sysid == 1:
             assert dock.brought_forward.startswith("Drone #1")
         win.close()

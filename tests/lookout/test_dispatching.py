@@ -137,8 +137,9 @@ def test_confirm_recommend_assign_place_and_send_the_nearest_drone(qtbot: Any, c
     assert dock is not None and win.alert_queue is not None
     queue, panel = win.alert_queue, dock.panel
     assert dock.layer.area_names() == ["bank"] and dock.layer.area_colour("bank") == "#e53935"  # 1 min: red
-    assert set(dock.layer.unit_names()) == {"foot1", "moto1", "car1"}  # the drone unit has no position yet
-    assert "desk: ok" in dock.sinks_label.text()
+    # the board is read off the GUI thread, then shown
+    qtbot.waitUntil(lambda: set(dock.layer.unit_names()) == {"foot1", "moto1", "car1"}, timeout=5000)  # drone: none
+    qtbot.waitUntil(lambda: "desk: ok" in dock.sinks_label.text(), timeout=5000)
 
     lat, lon = at(*SPOT_NE)
     t = datetime.now(UTC)
@@ -152,7 +153,9 @@ def test_confirm_recommend_assign_place_and_send_the_nearest_drone(qtbot: Any, c
     assert store.get(alert.id).state == AlertState.CONFIRMED
     qtbot.waitUntil(lambda: any(m.type == "new" and m.alert_id == alert.id for m in receiver.received()),
                     timeout=10_000)  # fmt: skip
-    win.poll_alerts()  # the queue hands the confirmed alert to the panel
+    win.poll_alerts()  # the queue hands the confirmed alert to the panel (read off the GUI thread)
+    qtbot.waitUntil(lambda: panel.assign_button.isEnabled() and panel.phase_label.text().startswith("confirmed"),
+                    timeout=5000)  # fmt: skip
     qtbot.waitUntil(lambda: panel.units.rowCount() == 3, timeout=5000)
     rows = [panel.units.item(r, 0).text() for r in range(3)]
     assert rows == ["MOTO 1", "FOOT 1", "CAR 1"], rows  # least ETA first, not the nearest (FOOT 1)
@@ -219,8 +222,8 @@ def test_confirm_recommend_assign_place_and_send_the_nearest_drone(qtbot: Any, c
     asked: list[str] = []
     dock.confirm_orbit = lambda q: asked.append(q) or False  # the pilot says no: nothing is sent
     panel.orbit_button.click()
-    assert "#1" in asked[0] and "3-turn orbit of 40 m" in asked[0] and "not confirmed" in \
-        win.statusBar().currentMessage()  # fmt: skip
+    qtbot.waitUntil(lambda: "not confirmed" in win.statusBar().currentMessage(), timeout=5000)
+    assert "#1" in asked[0] and "3-turn orbit of 40 m" in asked[0]
     assert view.snapshot()[1].mode == "GUIDED" and 1 not in dispatching.sent_drones()
     dock.confirm_orbit = lambda q: True
     panel.orbit_button.click()
