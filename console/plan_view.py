@@ -49,6 +49,7 @@ from console.services import ConsoleServices
 from flight.types import VehicleState
 from missions import mavcmd
 from missions.config import MissionsConfig
+from missions.edit import delete_item, insert_item, move_item
 from missions.planners.common import PlanOptions
 from missions.summary import MissionFacts, Violation
 from missions.types import Mission, MissionItem, Plan
@@ -331,35 +332,31 @@ class PlanView(PlanFiles, QWidget):
         self.schedule()
 
     def _set_items(self, items: tuple[MissionItem, ...]) -> None:
-        home = self.mission.home if self.mission is not None else None
-        self.mission = Mission(items, home)
+        self._edit(Mission(items) if self.mission is None else replace(self.mission, items=items))
+
+    def _edit(self, mission: Mission) -> None:
+        self.mission = mission
         self.revalidate()
 
     def move_waypoint(self, index: int, lat: float, lon: float) -> None:
-        if self.mission is None or not 0 <= index < len(self.mission.items):
-            return
-        items = list(self.mission.items)
-        items[index] = replace(items[index], lat_deg=lat, lon_deg=lon)
-        self._set_items(tuple(items))
+        if self.mission is not None and 0 <= index < len(self.mission.items):
+            self._edit(move_item(self.mission, index, lat, lon))
 
     def insert_waypoint(self, index: int, lat: float, lon: float) -> None:
-        """A new WAYPOINT at ``index`` (before the item there), at the altitude of the one before it."""
+        """A new WAYPOINT at ``index`` (before the item there), at the altitude of the one before it;
+        DO_JUMPs keep their targets (``missions.edit``)."""
         if self.mission is None:
             return
-        items = list(self.mission.items)
+        items = self.mission.items
         index = max(0, min(index, len(items)))
         prev = next((it for it in reversed(items[:index]) if it.command in mavcmd.NAV_POSITION_COMMANDS), None)
         alt = prev.alt_m if prev is not None and prev.alt_m > 0 else self.alt.value()
-        items.insert(index, MissionItem(mavcmd.NAV_WAYPOINT, mavcmd.FRAME_GLOBAL_RELATIVE_ALT, 0, 0, 0, 0, lat, lon,
-                                        alt))
-        self._set_items(tuple(items))
+        wp = MissionItem(mavcmd.NAV_WAYPOINT, mavcmd.FRAME_GLOBAL_RELATIVE_ALT, 0, 0, 0, 0, lat, lon, alt)
+        self._edit(insert_item(self.mission, index, wp))
 
     def delete_waypoint(self, index: int) -> None:
-        if self.mission is None or not 0 <= index < len(self.mission.items):
-            return
-        items = list(self.mission.items)
-        del items[index]
-        self._set_items(tuple(items))
+        if self.mission is not None and 0 <= index < len(self.mission.items):
+            self._edit(delete_item(self.mission, index))
 
     def _table_edited(self, items: tuple[MissionItem, ...]) -> None:
         self._set_items(items)

@@ -198,6 +198,14 @@ def test_waypoints_edit_on_the_map_and_in_the_table(qtbot) -> None:  # type: ign
     _draw(qtbot, view, "route", [(0, 0), (100, 40), (200, 40)])
     qtbot.waitUntil(lambda: view.mission is not None and _settled(view), timeout=15_000)
     assert view.kind.currentText() == "route"
+    view.patrol.repeat.setValue(2)  # a DO_JUMP back to the start of the patrol body
+    qtbot.waitUntil(lambda: _settled(view) and any(it.command == 177 for it in view.mission.items), timeout=15_000)
+
+    def jump_target() -> object:
+        jump = next(it for it in view.mission.items if it.command == 177)
+        return view.mission.items[int(jump.param1) - 1]
+
+    target = jump_target()
     items = view.mission.items
     wps = [i for i, it in enumerate(items) if it.command == 16]
     assert len(wps) >= 2
@@ -216,6 +224,7 @@ def test_waypoints_edit_on_the_map_and_in_the_table(qtbot) -> None:  # type: ign
     QTest.mouseClick(view.map.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, mid)
     qtbot.waitUntil(lambda: _settled(view) and len(view.mission.items) == len(items) + 1, timeout=5_000)
     assert view.mission.items[wps[1]].command == 16
+    assert jump_target() == target
     # click it, Delete removes it
     ins = view.mission.items[wps[1]]
     QTest.mouseClick(view.map.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
@@ -223,6 +232,17 @@ def test_waypoints_edit_on_the_map_and_in_the_table(qtbot) -> None:  # type: ign
     assert view.editor.selected_wp == wps[1] and view.table.currentIndex().row() == wps[1]
     QTest.keyClick(view.map, Qt.Key.Key_Delete)
     qtbot.waitUntil(lambda: _settled(view) and len(view.mission.items) == len(items), timeout=5_000)
+    # the table's Delete removes the speed change before the jump's target: the DO_JUMP is renumbered
+    from PySide6.QtWidgets import QPushButton
+
+    assert view.mission.items[1].command == 178
+    view.table.selectRow(1)
+    delete = next(b for b in view.findChildren(QPushButton) if b.text() == "Delete item")
+    qtbot.mouseClick(delete, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: _settled(view) and len(view.mission.items) == len(items) - 1, timeout=5_000)
+    assert all(it.command != 178 for it in view.mission.items) and jump_target() == target
+    items = view.mission.items
+    wps = [i for i, it in enumerate(items) if it.command == 16]
     # the table: an altitude over the limit is a violation at that waypoint
     view.model.setData(view.model.index(wps[0], 2), "400")
     qtbot.waitUntil(lambda: _settled(view) and any(v.kind == "altitude" for v in view.violations), timeout=5_000)
