@@ -10,8 +10,9 @@
 - a permanent status-bar label with every sink's health, and (the demo) a "Dispatch desk" dock with
   what the local receiver got.
 
-Every desk call that writes or flies (assign, on scene, close, send drone, place unit, drone sync) runs
-on the window's ``QThreadPool`` and reports back by signal; a refusal (role, no drone qualifies, a
+Every desk call (reads and writes: the panel's data, the unit board, assign, on scene, close, send drone,
+orbit, place unit, drone sync) runs on the dock's own ``QThreadPool`` (4 workers, so a long flight job in
+the window's pool does not hold it up) and reports back by signal; a refusal (role, no drone qualifies, a
 transition the state does not allow) is one red line in the status bar.
 
 ``service`` is ``lookout.dispatching.Dispatching`` (duck-typed here: ``source``, ``units()``,
@@ -26,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QObject, QRunnable, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QListWidget, QMenu
 
 from console.dispatch_map import DispatchLayer
@@ -77,8 +78,11 @@ class DispatchDock(QObject):
         self.service = service
         self.actor = window.actor
         self.signals = _Signals(self)
+        # its own workers: a long flight job in the window's pool (fly plan) must not hold up dispatch reads
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(4)
         self.panel = DispatchPanel(service.source, self.actor)
-        self.panel.runner = lambda fn: window.pool.start(_Job("dispatch panel", fn, self.signals,
+        self.panel.runner = lambda fn: self.pool.start(_Job("dispatch panel", fn, self.signals,
                                                               self.panel.gathered.emit))  # fmt: skip
         self.dock = QDockWidget("Dispatch", window)
         self.dock.setObjectName("Dispatch")
@@ -146,10 +150,10 @@ class DispatchDock(QObject):
         drone positions from the fleet (written off the GUI thread)."""
         if not self._reading:
             self._reading = True
-            self.window.pool.start(_Job("dispatch board", self._read_board, self.signals, self.signals.board.emit))
+            self.pool.start(_Job("dispatch board", self._read_board, self.signals, self.signals.board.emit))
         if not self._syncing:
             self._syncing = True
-            self.window.pool.start(_Job("drone positions", self.service.sync_drones, self.signals,
+            self.pool.start(_Job("drone positions", self.service.sync_drones, self.signals,
                                         lambda _n: self.signals.quiet_done.emit()))  # fmt: skip
 
     def _read_board(self) -> _Board:
@@ -198,14 +202,14 @@ class DispatchDock(QObject):
     # ---- actions -----------------------------------------------------------------------------------
     def _run(self, label: str, fn: Callable[[], Any], ok_text: str) -> None:
         self.window.statusBar().showMessage(f"{label}…", 5000)
-        self.window.pool.start(_Job(label, fn, self.signals, lambda _r: self.signals.done.emit(ok_text)))
+        self.pool.start(_Job(label, fn, self.signals, lambda _r: self.signals.done.emit(ok_text)))
 
     def send_drone(self, alert_id: int) -> None:
         alert = self.panel.alert
         if alert is None or alert.id != alert_id:
             return
         self.window.statusBar().showMessage(f"Alert {alert_id}: choosing a drone…", 5000)
-        self.window.pool.start(_Job(f"Send drone to alert {alert_id}",
+        self.pool.start(_Job(f"Send drone to alert {alert_id}",
                                     lambda: self.service.send_drone(alert, self.actor), self.signals,
                                     self.signals.drone_sent.emit))  # fmt: skip
 
@@ -215,7 +219,7 @@ class DispatchDock(QObject):
         if alert is None or alert.id != alert_id:
             return
         self._orbit_shape = (radius_m, turns)
-        self.window.pool.start(_Job(f"Orbit alert {alert_id}", lambda: self.service.choose_drone(alert, self.actor),
+        self.pool.start(_Job(f"Orbit alert {alert_id}", lambda: self.service.choose_drone(alert, self.actor),
                                     self.signals, lambda c: self.signals.orbit_choice.emit(alert, c)))  # fmt: skip
 
     def _confirm_orbit(self, alert: Alert, choice: Any) -> None:
@@ -229,7 +233,7 @@ class DispatchDock(QObject):
             self.window.statusBar().showMessage(f"Orbit of alert {alert.id}: not confirmed; nothing sent", 10000)
             return
         self.window.statusBar().showMessage(f"Orbit of alert {alert.id}: {d.name} checking and uploading…", 10000)
-        self.window.pool.start(_Job(f"Orbit alert {alert.id}",
+        self.pool.start(_Job(f"Orbit alert {alert.id}",
                                     lambda: self.service.fly_orbit(alert, self.actor, sysid=d.sysid,
                                                                    radius_m=radius_m, turns=turns),
                                     self.signals, self.signals.drone_sent.emit))  # fmt: skip
@@ -331,6 +335,7 @@ class DispatchDock(QObject):
     def stop(self) -> None:
         self.timer.stop()
         self.panel.timer.stop()
+        self.pool.waitForDone(3000)
 
 
 def _to_scene() -> Callable[[float, float], Any]:
