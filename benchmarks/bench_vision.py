@@ -296,6 +296,14 @@ def _pick_clips(a: argparse.Namespace, tmp: Path) -> list[Path]:
 
 
 def main(argv: list[str], data_dir: Path) -> int:
+    if "--crowd" in argv:  # the tiled crowd count vs whole-frame passes (benchmarks.bench_vision_crowd)
+        from benchmarks.bench_vision_crowd import main as crowd_main
+
+        return crowd_main(argv, data_dir)
+    if "--rates" in argv:  # rule-aware frame rates vs fixed rate and naive (benchmarks.bench_vision_rates)
+        from benchmarks.bench_vision_rates import main as rates_main
+
+        return rates_main(argv, data_dir)
     a = _resolve(_parser().parse_args(argv))
     if a.role:
         return _role_main(a)
@@ -321,12 +329,15 @@ def main(argv: list[str], data_dir: Path) -> int:
         print(f"lookout bench vision: {cores} cores, {len(clips)} clip(s), target {a.fps} fps/feed, "
               f"imgsz {a.imgsz}, window {a.window_s} s after {a.warmup_s} s warm-up"
               f"{', quick' if a.quick else ''}{', accuracy check' if a.accuracy else ''}")
+        from benchmarks.bench_vision_cpu import cpu_info, cpu_line
+
+        print(cpu_line())  # figures from different CPUs are not comparable
         passthrough = _without(argv, "--minutes", "--clip", "--clips", "--json")
         todo = [c for s, c in zip(sources, clips, strict=True) if str(s) not in done]
         if done:
             print(f"--resume: {len(clips) - len(todo)} clip(s) kept from {a.json}, {len(todo)} to measure")
         report: dict[str, Any] = {"cores": cores, "target_fps": a.fps, "imgsz": a.imgsz, "quick": a.quick,
-                                  "window_s": a.window_s, "warmup_s": a.warmup_s}
+                                  "window_s": a.window_s, "warmup_s": a.warmup_s, "cpu": cpu_info()}
         acc: dict[str, Row] = {}
         if todo:
             _sub("export", a, passthrough, data_dir, todo[0])
