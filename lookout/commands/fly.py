@@ -1,7 +1,7 @@
 """``lookout fly --connect URL [--sysid N] ACTION``: fly one vehicle from the command line.
 
-ACTION: status | arm | disarm | mode NAME | takeoff ALT | goto LAT LON ALT | rtl | land
-      | upload FILE | download FILE | run FILE
+ACTION: status | arm | disarm | mode NAME | takeoff ALT | goto LAT LON ALT | rtl | land | pause
+      | continue | upload FILE | download FILE | run FILE | setup-signing KEY
 ``upload`` and ``run`` first check the plan against the vehicle as it is (distance from it and its
 home, coordinates, altitude, fence, battery; limits in [missions]) and refuse an unsafe plan with
 nothing sent. ``run`` then uploads, arms, takes off, flies AUTO with "waypoint k/n" progress and waits for
@@ -19,7 +19,8 @@ from flight.errors import MissionTransferError
 from flight.types import VehicleState
 from lookout.context import Context
 
-ACTIONS = ("status", "arm", "disarm", "mode", "takeoff", "goto", "rtl", "land", "upload", "download", "run")
+ACTIONS = ("status", "arm", "disarm", "mode", "takeoff", "goto", "rtl", "land", "pause", "continue", "upload",
+           "download", "run", "setup-signing")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -50,6 +51,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("alt", type=float, help="m above home")
     acts.add_parser("rtl", help="return to launch")
     acts.add_parser("land", help="land here")
+    acts.add_parser("pause", help="hold position in AUTO/GUIDED (MAV_CMD_DO_PAUSE_CONTINUE)")
+    acts.add_parser("continue", help="continue after pause")
+    acts.add_parser("setup-signing", help="give the vehicle a MAVLink2 signing key (SETUP_SIGNING); then it ignores "
+                    "unsigned links except its first port").add_argument("key", help="64 hex chars or env:VAR")
     acts.add_parser("upload", help="upload a plan file (mission, fence, rally)").add_argument("file", type=Path)
     acts.add_parser("download", help="download mission/fence/rally to a file").add_argument("file", type=Path)
     r = acts.add_parser("run", help="check, upload, arm, take off, AUTO, wait for landing")
@@ -77,7 +82,8 @@ def _signing_key(args: argparse.Namespace, ctx: Context) -> str | None:
 # the role permission each action needs (dispatch.roles.may); status and download only read
 _ROLE_ACTION = {"arm": "flight.arm", "disarm": "flight.arm", "mode": "flight.mode", "takeoff": "flight.takeoff",
                 "goto": "flight.goto", "rtl": "flight.rtl", "land": "flight.land", "upload": "flight.upload",
-                "run": "flight.run"}  # fmt: skip
+                "run": "flight.run", "pause": "flight.mode", "continue": "flight.mode",
+                "setup-signing": "users.manage"}  # fmt: skip
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -149,6 +155,10 @@ def _simple(name: str):  # type: ignore[no-untyped-def]
             commands.rtl(link, sid)
         elif name == "land":
             commands.land(link, sid)
+        elif name == "pause":
+            commands.pause(link, sid)
+        elif name == "continue":
+            commands.resume(link, sid)
         print(f"{name}: ok (vehicle {sid}, mode {link.state(sid).mode})")
         return 0
 
@@ -231,5 +241,16 @@ def _run(link: Link, sid: int, args: argparse.Namespace) -> int:
     return 0
 
 
-_ACTIONS = {name: _simple(name) for name in ("arm", "disarm", "mode", "takeoff", "goto", "rtl", "land")}
-_ACTIONS.update({"status": _status, "upload": _upload, "download": _download, "run": _run})
+def _setup_signing(link: Link, sid: int, args: argparse.Namespace) -> int:
+    from flight.signing import setup_signing
+
+    setup_signing(link, args.key, sid)
+    link.wait_state(lambda s: s.link_ok, sysid=sid, timeout_s=2.0)
+    print(f"setup-signing: key sent to vehicle {sid}; connect with --signing-key (or [links.NAME] signing_key)")
+    return 0
+
+
+_ACTIONS = {name: _simple(name) for name in ("arm", "disarm", "mode", "takeoff", "goto", "rtl", "land", "pause",
+                                             "continue")}  # fmt: skip
+_ACTIONS.update({"status": _status, "upload": _upload, "download": _download, "run": _run,
+                 "setup-signing": _setup_signing})  # fmt: skip

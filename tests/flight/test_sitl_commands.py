@@ -110,19 +110,21 @@ def test_arm_disarm(link: Link) -> None:
     assert not link.state().armed
 
 
-def test_takeoff_goto_pause_continue_land(link: Link) -> None:
+def test_takeoff_goto_pause_continue_land(link: Link, sitl: Sitl, capsys) -> None:
     set_mode(link, "GUIDED")
     arm(link)
     takeoff(link, 10.0)
     assert link.wait_state(lambda s: (s.alt_rel_m or 0) > 9.0, timeout_s=60) is not None
-    lat, lon = CMAC.lat_deg + 0.0006, CMAC.lon_deg  # ~67 m north
+    lat, lon = CMAC.lat_deg + 0.0009, CMAC.lon_deg  # ~100 m north
     goto(link, lat, lon, 10.0)
     assert link.wait_state(lambda s: s.groundspeed_m_s > 2.0, timeout_s=30) is not None
-    pause(link)  # GUIDED: brake and hold
+    side = sitl.url.replace(str(sitl.port(0)), str(sitl.port(2)))  # the CLI on SERIAL2, our link stays
+    assert cli(["fly", "--connect", side, "--no-tlog", "pause"]) == 0  # GUIDED: brake and hold
     assert link.wait_state(lambda s: s.groundspeed_m_s < 0.3, timeout_s=30) is not None
     held = link.state()
     assert haversine_m(held.lat_deg, held.lon_deg, lat, lon) > 10, "paused only on arrival"
-    resume(link)
+    assert cli(["fly", "--connect", side, "--no-tlog", "continue"]) == 0
+    assert "pause: ok" in capsys.readouterr().out
     assert near(link, lat, lon, 3.0)
     land(link)
     assert link.wait_state(lambda s: s.mode == "LAND", timeout_s=10) is not None

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from flight import CommandTimeout, Link, ParamError, arm, goto, read_param, set_mode, takeoff
-from flight.signing import setup_signing
 from missions import haversine_m
+from tests.flight.clihelp import cli
 from tests.sitl_harness import CMAC, SitlOptions, default_speedup, running_sitl
 
 pytestmark = pytest.mark.sitl
@@ -27,8 +27,10 @@ def test_signing_set_up_with_setup_signing_is_then_enforced(tmp_path: Path) -> N
         assert gcs.wait_state(lambda s: s.system_status != "BOOT", timeout_s=60) is not None
         with Link.open(f"tcp:127.0.0.1:{sitl.port(1)}", wait_heartbeat_s=30, source_system=254) as before:
             assert read_param(before, "WPNAV_SPEED") > 0  # no key yet: unsigned is answered
-        setup_signing(gcs, key)
-        assert read_param(gcs, "WPNAV_SPEED") > 0  # our link is signed now and still answered
+        # SERIAL0 serves one client (ours): the CLI gives the key through SERIAL2, unsigned (no key yet)
+        assert cli(["fly", "--connect", f"tcp:127.0.0.1:{sitl.port(2)}", "--no-tlog", "setup-signing", key]) == 0
+        gcs.start_signing(bytes.fromhex(key))  # as flight.signing.setup_signing does after sending the key
+        assert read_param(gcs, "WPNAV_SPEED") > 0
         with Link.open(f"tcp:127.0.0.1:{sitl.port(1)}", wait_heartbeat_s=30, source_system=254,
                        signing_key=key) as signed:  # fmt: skip
             assert read_param(signed, "WPNAV_SPEED") > 0
