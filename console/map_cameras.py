@@ -98,9 +98,9 @@ class DroneCameraItems:
     def __init__(self, scene: QGraphicsScene, color: QColor) -> None:
         self.footprint = QGraphicsPolygonItem()
         fill = QColor(color)
-        fill.setAlpha(55)
+        fill.setAlpha(30)
         self.footprint.setBrush(QBrush(fill))
-        pen = QPen(color, 1.5, )
+        pen = QPen(color, 1.0)
         pen.setCosmetic(True)
         self.footprint.setPen(pen)
         self.footprint.setZValue(6)

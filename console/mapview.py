@@ -276,6 +276,24 @@ class MapView(QGraphicsView):
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self._refresh_tiles()
 
+    def fit_vehicles(self, missions: bool = True, margin_px: int = 60) -> None:
+        """Zoom and pan so every drone (and, with ``missions``, every drawn mission) is in view."""
+        self.flush()
+        rect = QRectF()
+        for items in self._vehicles.values():
+            p = items.icon.pos()
+            rect = rect.united(QRectF(p.x() - 1, p.y() - 1, 2, 2))
+            if missions and not items.mission.path().isEmpty():
+                rect = rect.united(items.mission.path().boundingRect())
+        if rect.isEmpty():
+            return
+        vp = self.viewport().rect().adjusted(margin_px, margin_px, -margin_px, -margin_px)
+        scale = min(vp.width() / max(rect.width(), 1.0), vp.height() / max(rect.height(), 1.0))
+        self.set_zoom(1.0 / scale)
+        self.centerOn(rect.center())
+        self._centered = True
+        self._refresh_tiles()
+
     # ---- vehicles ---------------------------------------------------------------------------
     def set_vehicle(self, state: VehicleState) -> None:
         """Keep the newest snapshot; the items follow on the next ``flush`` (10 Hz)."""

@@ -104,9 +104,8 @@ class VideoWall(QWidget):
         grid = QGridLayout(self)
         grid.setContentsMargins(2, 2, 2, 2)
         grid.setSpacing(2)
-        cols = max(1, math.ceil(math.sqrt(len(self.tiles))))
-        for i, tile in enumerate(self.tiles):
-            grid.addWidget(tile, i // cols, i % cols)
+        self._cols = 0
+        self._place(max(1, math.ceil(math.sqrt(len(self.tiles)))))
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.poll)
         self._timer.start(int(1000 / fps))
@@ -126,9 +125,29 @@ class VideoWall(QWidget):
         if self.tiles[0] is not match:
             self.tiles.remove(match)
             self.tiles.insert(0, match)
-            grid = self.layout()
-            cols = max(1, math.ceil(math.sqrt(len(self.tiles))))
-            for i, tile in enumerate(self.tiles):
-                grid.removeWidget(tile)
-                grid.addWidget(tile, i // cols, i % cols)  # type: ignore[call-arg]
+            self._place(self._cols, force=True)
         return True
+
+    def best_columns(self, width: int, height: int, aspect: float = 16 / 9) -> int:
+        """The column count that shows 16:9 video largest in ``width`` x ``height``."""
+        n = max(1, len(self.tiles))
+
+        def video_width(cols: int) -> float:
+            rows = math.ceil(n / cols)
+            return min(width / cols, height / rows * aspect)
+
+        return max(range(1, n + 1), key=video_width)
+
+    def _place(self, cols: int, force: bool = False) -> None:
+        if cols == self._cols and not force:
+            return
+        self._cols = cols
+        grid = self.layout()
+        for tile in self.tiles:
+            grid.removeWidget(tile)
+        for i, tile in enumerate(self.tiles):
+            grid.addWidget(tile, i // cols, i % cols)  # type: ignore[call-arg]
+
+    def resizeEvent(self, event) -> None:  # type: ignore[no-untyped-def] - QResizeEvent
+        super().resizeEvent(event)
+        self._place(self.best_columns(self.width(), self.height()))  # tall dock: one column, wide: a row

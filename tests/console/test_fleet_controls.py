@@ -156,3 +156,25 @@ def test_gimbal_roi_and_photo_go_to_the_selected_drone(qtbot) -> None:  # type: 
     win.set_selection([1, 2])
     assert not win.gimbal.point_button.isEnabled()  # one drone's camera at a time
     win.close()
+
+
+def test_video_wall_follows_the_selected_drone_and_fits_its_dock(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from console.main_window import MainWindow
+    from tests.console.test_main_window import Feed
+
+    feeds = []
+    for name in ("Street camera: Main St", "Drone #1 gimbal camera", "Drone #2 gimbal camera"):
+        f = Feed()
+        f.name = name
+        feeds.append(f)
+    win = MainWindow(ConsoleServices(fleet=Fleet([_state(1), _state(2)]), actions=RecordingActions(), feeds=feeds))
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: win.fleet_model.rowCount() == 2, timeout=3000)
+    assert win.wall is not None
+    win.select_vehicle(2)
+    assert win.wall.tiles[0].feed.name == "Drone #2 gimbal camera"
+    win.select_vehicle(1)
+    assert win.wall.tiles[0].feed.name == "Drone #1 gimbal camera"
+    assert win.wall.layout().itemAtPosition(0, 0).widget() is win.wall.tiles[0]
+    assert win.wall.best_columns(500, 900) == 1 and win.wall.best_columns(1500, 300) == 3
+    win.close()
