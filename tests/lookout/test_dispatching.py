@@ -397,3 +397,38 @@ def test_the_raised_rule_forwards_an_alert_the_bus_stores_before_anyone_confirms
             ingest.close()
             bus.close()
             dispatching.close()
+
+
+def test_a_drone_on_the_ground_takes_off_first_then_flies_to_the_alert(qtbot: Any, tmp_path: Path) -> None:
+    from flight import Fleet, Link
+    from flight.sim import SimFleet
+    from lookout.console_services import StoreAlerts
+    from lookout.dispatching import Dispatching
+    from lookout.wiring import FleetActions, FleetView
+
+    cfg = parse_config(config_text("http://127.0.0.1:9/h") + "[dispatch.drone]\nalt_rel_m = 30\n")
+    with SimFleet.start(vehicles=1, home=HOME, speedup=4.0, listen="tcp:127.0.0.1:0") as sim, \
+            Fleet({"sim1": Link.open(sim.vehicles[0].url)}) as fleet:  # fmt: skip
+        view = FleetView(fleet)
+        dispatching = Dispatching.open(tmp_path, cfg)
+        alerts = StoreAlerts.open(tmp_path, None, dispatching.on_change)
+        dispatching.attach(store=alerts.store, fleet=view, actions=FleetActions(view, None, actor=ADMIN))
+        sent_to: list[tuple[int, int]] = []
+        dispatching.on_drone_sent = lambda sysid, alert_id: sent_to.append((sysid, alert_id))
+        try:
+            qtbot.waitUntil(lambda: 1 in view.snapshot() and view.snapshot()[1].ekf_ok, timeout=60_000)
+            lat, lon = at(*SPOT_NE)
+            t = datetime.now(UTC)
+            alert = alerts.store.ingest(AlertInput("ev9", "fight", "high", "cam", t, t, (1,), Position(lat, lon, 3.0),
+                                                   None, "fight", {}, 60))  # fmt: skip
+            assert not view.snapshot()[1].armed
+            sent = dispatching.send_drone(alert, ADMIN)
+            assert sent.took_off and sent.sysid == 1 and sent_to == [(1, alert.id)] and "taking off" in sent.line()
+            st = view.snapshot()[1]
+            assert st.armed and st.mode == "GUIDED" and (st.alt_rel_m or 0) >= 6
+            d0 = distance_m(st.lat_deg, st.lon_deg, lat, lon)
+            qtbot.waitUntil(lambda: distance_m(view.snapshot()[1].lat_deg, view.snapshot()[1].lon_deg, lat, lon)
+                            < d0 - 20, timeout=30_000)  # fmt: skip
+        finally:
+            dispatching.close()
+            alerts.close()
