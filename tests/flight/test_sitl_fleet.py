@@ -1,7 +1,7 @@
 """Three real ArduCopter SITL instances at once (``-I 0..2``, sysids 1..3; ``sitl`` marker).
 
 ``lookout fly`` (three processes, one per vehicle) and the ``Fleet`` that ``lookout console``
-builds from ``[links.*]`` each fly every vehicle's own patrol at the same time.
+builds from ``[links.*]`` (with its window) each fly every vehicle's own patrol at the same time.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from flight import Fleet, VehicleState, fly_mission
-from flight.config import LinkConfig
+from flight import Fleet
 from missions import haversine_m, save_plan
 from tests.flight.test_sitl import patrol_plan
 from tests.sitl_harness import REPO, Sitl, running_fleet
@@ -46,38 +45,48 @@ def test_lookout_fly_flies_three_vehicles_at_once(fleet3: list[Sitl], tmp_path: 
         assert "waypoint 6/6" in out and "landed and disarmed" in out, out
 
 
-def test_console_fleet_shows_three_and_each_flies_its_own_patrol(fleet3: list[Sitl], tmp_path: Path) -> None:
-    links = {f"sitl{s.options.instance}": LinkConfig(url=s.url, sysid=s.sysid) for s in fleet3}
-    with Fleet.from_config(links, tmp_path) as fleet:
-        for name, link in fleet.links.items():
-            link.wait_state(lambda st: st.lat_deg is not None and st.lat_deg != 0, timeout_s=60)
-            assert link.vehicles(), name
-        states = fleet.states()
-        assert sorted(states) == [("sitl0", 1), ("sitl1", 2), ("sitl2", 3)]
-        for (_name, sysid), st in states.items():
-            assert st.autopilot == "ardupilot" and st.vehicle_type == "copter", sysid
-        finals: dict[int, VehicleState] = {}
-        errors: list[BaseException] = []
+@pytest.mark.gui
+def test_console_shows_three_and_each_flies_its_own_patrol(fleet3: list[Sitl], tmp_path: Path, qtbot) -> None:
+    """What ``lookout console`` builds from ``[links.*]`` (Fleet, FleetView, FleetActions, MainWindow);
+    each drone's "Fly plan..." (``FleetActions.fly_plan``) at the same time."""
+    from console.main_window import MainWindow
+    from console.services import ConsoleServices
+    from lookout.config import parse_config
+    from lookout.wiring import FleetActions, FleetView
 
-        def fly_one(s: Sitl) -> None:
+    cfg = parse_config("".join(f'[links.sitl{s.options.instance}]\nurl = "{s.url}"\n' for s in fleet3))
+    with Fleet.from_config(cfg.links, tmp_path / "tlogs") as fleet:
+        view = FleetView(fleet)
+        actions = FleetActions(view)
+        win = MainWindow(ConsoleServices(fleet=view, actions=actions))
+        qtbot.addWidget(win)
+        win.show()
+        qtbot.waitUntil(lambda: win.fleet_model.rowCount() == 3, timeout=60000)
+        assert sorted(view.snapshot()) == [1, 2, 3]
+        assert all(st.autopilot == "ardupilot" and st.vehicle_type == "copter" for st in view.snapshot().values())
+        plans = {}
+        for s in fleet3:
+            plans[s.sysid] = tmp_path / f"patrol{s.sysid}.plan"
+            save_plan(patrol_plan(s.options.home, 3, step_deg=0.0001), plans[s.sysid])
+        errors: list[BaseException] = []
+        said: dict[int, list[str]] = {s.sysid: [] for s in fleet3}
+
+        def fly_one(sysid: int) -> None:
             try:
-                link = fleet.links[f"sitl{s.options.instance}"]
-                plan = patrol_plan(s.options.home, 3, step_deg=0.0001)
-                finals[s.sysid] = fly_mission(link, plan, sysid=s.sysid, ready_timeout_s=120, flight_timeout_s=400)
+                actions.fly_plan(sysid, plans[sysid], said[sysid].append)
             except BaseException as exc:  # reported below, with the vehicle
                 errors.append(exc)
 
-        threads = [threading.Thread(target=fly_one, args=(s,)) for s in fleet3]
+        threads = [threading.Thread(target=fly_one, args=(s.sysid,)) for s in fleet3]
         for t in threads:
             t.start()
-        for t in threads:
-            t.join(timeout=500)
+        qtbot.waitUntil(lambda: not any(t.is_alive() for t in threads), timeout=400000)
         assert not errors, errors
         for s in fleet3:
-            st = finals[s.sysid]
+            assert any("landed and disarmed" in line for line in said[s.sysid]), said[s.sysid]
+            st = view.snapshot()[s.sysid]
             assert not st.armed  # (EXTENDED_SYS_STATE may still say LANDING in this snapshot)
             h = s.options.home
             assert haversine_m(st.lat_deg, st.lon_deg, h.lat_deg, h.lon_deg) < 10, (s.sysid, st.lat_deg, st.lon_deg)
-        # the fleet still sees all three, each with its own tlog
-        assert len(fleet.states()) == 3
+        assert win.fleet_model.rowCount() == 3
         assert len({link.stats().tlog_path for link in fleet.links.values()}) == 3
