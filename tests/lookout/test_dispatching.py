@@ -432,3 +432,32 @@ def test_a_drone_on_the_ground_takes_off_first_then_flies_to_the_alert(qtbot: An
         finally:
             dispatching.close()
             alerts.close()
+
+
+def test_lookout_console_delivers_what_the_cli_confirmed_and_stops_its_sender(qtbot: Any, tmp_path: Path) -> None:
+    """`lookout alerts confirm` writes the outbox row; the console's sender delivers it while it runs."""
+    import threading
+
+    from flight.sim import SimFleet
+    from lookout.cli import main
+
+    data = tmp_path / "data"
+    with DeskReceiver(SECRET) as receiver, SimFleet.start(vehicles=1, speedup=5.0, listen="tcp:127.0.0.1:0") as sim:
+        cfg = tmp_path / "lookout.toml"
+        cfg.write_text(config_text(receiver.url) + f'[links.patrol1]\nurl = "{sim.vehicles[0].url}"\n')
+        from lookout.console_services import StoreAlerts
+
+        data.mkdir()
+        alerts = StoreAlerts.open(data)
+        t = datetime.now(UTC)
+        a = alerts.store.ingest(AlertInput("ev1", "fight", "high", "cam", t, t, (1,), Position(*at(*SPOT_NE), 3.0),
+                                           None, "fight", {}, 60))  # fmt: skip
+        alerts.close()
+        assert main(["--config", str(cfg), "--data-dir", str(data), "alerts", "confirm", str(a.id)]) == 0
+        assert receiver.received() == []  # the CLI does not deliver; a running sender does
+        before = {t.name for t in threading.enumerate()}
+        rc = main(["--config", str(cfg), "--data-dir", str(data), "console", "--quit-after", "3"])
+        assert rc == 0
+        assert [(m.type, m.alert_id) for m in receiver.received()] == [("new", a.id)]
+        left = {t.name for t in threading.enumerate()} - before
+        assert not [n for n in left if "sender" in n or "outbox" in n], left  # stopped on quit
