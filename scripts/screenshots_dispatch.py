@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Screenshots of the dispatch loop in `lookout demo` under Xvfb (the dispatch half of scripts/screenshots).
 
-    scripts/screenshots_dispatch [--out docs/screenshots] [--wait-s 240]
+    python scripts/screenshots_dispatch.py [--out docs/screenshots] [--wait-s 240]
+    (or from scripts/screenshots: ``dispatch_shots(out)``)
 
 A real street-camera alert is confirmed, the recommended demo unit assigned, a drone sent:
 - demo-dispatch.png: the Dispatch panel (clock, units by ETA vs the deadline, sinks), the units and
@@ -38,10 +39,12 @@ def main() -> int:
             print("scripts/screenshots_dispatch: no DISPLAY and no xvfb-run (apt-get install xvfb)", file=sys.stderr)
             return 1
         return subprocess.call([xvfb, "-a", "-s", "-screen 0 1600x1000x24", sys.executable, *sys.argv])
-    return tour(args)
+    return dispatch_shots(args.out, wait_s=args.wait_s, fly_s=args.fly_s)
 
 
-def tour(args: argparse.Namespace) -> int:
+def dispatch_shots(out: Path, *, wait_s: float = 240.0, fly_s: float = 30.0) -> int:
+    """The dispatch pictures into ``out`` (needs a display); 0 when the loop completed."""
+    args = argparse.Namespace(out=out, wait_s=wait_s, fly_s=fly_s)
     from console.app import run as run_console
     from lookout.context import Context
     from lookout.demo import STREET_FEED, start_demo
