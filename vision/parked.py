@@ -7,7 +7,8 @@ car does not go anywhere, so its evidence can be **accumulated over time at the 
 - **Votes.** Every vehicle detection at or above ``vote_conf`` at a refresh is a vote for the place
   it overlaps (IoU >= ``match_iou``; a new place otherwise). A place is **confirmed** (reported as a
   parked vehicle) when one vote reached ``confirm_conf`` (the detector's own threshold), or when it
-  gathered ``min_votes`` votes whose belief ``1 - prod(1 - score)`` reaches ``vote_belief``.
+  gathered ``min_votes`` votes whose mean score is at least ``vote_mean`` (junk that scores 0.1 at
+  the same place again and again stays out).
 - **Operator prior.** Inside a parking zone drawn by the operator (``zones`` of ``update``) a place
   is confirmed with ``zone_votes`` votes at ``vote_conf``: the operator said cars stand there.
 - **Occlusion keeps a place.** A refresh that does not see a place while a person's box covers at
@@ -38,9 +39,10 @@ class ParkedConfig:
     vote_conf: float = 0.08  # lowest detection score that counts as a vote
     confirm_conf: float = 0.40  # one vote this strong confirms a place at once
     min_votes: int = 3  # or this many votes ...
-    vote_belief: float = 0.35  # ... whose combined belief reaches this
+    vote_mean: float = 0.15  # ... whose combined belief reaches this
     zone_votes: int = 2  # inside an operator's parking zone: this many votes at vote_conf
     match_iou: float = 0.40
+    zone_match_iou: float = 0.25  # in a parking zone weak boxes wander more (a car behind people)
     occluded_frac: float = 0.10  # a person box covering this share of a place hides it
     forget_misses: int = 3
     forget_s: float = 30.0
@@ -129,11 +131,16 @@ class ParkedMemory:
             box, score, cls = boxes[i], float(scores[i]), int(classes[i])
             free = [p for p in self._places if p.place_id not in matched]
             ious = _iou(box, np.stack([p.box for p in free])) if free else np.zeros(0)
-            if len(ious) and float(ious.max()) >= c.match_iou:
+            need = np.array([c.zone_match_iou if p.in_zone else c.match_iou for p in free])
+            ok = ious >= need if len(ious) else ious.astype(bool)
+            ious = np.where(ok, ious, -1.0)
+            if ok.any():
                 place = free[int(np.argmax(ious))]
                 if covered_frac(place.box, people) < c.occluded_frac:
                     place.box = (1 - c.box_alpha) * place.box + c.box_alpha * box
             else:
+                if self._places and float(_iou(box, np.stack([p.box for p in self._places])).max()) >= c.match_iou:
+                    continue  # a second box on a place already voted for at this refresh
                 place = Place(self._next_id, box.copy(), t_s, t_s, in_zone=_in_zones(box, zones))
                 self._next_id += 1
                 self._places.append(place)
@@ -157,26 +164,32 @@ class ParkedMemory:
             return True
         if p.in_zone and len(p.votes) >= c.zone_votes:
             return True
-        return len(p.votes) >= c.min_votes and p.belief >= c.vote_belief
+        return len(p.votes) >= c.min_votes and float(np.mean(p.votes)) >= c.vote_mean
 
     @property
     def places(self) -> list[Place]:
         return list(self._places)
 
     def pending(self) -> bool:
-        """Some place that may still be a car (best score >= ``pending_conf``) is not confirmed and has
-        had fewer than ``max_votes`` votes (worth refreshing soon; junk stops counting)."""
+        """Some place that may still be a car (best score >= ``pending_conf``, any vote in a parking
+        zone) is not confirmed and has had fewer than ``max_votes`` votes (worth refreshing soon; junk
+        stops counting)."""
         c = self.config
-        return any(not p.confirmed and p.best >= c.pending_conf and len(p.votes) < c.max_votes for p in self._places)
+        return any(
+            not p.confirmed and p.best >= (c.vote_conf if p.in_zone else c.pending_conf) and len(p.votes) < c.max_votes
+            for p in self._places
+        )
 
-    def near(self, people: np.ndarray) -> bool:
-        """A person box (n, 4) is within ``near_heights`` x its height of a place."""
+    def near(self, people: np.ndarray, zones: Sequence[np.ndarray] = ()) -> bool:
+        """A person box (n, 4) is within ``near_heights`` x its height of a place or of the bounding
+        box of a parking zone."""
         people = np.asarray(people, np.float32).reshape(-1, 4)
-        if not len(people) or not self._places:
+        if not len(people) or not (self._places or zones):
             return False
         m = self.config.near_heights * (people[:, 3] - people[:, 1])
-        for p in self._places:
-            b = p.box
+        areas = [p.box for p in self._places]
+        areas += [np.array([*np.asarray(z).min(axis=0), *np.asarray(z).max(axis=0)], np.float32) for z in zones]
+        for b in areas:
             gap_x = np.maximum(0, np.maximum(b[0] - people[:, 2], people[:, 0] - b[2]))
             gap_y = np.maximum(0, np.maximum(b[1] - people[:, 3], people[:, 1] - b[3]))
             if bool(((gap_x <= m) & (gap_y <= m)).any()):

@@ -11,12 +11,15 @@ detector runs at the memory's low ``vote_conf`` and what is reported are the **p
 per-feed ``vision.parked.ParkedMemory``: low-confidence detections at the same place add up over
 refreshes, a car hidden behind a person is kept, a scene change forgets them. The refresh is sooner
 while a place is still being voted on (``vote_refresh_s``) or a person is near one
-(``near_refresh_s``). With ``clahe_votes`` each refresh also runs the vehicle detector on a
+(``near_refresh_s``) or near a parking zone. With ``clahe_votes`` each refresh also runs the vehicle detector on a
 contrast-normalised copy (CLAHE on the lightness) and keeps the higher score of the two per box
 (measured on the shared footage: CLAHE raises the best car score on night and shaded clips, e.g.
 0.32 -> 0.49 in the night garage, 0.28 -> 0.40 on the night street, and lowers it on others, so
 both are voted; twice the vehicle cost at its low rate). ``set_parking_zones(feed, polygons)`` gives the
-operator's parking zones as a prior (places there are confirmed on fewer votes).
+operator's parking zones as a prior (places there are confirmed on fewer votes). A jump cut (the
+frame-to-frame change of the thumbnail spikes to ``cut_ratio`` x its usual size and at least
+``cut_change``) also forgets the places and re-detects: cached boxes never outlive the picture
+they came from (a cut within one camera's view changes little against the last refresh).
 """
 
 from __future__ import annotations
@@ -113,6 +116,8 @@ class CompositeDetector(Detector):
         near_refresh_s: float = 2.0,
         vote_refresh_s: float = 0.5,
         clahe_votes: bool = True,
+        cut_change: float = 0.02,
+        cut_ratio: float = 4.0,
     ) -> None:
         self.people = people
         self.vehicles = vehicles
@@ -127,8 +132,28 @@ class CompositeDetector(Detector):
         self.near_refresh_s = near_refresh_s
         self.vote_refresh_s = vote_refresh_s
         self.clahe_votes = clahe_votes
+        self.cut_change = cut_change
+        self.cut_ratio = cut_ratio
         self._memory: dict[str, ParkedMemory] = {}
         self._zones: dict[str, list[np.ndarray]] = {}
+        self._motion: dict[str, tuple[np.ndarray, float]] = {}  # feed -> (previous thumb, mean frame change)
+        self.cuts = 0  # jump cuts seen (frame-to-frame change spikes): places forgotten, vehicles re-detected
+
+    def _jump_cut(self, feed: str, thumb: np.ndarray) -> bool:
+        """The picture jumped since the previous image of ``feed``: a cut within the same view (which
+        the change against the last refresh, ``scene_change``, can miss: same camera, 20 s later).
+        A change of at least ``cut_change`` and ``cut_ratio`` x the feed's usual frame change."""
+        prev = self._motion.get(feed)
+        if prev is None:
+            self._motion[feed] = (thumb, 0.0)
+            return False
+        change = float(np.mean(np.abs(thumb - prev[0]))) / 255.0
+        usual = prev[1]
+        if change < 0.002:  # a repeated frame (re-filmed monitors, duplicated frames) says nothing
+            self._motion[feed] = (thumb, usual)
+            return False
+        self._motion[feed] = (thumb, change if usual == 0.0 else 0.9 * usual + 0.1 * min(change, 3 * usual))
+        return usual > 0.0 and change >= self.cut_change and change >= self.cut_ratio * usual
 
     def set_parking_zones(self, feed: str, polygons: Sequence[np.ndarray]) -> None:
         """The operator's parking zones of ``feed`` (pixel polygons): a prior for parked places."""
@@ -146,7 +171,7 @@ class CompositeDetector(Detector):
         age = now - c.t_mono
         if mem.pending() and age >= self.vote_refresh_s:
             return True
-        return age >= self.near_refresh_s and mem.near(person_boxes(people))
+        return age >= self.near_refresh_s and mem.near(person_boxes(people), self._zones.get(feed, ()))
 
     @property
     def name(self) -> str:
@@ -195,9 +220,12 @@ class CompositeDetector(Detector):
         for i, (img, feed, now) in enumerate(zip(images, feeds, times, strict=True)):
             thumb = _thumb(img)
             prev = staged.get(feed) or self._cache.get(feed)
-            if self._needs_refresh(prev, img, thumb, now, self.refresh_s, self.scene_change):
-                if prev is not None and prev.shape == img.shape and 0.0 <= now - prev.t_mono < self.refresh_s:
+            jumped = self.parked is not None and self._jump_cut(feed, thumb)
+            if jumped or self._needs_refresh(prev, img, thumb, now, self.refresh_s, self.scene_change):
+                fresh = prev is not None and prev.shape == img.shape and 0.0 <= now - prev.t_mono < self.refresh_s
+                if jumped or fresh:
                     cut.add(feed)  # not stale: the picture changed
+                    self.cuts += jumped
                 todo.append(i)
                 latest[feed] = i
                 staged[feed] = _VehicleCache(now, img.shape, thumb, Detections.empty())
@@ -229,6 +257,7 @@ class CompositeDetector(Detector):
         while len(self._cache) > self._max_feeds:
             gone, _ = self._cache.popitem(last=False)
             self._memory.pop(gone, None)
+            self._motion.pop(gone, None)
         return [
             Detections.merge([with_keypoints(p), with_keypoints(v)]) if len(v) else with_keypoints(p)
             for p, v in zip(people, vehicles, strict=True)
@@ -241,6 +270,7 @@ class CompositeDetector(Detector):
         """Drop a feed's cached vehicles and people (e.g. after a reconnect)."""
         self._cache.pop(feed, None)
         self._memory.pop(feed, None)
+        self._motion.pop(feed, None)
         forget = getattr(self.people, "forget", None)
         if forget is not None:
             forget(feed)
