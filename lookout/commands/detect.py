@@ -240,7 +240,13 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                 evidence_factory=_evidence_factory(ctx, name) if args.alerts else None,
             )  # fmt: skip
             try:
+                parking_set = not hasattr(detector, "set_parking_zones")
                 for frame in frames:
+                    if not parking_set:  # the camera's parking zones: a prior for parked vehicles (vision.parked)
+                        h0, w0 = frame.image.shape[:2]
+                        zs = zones_for_camera(ctx.config.zones, camera, w0, h0)
+                        detector.set_parking_zones(frame.feed, [z.polygon for z in zs if z.kind == "parking"])
+                        parking_set = True
                     t0 = time.perf_counter()
                     t_s = frame.capture_t_utc.timestamp()
                     det = detector.detect([frame.image], feeds=[frame.feed], t_mono=[t_s])[0]

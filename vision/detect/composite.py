@@ -34,7 +34,7 @@ import numpy as np
 
 from vision.detect.base import Detector, Weights, build_detector, check_images
 from vision.detect.regions import BatchRegions
-from vision.parked import ParkedConfig, ParkedMemory, person_boxes
+from vision.parked import PLACE_CLASSES, ParkedConfig, ParkedMemory, person_boxes
 from vision.types import Detections
 
 THUMB_SIZE = (64, 36)
@@ -246,7 +246,9 @@ class CompositeDetector(Detector):
                     mem.reset()
                     cut.discard(feeds[i])
                 mem.update(times[i], found[i], person_boxes(people[i]), self._zones.get(feeds[i], ()))
-                found[i] = mem.report()
+                f = found[i]  # other classes (bicycles, a user model's extra classes) pass at the detector's threshold
+                rest = f[~np.isin(f.class_id, PLACE_CLASSES) & (f.confidence >= self.parked.confirm_conf)]
+                found[i] = Detections.merge([mem.report(), rest]) if len(rest) else mem.report()
         for feed, i in latest.items():
             c = staged[feed]
             self._cache[feed] = _VehicleCache(c.t_mono, c.shape, c.thumb, found[i])
