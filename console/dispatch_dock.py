@@ -283,6 +283,7 @@ class DispatchDock(QObject):
     def _done(self, text: str) -> None:
         self.window.statusBar().setStyleSheet("")
         self.window.statusBar().showMessage(text, 15000)
+        self.panel.show_notice(text)
         self.panel.refresh(rank=True)
         self.tick()
 
@@ -299,6 +300,7 @@ class DispatchDock(QObject):
         log.warning("%s", text)
         self.window.statusBar().setStyleSheet("color: #d32f2f; font-weight: bold")
         self.window.statusBar().showMessage(text, 30000)
+        self.panel.show_notice(text, error=True)
 
     def _drone_sent(self, sent: Any) -> None:
         self.last_sent = sent

@@ -117,6 +117,8 @@ class DispatchPanel(QWidget):
         self.drone_button.setToolTip("The nearest ready drone flies to the alert (GUIDED, safe altitude, camera on it)")
         self.orbit_button = QPushButton("Orbit…")
         self.orbit_button.setToolTip("A short orbit mission around the alert, after you confirm the drone")
+        self.notice = QLabel("")  # the outcome of the last decision (a refusal stays readable here)
+        self.notice.setWordWrap(True)
         self.sinks_label = QLabel("")
         self.sinks_label.setWordWrap(True)
         self.sinks_label.setTextFormat(Qt.TextFormat.RichText)
@@ -130,6 +132,7 @@ class DispatchPanel(QWidget):
         for w in (self.title, self.clock_label, self.phase_label, self.units, self.not_offered):
             lay.addWidget(w)
         lay.addLayout(buttons)
+        lay.addWidget(self.notice)
         lay.addWidget(self.sinks_label)
         lay.addWidget(self.health_label)
         self.assign_button.clicked.connect(self._assign_clicked)
@@ -157,7 +160,14 @@ class DispatchPanel(QWidget):
         self.drone_button.setVisible(may("flight.goto"))
         self.orbit_button.setVisible(may("flight.run"))
 
+    def show_notice(self, text: str, error: bool = False) -> None:
+        """The outcome of the last decision, under the buttons (red when refused)."""
+        self.notice.setText(text)
+        self.notice.setStyleSheet("color: #c62828; font-weight: bold" if error else "color: #2e7d32")
+
     def set_alert(self, alert: Alert | None) -> None:
+        if alert is None or self.alert is None or alert.id != self.alert.id:
+            self.notice.setText("")
         self.alert = alert
         if alert is None:
             self._show_empty()

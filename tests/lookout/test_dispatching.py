@@ -189,6 +189,7 @@ def test_confirm_recommend_assign_place_and_send_the_nearest_drone(qtbot: Any, c
     qtbot.waitUntil(lambda: "no drone can go" in win.statusBar().currentMessage(), timeout=5000)
     msg = win.statusBar().currentMessage()
     assert "DRONE 1 (#1): GPS fix 3 (needs 6)" in msg and "; #2: GPS fix 3 (needs 6)" in msg
+    assert panel.notice.text() == msg and "#c62828" in panel.notice.styleSheet()  # stays in the panel too
     dispatching.desk.cfg = good
 
     _airborne(qtbot, view, console["actions"])
