@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QBrush, QColor, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsPolygonItem, QGraphicsScene, QGraphicsSimpleTextItem
 
@@ -20,6 +20,7 @@ from vision.types import CameraPose
 DRONE_HFOV_DEG = 70.0
 DRONE_ASPECT = 16 / 9
 FOOTPRINT_MAX_RANGE_M = 400.0
+DRONE_CONE_M = 25.0  # length of the drawn camera wedge at a drone
 ToScene = Callable[[float, float], QPointF]
 
 
@@ -93,7 +94,7 @@ class FixedCameraItems:
 
 
 class DroneCameraItems:
-    """A drone's camera: the footprint polygon on the ground, in the drone's colour."""
+    """A drone's camera: a wedge showing where it looks and its footprint on the ground, in the drone's colour."""
 
     def __init__(self, scene: QGraphicsScene, color: QColor) -> None:
         self.footprint = QGraphicsPolygonItem()
@@ -105,10 +106,23 @@ class DroneCameraItems:
         self.footprint.setPen(pen)
         self.footprint.setZValue(6)
         scene.addItem(self.footprint)
+        # Where the camera looks: a short wedge from the drone (yaw = heading + gimbal yaw, hfov).
+        self.cone = QGraphicsPolygonItem()
+        cone_fill = QColor(color)
+        cone_fill.setAlpha(90)
+        self.cone.setBrush(QBrush(cone_fill))
+        self.cone.setPen(QPen(Qt.PenStyle.NoPen))
+        self.cone.setZValue(7)
+        self.cone.setVisible(False)
+        scene.addItem(self.cone)
         self.latlon: list[tuple[float, float]] = []
 
     def update(self, state: VehicleState, to_scene: ToScene) -> None:
         pose = drone_pose(state)
+        if pose is not None:
+            wedge = cone_latlon(pose.lat_deg, pose.lon_deg, pose.yaw_deg, pose.hfov_deg, DRONE_CONE_M, steps=4)
+            self.cone.setPolygon(QPolygonF([to_scene(la, lo) for la, lo in wedge]))
+        self.cone.setVisible(pose is not None)
         airborne = state.alt_rel_m is not None and state.alt_rel_m > 1.0
         self.latlon = footprint_latlon(pose) if pose is not None and airborne else []
         if len(self.latlon) < 3:

@@ -135,3 +135,31 @@ def test_broken_tilesets_are_one_clear_line(tmp_path: Path) -> None:
     (tmp_path / "dir").mkdir()
     with pytest.raises(TilesetError, match="no tiles found"):
         validate_tileset(tmp_path / "dir")
+
+
+def test_fixed_camera_cone_and_drone_camera_wedge_point_where_they_look(qtbot) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    from console.mapview import MapView, from_scene
+    from console.services import MapCamera
+    from flight.types import VehicleState
+
+    view = MapView(cameras=[MapCamera("gate", LAT, LON, heading_deg=90.0, hfov_deg=60.0, range_m=60.0)])
+    qtbot.addWidget(view)
+    cone = [from_scene(p) for p in view.cameras[0].cone.polygon()]
+    assert cone[0] == pytest.approx((LAT, LON), abs=1e-7)  # apex at the camera
+    far = cone[1 + (len(cone) - 1) // 2]  # the arc's middle: 60 m due east
+    assert far[0] == pytest.approx(LAT, abs=1e-6) and (far[1] - LON) * 111_320 * math.cos(math.radians(LAT)) == \
+        pytest.approx(60.0, abs=0.5)  # fmt: skip
+    drone = VehicleState(sysid=1, lat_deg=LAT, lon_deg=LON, alt_rel_m=30.0, heading_deg=0.0, gimbal_pitch_deg=-45.0,
+                         gimbal_yaw_deg=180.0, link_ok=True)  # fmt: skip
+    view.set_vehicle(drone)
+    ground = view.footprint(1)
+    assert len(ground) == 4 and all(la < LAT for la, _lo in ground)  # looking back (south), 45° down
+    south_m = sorted((LAT - la) * 111_320 for la, _lo in ground)
+    # 70° x 43° camera 45° down from 30 m: image rows 66.5° and 23.5° below the horizon
+    assert south_m[0] == pytest.approx(30 / math.tan(math.radians(66.5)), abs=1.0)
+    assert south_m[-1] == pytest.approx(30 / math.tan(math.radians(23.5)), abs=2.0)
+    view.set_vehicle(dataclasses.replace(drone, alt_rel_m=0.0))
+    assert view.footprint(1) == []  # on the ground: no footprint
+    view.tiles.stop()
