@@ -296,6 +296,10 @@ def _pick_clips(a: argparse.Namespace, tmp: Path) -> list[Path]:
 
 
 def main(argv: list[str], data_dir: Path) -> int:
+    if "--paths" in argv:  # int8 vs fp32 on this CPU, the fastest chosen (benchmarks.bench_vision_paths)
+        from benchmarks.bench_vision_paths import main as paths_main
+
+        return paths_main(argv, data_dir)
     if "--crowd" in argv:  # the tiled crowd count vs whole-frame passes (benchmarks.bench_vision_crowd)
         from benchmarks.bench_vision_crowd import main as crowd_main
 

@@ -199,6 +199,10 @@ def load_model(
         else:
             try:
                 onnx = export_onnx(path, task, imgsz, cache_dir)
+                if backend == "auto":  # what this CPU measured as fastest (lookout bench vision --paths)
+                    from vision.detect._ultralytics_paths import chosen_onnx
+
+                    onnx = chosen_onnx(onnx)
                 return LoadedModel(YOLO(str(onnx), task=task), "onnx", onnx, imgsz, task, torch_threads)
             except WeightsError:
                 raise
