@@ -301,7 +301,10 @@ class DispatchPanel(QWidget):
             self._unit_names.append(c.unit.name)
         if rec.ranked:
             self.units.selectRow(0)  # the dispatcher accepts the first, or picks another
-        self.not_offered.setText("; ".join(f"{n}: {why}" for n, why in rec.not_offered))
+        text = "; ".join(f"{n}: {why}" for n, why in rec.not_offered)
+        if not rec.ranked and not rec.not_offered:
+            text = "No units configured: add [units.NAME] (callsign, kind, position) to lookout.toml."
+        self.not_offered.setText(text)
 
     # ---- decisions out --------------------------------------------------------------------------
     def selected_unit(self) -> str | None:

@@ -106,3 +106,16 @@ def test_map_layer_draws_units_by_kind_and_status_and_areas_by_class(qtbot: Any,
     layer.highlight("car1")
     layer.set_areas([])
     assert layer.area_names() == []
+
+
+def test_no_units_configured_says_how_to_add_them(qtbot: Any, tmp_path: Path) -> None:
+    desk = DispatchDesk(tmp_path / "alerts.sqlite", DispatchConfig(), {}, {})
+    with desk, AlertStore(tmp_path / "alerts.sqlite", on_change=desk.on_change) as store:
+        t = datetime.now(UTC)
+        a = store.ingest(AlertInput("e1", "fight", "high", "square", t, t, (1,), Position(52.1, 4.3, 4.0), None,
+                                    "fight", {}, 60))  # fmt: skip
+        panel = DispatchPanel(desk, ADMIN, refresh_ms=0)
+        qtbot.addWidget(panel)
+        panel.set_alert(store.confirm(a.id, ADMIN))
+        assert panel.units.rowCount() == 0 and "[units.NAME]" in panel.not_offered.text()
+        assert "no sinks configured" in panel.health_label.text()
