@@ -208,3 +208,32 @@ def test_jump_cut_within_one_view_forgets_cached_vehicles(detectors):
     assert comp.cuts == 1
     cut_at = next(i for i in range(1, len(runs)) if runs[i] > runs[i - 1] and i >= len(a) - 1)
     assert cut_at == len(a)
+
+
+class _Junk:
+    """A vehicle 'detector' that sees a 0.13 car at a new place on every call (clutter)."""
+
+    name, classes = "junk", (CAR,)
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def detect(self, images):
+        self.calls += 1
+        x = 40.0 * (self.calls % 12)
+        return [dets(((x, 10.0, x + 30.0, 40.0), 0.13, CAR)) for _ in images]
+
+    def close(self) -> None:
+        pass
+
+
+def test_vote_refreshes_are_bounded_between_regular_refreshes(detectors, bus_img):
+    """Clutter that never confirms cannot keep the vehicle detector at the voting rate: at most
+    max_vote_refreshes (8) fast refreshes per regular one (plus the CLAHE copy each time)."""
+    pose = detectors[0]
+    junk = _Junk()
+    comp = CompositeDetector(pose, junk, refresh_s=10.0, parked=ParkedConfig(), clahe_votes=False)
+    empty = np.zeros_like(bus_img)  # nobody near anything: only the voting can trigger refreshes
+    for k in range(40):  # 20 s at 2 fps
+        comp.detect([empty], feeds=["f"], t_mono=[k * 0.5])
+    assert comp.vehicle_runs == 2 * (1 + comp.max_vote_refreshes)  # two regular refreshes (0 s, 10 s)

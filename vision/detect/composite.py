@@ -10,7 +10,8 @@ With ``parked`` (a ``vision.parked.ParkedConfig``; ``build_composite`` always gi
 detector runs at the memory's low ``vote_conf`` and what is reported are the **places** of a
 per-feed ``vision.parked.ParkedMemory``: low-confidence detections at the same place add up over
 refreshes, a car hidden behind a person is kept, a scene change forgets them. The refresh is sooner
-while a place is still being voted on (``vote_refresh_s``) or a person is near one
+while a place is still being voted on (``vote_refresh_s``, at most ``max_vote_refreshes`` times
+between two regular refreshes) or a person is near one
 (``near_refresh_s``) or near a parking zone. With ``clahe_votes`` each refresh also runs the vehicle detector on a
 contrast-normalised copy (CLAHE on the lightness) and keeps the higher score of the two per box
 (measured on the shared footage: CLAHE raises the best car score on night and shaded clips, e.g.
@@ -137,6 +138,8 @@ class CompositeDetector(Detector):
         self._memory: dict[str, ParkedMemory] = {}
         self._zones: dict[str, list[np.ndarray]] = {}
         self._motion: dict[str, tuple[np.ndarray, float]] = {}  # feed -> (previous thumb, mean frame change)
+        self._fast: dict[str, int] = {}  # feed -> vote refreshes since its last regular refresh
+        self.max_vote_refreshes = 8
         self.cuts = 0  # jump cuts seen (frame-to-frame change spikes): places forgotten, vehicles re-detected
 
     def _jump_cut(self, feed: str, thumb: np.ndarray) -> bool:
@@ -169,7 +172,8 @@ class CompositeDetector(Detector):
         if c is None or mem is None:
             return False
         age = now - c.t_mono
-        if mem.pending() and age >= self.vote_refresh_s:
+        if mem.pending() and age >= self.vote_refresh_s and self._fast.get(feed, 0) < self.max_vote_refreshes:
+            self._fast[feed] = self._fast.get(feed, 0) + 1  # bounded: junk can not keep the rate up
             return True
         return age >= self.near_refresh_s and mem.near(person_boxes(people), self._zones.get(feed, ()))
 
@@ -226,6 +230,7 @@ class CompositeDetector(Detector):
                 if jumped or fresh:
                     cut.add(feed)  # not stale: the picture changed
                     self.cuts += jumped
+                self._fast[feed] = 0
                 todo.append(i)
                 latest[feed] = i
                 staged[feed] = _VehicleCache(now, img.shape, thumb, Detections.empty())
@@ -273,6 +278,7 @@ class CompositeDetector(Detector):
         self._cache.pop(feed, None)
         self._memory.pop(feed, None)
         self._motion.pop(feed, None)
+        self._fast.pop(feed, None)
         forget = getattr(self.people, "forget", None)
         if forget is not None:
             forget(feed)
