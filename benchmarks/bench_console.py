@@ -13,7 +13,8 @@ does over a real link), each with its mission drawn; 4 video tiles get 640x360 f
   rebuilt, label text set), full-viewport updates, every table row and video tile repainted each poll.
 
 Frame = one 10 Hz tick on the UI thread: the poll (fleet table, map, video wall) plus the paints it
-causes (``processEvents``). A repaint "changed nothing" when what that view shows (map: every
+causes (``processEvents``), as wall time and as the UI thread's own CPU time (which other processes
+on a busy machine do not inflate). A repaint "changed nothing" when what that view shows (map: every
 drone's position/heading/label and the view's pan/zoom; table: every cell's text) equals what it
 showed at its previous repaint. Target: p95 < 33 ms with 20 drones.
 """
@@ -237,6 +238,7 @@ def run_mode(mode: str, seconds: float, drones: int, flying: int, size: tuple[in
     table_count = PaintCounter(win.table.viewport(), lambda: tuple(
         model.data(model.index(r, c)) for r in range(model.rowCount()) for c in range(model.columnCount())))
     frames: list[float] = []
+    cpu: list[float] = []  # the UI thread's own CPU time per frame (not inflated by other processes)
     ticks = int(seconds * 10)
     start = time.perf_counter()
     for k in range(ticks):
@@ -249,7 +251,7 @@ def run_mode(mode: str, seconds: float, drones: int, flying: int, size: tuple[in
         fleet.tick()
         for f in feeds:
             f.advance(k)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         win.poll()
         if win.wall is not None:
             win.wall.poll()
@@ -258,15 +260,19 @@ def run_mode(mode: str, seconds: float, drones: int, flying: int, size: tuple[in
             m.horizontalScrollBar().setValue(m.horizontalScrollBar().value() + 6)
         app.processEvents()
         frames.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.thread_time() - c0) * 1000)
     win.close()
     app.processEvents()
     frames.sort()
+    cpu.sort()
     paints = map_count.paints + table_count.paints
     idle = map_count.idle + table_count.idle
     return {
         "p50": statistics.median(frames),
         "p95": frames[int(0.95 * (len(frames) - 1))],
         "max": frames[-1],
+        "cpu_p50": statistics.median(cpu),
+        "cpu_p95": cpu[int(0.95 * (len(cpu) - 1))],
         "map_paints": map_count.paints,
         "map_idle": map_count.idle,
         "table_paints": table_count.paints,
@@ -295,13 +301,20 @@ def main(argv: list[str] | None = None, data_dir: Path | None = None) -> int:
     results = {}
     for mode in ("every-tick", "changed-only"):
         r = results[mode] = run_mode(mode, args.seconds, args.drones, args.flying, (w, h))
-        print(f"  {mode:13s} frame p50 {r['p50']:6.1f} ms  p95 {r['p95']:6.1f} ms  max {r['max']:6.1f} ms   "
+        print(f"  {mode:13s} frame p50 {r['p50']:6.1f} ms  p95 {r['p95']:6.1f} ms  max {r['max']:6.1f} ms  "
+              f"(UI-thread CPU p50 {r['cpu_p50']:5.1f} p95 {r['cpu_p95']:5.1f})   "
               f"repaints: map {r['map_paints']:4.0f} ({r['map_idle']:.0f} changed nothing), table "
               f"{r['table_paints']:4.0f} ({r['table_idle']:.0f}); changed nothing {100 * r['idle_share']:.0f}%",
               flush=True)  # fmt: skip
     old, new = results["every-tick"], results["changed-only"]
+    load = os.getloadavg()[0]
+    print(f"  machine load {load:.1f} on {os.cpu_count()} cores while measuring (wall time counts waiting for a core)")
+    def verdict(v: float) -> str:
+        return "met" if v < 33 else "NOT met"
+
     print(f"  p95 {new['p95']:.1f} ms vs {old['p95']:.1f} ms ({old['p95'] / max(new['p95'], 1e-3):.1f}x); "
-          f"target p95 < 33 ms: {'met' if new['p95'] < 33 else 'NOT met'}")  # fmt: skip
+          f"target p95 < 33 ms: wall {verdict(new['p95'])} ({new['p95']:.1f} ms), UI-thread CPU "
+          f"{verdict(new['cpu_p95'])} ({new['cpu_p95']:.1f} ms)")  # fmt: skip
     return 0
 
 

@@ -17,4 +17,4 @@ def test_bench_console_smoke(qtbot, capsys) -> None:  # type: ignore[no-untyped-
     for ln in lines.values():
         assert "frame p50" in ln and "p95" in ln and "changed nothing" in ln
     assert "(0 changed nothing), table" in lines["changed-only"]  # the hover second: no map repaint at all
-    assert "target p95 < 33 ms" in out
+    assert "target p95 < 33 ms: wall " in out and "UI-thread CPU" in out
