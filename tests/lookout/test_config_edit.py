@@ -62,3 +62,24 @@ def test_config_zones_keeps_other_feeds_and_refuses_a_name_in_use(tmp_path: Path
         store.save("gate", [DrawnZone("yard_door", "water", ((0.1, 0.1), (0.5, 0.1), (0.3, 0.5)))])
     store.save("gate", [DrawnZone("pond", "water", ((0.1, 0.1), (0.5, 0.1), (0.3, 0.5)))])
     assert sorted(load_config(path).zones) == ["pond", "yard_door"] and len(seen) == 1
+
+
+def test_saved_zones_reach_the_running_wall(tmp_path: Path) -> None:
+    from lookout.wiring import VisionWall
+    from vision.feeds import IteratorSource
+
+    path = tmp_path / "lookout.toml"
+    path.write_text(BASE)
+    wall = VisionWall(load_config(path), tmp_path, workers=1, evidence=False, listen=False)
+    try:
+        wall.add(IteratorSource("gate", lambda: iter(())), 5.0, zones=True)
+        fp = wall.pipeline.feeds["gate"]
+        assert fp.zones(640, 360) == ()
+        from console.zone_editor import DrawnZone
+
+        ConfigZones(path, on_saved=wall.set_zones).save("gate", [DrawnZone("pond", "water", ((0.1, 0.5), (0.9, 0.5),
+                                                                                            (0.5, 0.9)))])
+        (zone,) = fp.zones(640, 360)
+        assert zone.name == "pond" and zone.kind == "water" and zone.polygon[1].tolist() == [576.0, 180.0]
+    finally:
+        wall.stop()
