@@ -11,7 +11,10 @@ import sys
 
 from lookout.context import Context
 
-COMMANDS = ("demo", "console", "sim", "fly", "plan", "detect", "node", "alerts", "users", "bench", "config", "audit", "eval", "tiles")
+COMMANDS = (
+    "demo", "console", "sim", "fly", "plan", "detect", "node", "alerts", "users", "tiles", "eval", "bench", "config",
+    "audit",
+)  # fmt: skip
 
 
 def not_built(name: str, issue: str) -> int:
