@@ -417,4 +417,4 @@ class MainWindow(QMainWindow):
 
 
 def _start_mission(actions: Any, sysid: int) -> None:
-    actions.mission_start(sysid)
+    actions.start_mission(sysid)  # on the ground: GUIDED, arm, take off, AUTO; in the air: AUTO

@@ -43,7 +43,7 @@ class FlightActions(Protocol):
     def mission_path(self, sysid: int) -> Sequence[tuple[float, float]]: ...
 
     # Optional (the console checks with getattr; ``lookout.wiring.FleetActions`` has them all):
-    # mission_start(sysid)  -- arm in GUIDED when needed, AUTO, MISSION_START
+    # start_mission(sysid)  -- MissionActions below: the "Start mission" button
     # preflight(sysid, action) -> flight.preflight.Checklist  -- the pre-flight gate, read from the vehicle
     # set_gimbal(sysid, pitch_deg, yaw_deg); set_roi(sysid, lat_deg, lon_deg); take_photo(sysid)
 

@@ -178,3 +178,24 @@ def test_video_wall_follows_the_selected_drone_and_fits_its_dock(qtbot) -> None:
     assert win.wall.layout().itemAtPosition(0, 0).widget() is win.wall.tiles[0]
     assert win.wall.best_columns(500, 900) == 1 and win.wall.best_columns(1500, 300) == 3
     win.close()
+
+
+def test_flight_actions_refuse_arm_takeoff_and_start_past_a_failing_item(two_drones) -> None:  # type: ignore[no-untyped-def]
+    """Whoever calls (the Plan view's Start, dispatch's send-drone): the gate's blocking items hold."""
+    import time
+
+    from flight.preflight import PreflightRefused
+
+    sim, services = two_drones
+    sim.vehicles[0].set_battery_pct(10.0)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        st = services.fleet.snapshot().get(1)
+        if st is not None and st.battery_pct is not None and st.battery_pct < 15 and st.ekf_ok:
+            break
+        time.sleep(0.05)
+    for call in (lambda: services.actions.arm(1), lambda: services.actions.takeoff(1, 10.0),
+                 lambda: services.actions.start_mission(1)):  # fmt: skip
+        with pytest.raises(PreflightRefused, match=r"of vehicle 1: Battery: 10%"):
+            call()
+    assert not sim.vehicles[0].truth().armed
