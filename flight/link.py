@@ -60,6 +60,7 @@ class Link:
         self._texts: dict[int, deque[tuple[float, str]]] = {}
         self._counts = {"messages": 0, "garbage": 0, "bad_crc": 0, "bad_signature": 0, "reader_errors": 0,
                         "sent": 0}  # fmt: skip
+        self._transfer_locks: dict[tuple[int, int], threading.Lock] = {}
         self._stop = threading.Event()
         self._reader = threading.Thread(target=self._read_loop, name=f"mavlink-reader {url}", daemon=True)
         self._service = threading.Thread(target=self._service_loop, name=f"mavlink-service {url}", daemon=True)
@@ -112,6 +113,12 @@ class Link:
         return cls.open(cfg.url, sysid=cfg.sysid, source_system=cfg.source_system,
                         source_component=cfg.source_component, signing_key=cfg.signing_key, tlog_dir=tlog_dir,
                         heartbeat_timeout_s=cfg.heartbeat_timeout_s, telemetry_hz=cfg.telemetry_hz, **kw)  # fmt: skip
+
+    def transfer_lock(self, sysid: int, mission_type: int) -> threading.Lock:
+        """One mission-protocol transfer at a time per vehicle and list on this link: a MISSION_ACK does
+        not say which transfer it ends, and ArduPilot DENIES a download while an upload runs."""
+        with self._waiters_lock:
+            return self._transfer_locks.setdefault((sysid, mission_type), threading.Lock())
 
     def start_signing(self, key: bytes) -> None:
         """Sign every frame from now on and drop unsigned ones (after ``flight.signing.setup_signing``)."""

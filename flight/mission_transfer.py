@@ -16,6 +16,7 @@ ArduPilot vehicle, ``upload_mission`` adds it (``Mission.home``, else the vehicl
 from __future__ import annotations
 
 import contextlib
+import logging
 import struct
 import threading
 import time
@@ -34,6 +35,7 @@ _KIND = {MISSION: "mission", FENCE: "fence", RALLY: "rally"}
 _GLOBAL_FRAMES = frozenset({0, 3, 5, 6, 10, 11})  # GLOBAL(_INT), GLOBAL_RELATIVE_ALT(_INT), GLOBAL_TERRAIN_ALT(_INT)
 _LOCAL_FRAMES = frozenset({1, 7, 8, 9, 20, 21})
 Progress = Callable[[int, int], None]
+log = logging.getLogger(__name__)
 BOOT_WAIT_S = 60.0  # how long a transfer waits for a vehicle that is still starting up
 
 
@@ -126,13 +128,38 @@ def _check_cancel(link: Link, sysid: int, compid: int, mission_type: int, cancel
         raise TransferCancelled(f"{_KIND.get(mission_type, 'mission')} transfer")
 
 
+class _Aborted(MissionTransferError):
+    """The vehicle ended a download with an error MISSION_ACK (the download restarts)."""
+
+
+def _exclusive(link: Link, sid: int, mission_type: int, what: str, wait_s: float = 60.0) -> threading.Lock:
+    lock = link.transfer_lock(sid, mission_type)
+    if not lock.acquire(timeout=wait_s):
+        raise MissionTransferError(what, f"another {_KIND.get(mission_type, 'mission')} transfer with this vehicle "
+                                         f"on this link is still running after {wait_s:g} s")  # fmt: skip
+    return lock
+
+
 def upload_items(link: Link, items: Sequence[MissionItem], *, mission_type: int = MISSION, sysid: int | None = None,
                  progress: Progress | None = None, cancel: threading.Event | None = None,
                  item_timeout_s: float = 1.5, retries: int = 5, boot_wait_s: float = BOOT_WAIT_S) -> None:
     """Upload wire items (seq 0 first, exactly as given) with the mission protocol.
 
     Waits (up to ``boot_wait_s``) while the vehicle's heartbeat says it is still booting, and
-    resends the count if a booting ArduPilot answers NO_SPACE ("Only 0 items are supported")."""
+    resends the count if a booting ArduPilot answers NO_SPACE ("Only 0 items are supported").
+    One transfer per vehicle and list at a time on a link (others wait: ``Link.transfer_lock``)."""
+    sid = link.default_sysid() if sysid is None else sysid
+    lock = _exclusive(link, sid, mission_type, f"{_KIND.get(mission_type, 'mission')} upload to sysid {sid}")
+    try:
+        _upload_items(link, items, mission_type=mission_type, sysid=sid, progress=progress, cancel=cancel,
+                      item_timeout_s=item_timeout_s, retries=retries, boot_wait_s=boot_wait_s)  # fmt: skip
+    finally:
+        lock.release()
+
+
+def _upload_items(link: Link, items: Sequence[MissionItem], *, mission_type: int, sysid: int,
+                  progress: Progress | None, cancel: threading.Event | None, item_timeout_s: float, retries: int,
+                  boot_wait_s: float) -> None:
     sid = link.default_sysid() if sysid is None else sysid
     compid = link.target_compid(sid)
     what = f"{_KIND.get(mission_type, 'mission')} upload to sysid {sid}"
@@ -205,7 +232,27 @@ def upload_items(link: Link, items: Sequence[MissionItem], *, mission_type: int 
 def download_items(link: Link, *, mission_type: int = MISSION, sysid: int | None = None,
                    progress: Progress | None = None, cancel: threading.Event | None = None,
                    item_timeout_s: float = 1.5, retries: int = 5, window: int = 8) -> list[MissionItem]:
-    """Download all wire items (seq 0 first, as the vehicle holds them)."""
+    """Download all wire items (seq 0 first, as the vehicle holds them); one transfer at a time as above."""
+    sid = link.default_sysid() if sysid is None else sysid
+    lock = _exclusive(link, sid, mission_type, f"{_KIND.get(mission_type, 'mission')} download from sysid {sid}")
+    try:
+        for attempt in range(3):
+            try:
+                return _download_items(link, mission_type=mission_type, sysid=sid, progress=progress, cancel=cancel,
+                                       item_timeout_s=item_timeout_s, retries=retries, window=window)  # fmt: skip
+            except _Aborted:
+                # the list changed under us (ArduPilot re-indexes an uploaded fence a moment later and
+                # answers INVALID_SEQUENCE meanwhile): start again from the count
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+    finally:
+        lock.release()
+
+
+def _download_items(link: Link, *, mission_type: int, sysid: int, progress: Progress | None,
+                    cancel: threading.Event | None, item_timeout_s: float, retries: int,
+                    window: int) -> list[MissionItem]:
     sid = link.default_sysid() if sysid is None else sysid
     compid = link.target_compid(sid)
     what = f"{_KIND.get(mission_type, 'mission')} download from sysid {sid}"
@@ -276,7 +323,7 @@ def download_items(link: Link, *, mission_type: int = MISSION, sysid: int | None
             if t == "MISSION_ACK":
                 if m.type == mavlink.MAV_MISSION_ACCEPTED:
                     continue
-                raise MissionTransferError(what, f"vehicle aborted ({enum_name('MAV_MISSION_RESULT', m.type)}) "
+                raise _Aborted(what, f"vehicle aborted ({enum_name('MAV_MISSION_RESULT', m.type)}) "
                                                  f"after {len(got)}/{total} items")  # fmt: skip
             if t == "MISSION_COUNT" or m.seq >= total or m.seq in got:
                 continue
@@ -293,7 +340,11 @@ def clear(link: Link, *, mission_type: int = MISSION, sysid: int | None = None, 
     sid = link.default_sysid() if sysid is None else sysid
     compid = link.target_compid(sid)
     msg = mavlink.MAVLink_mission_clear_all_message(sid, compid, mission_type)
-    with link.waiter(("MISSION_ACK",), sysid=sid, predicate=lambda m: m.mission_type == mission_type) as w:
+    lock = _exclusive(link, sid, mission_type, f"{_KIND[mission_type]} clear")
+    with contextlib.ExitStack() as stack:
+        stack.callback(lock.release)
+        w = stack.enter_context(link.waiter(("MISSION_ACK",), sysid=sid,
+                                            predicate=lambda m: m.mission_type == mission_type))  # fmt: skip
         for _ in range(retries + 1):
             link.send(msg)
             ack = w.get(timeout_s)
@@ -354,8 +405,31 @@ def download_mission(link: Link, *, sysid: int | None = None, progress: Progress
     return Mission(items=tuple(items), home=home)
 
 
-def upload_fence(link: Link, items: Sequence[MissionItem], **kw: Any) -> None:
+def _same_fence(a: Sequence[MissionItem], b: Sequence[MissionItem]) -> bool:
+    return len(a) == len(b) and all(
+        x.command == y.command and abs(x.lat_deg - y.lat_deg) < 1.5e-7 and abs(x.lon_deg - y.lon_deg) < 1.5e-7
+        and abs(x.param1 - y.param1) < 1e-3 for x, y in zip(a, b, strict=True))  # fmt: skip
+
+
+def upload_fence(link: Link, items: Sequence[MissionItem], *, verify: bool = True, **kw: Any) -> None:
+    """Upload the fence and (``verify``) read it back; if the vehicle does not hold what was sent,
+    upload once more and check again, else raise. Seen on ArduCopter 4.7 SITL: the first circle-only
+    fence uploaded over a polygon fence is acknowledged, then the vehicle reads 0 items (a second
+    upload of the same items is kept)."""
     upload_items(link, items, mission_type=FENCE, **kw)
+    if not verify:
+        return
+    sysid = kw.get("sysid")
+    for attempt in range(2):
+        back = download_items(link, mission_type=FENCE, sysid=sysid)
+        if _same_fence(items, back):
+            return
+        if attempt == 0:
+            log.warning("fence upload to sysid %s: vehicle reads back %d items, not the %d sent; uploading again",
+                        sysid, len(back), len(items))  # fmt: skip
+            upload_items(link, items, mission_type=FENCE, **kw)
+    raise MissionTransferError(f"fence upload to sysid {sysid}", f"the vehicle holds {len(back)} fence items after "
+                               f"two uploads of {len(items)}; check its FENCE_* parameters and storage")  # fmt: skip
 
 
 def download_fence(link: Link, **kw: Any) -> tuple[MissionItem, ...]:
