@@ -105,6 +105,11 @@ class VehicleEntryRule:
             del self._going[pid]
         return events
 
+    @property
+    def cuts(self) -> tuple[float, ...]:
+        """Capture times (s) of the recent frames judged a cut (most people in view ended at once)."""
+        return tuple(self._cuts)
+
     def _note_cut(self, t_s: float, seen: set[int]) -> None:
         prev = self._prev_people
         if len(prev) >= 2 and len(prev - seen) >= CUT_FRAC * len(prev):
