@@ -17,13 +17,21 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import struct
 import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from flight._mav import enum_name, mavlink
+from flight._missionwire import (
+    BOOT_WAIT_S,
+    capacity_text,
+    item_from_message,
+    item_message,
+    prebuild,
+    wait_booted,
+    wait_fence_indexed,
+)
 from flight.errors import LinkError, MissionTransferError, TransferCancelled
 from flight.link import Link
 from missions.types import Home, Mission, MissionItem, Plan
@@ -32,93 +40,8 @@ MISSION = mavlink.MAV_MISSION_TYPE_MISSION
 FENCE = mavlink.MAV_MISSION_TYPE_FENCE
 RALLY = mavlink.MAV_MISSION_TYPE_RALLY
 _KIND = {MISSION: "mission", FENCE: "fence", RALLY: "rally"}
-_GLOBAL_FRAMES = frozenset({0, 3, 5, 6, 10, 11})  # GLOBAL(_INT), GLOBAL_RELATIVE_ALT(_INT), GLOBAL_TERRAIN_ALT(_INT)
-_LOCAL_FRAMES = frozenset({1, 7, 8, 9, 20, 21})
 Progress = Callable[[int, int], None]
 log = logging.getLogger(__name__)
-BOOT_WAIT_S = 60.0  # how long a transfer waits for a vehicle that is still starting up
-
-
-def wait_booted(link: Link, sid: int, what: str, timeout_s: float = BOOT_WAIT_S) -> None:
-    """Wait while the vehicle's HEARTBEAT says MAV_STATE_BOOT.
-
-    ArduPilot answers heartbeats from the start of its init, but AP_Mission::init() (which sets
-    the mission's capacity, ``num_commands_max()``) runs later: a MISSION_COUNT that arrives while
-    the heartbeat still says BOOT gets MISSION_ACK NO_SPACE with "Only 0 items are supported".
-    """
-    if link.state(sid).system_status != "BOOT":
-        return
-    if link.wait_state(lambda s: s.system_status != "BOOT", sysid=sid, timeout_s=timeout_s) is None:
-        raise MissionTransferError(what, f"vehicle still starting up (heartbeat system_status BOOT) after "
-                                         f"{timeout_s:.0f} s; wait for it to finish booting and retry")  # fmt: skip
-
-
-def _wait_fence_indexed(link: Link, sid: int, since: float, timeout_s: float = 1.0) -> None:
-    """ArduPilot writes an uploaded fence, then re-indexes it on its next fence update ("Fence Indexed
-    OK"); until then it reports 0 stored items (seen on SITL: a download right after the upload got
-    MISSION_COUNT 0). Wait briefly for that text; other autopilots never send it (then: timeout)."""
-    if link.state(sid).autopilot != "ardupilot":
-        return
-    link.wait_state(lambda _s: any(t.startswith("Fence Indexed") for t in link.statustexts_since(sid, since)),
-                    sysid=sid, timeout_s=timeout_s)  # fmt: skip
-
-
-def _capacity_text(link: Link, sid: int, since: float) -> str:
-    """The vehicle's own reason for NO_SPACE (ArduPilot: "Only N items are supported"), or ''."""
-    for text in reversed(link.statustexts_since(sid, since)):
-        if "items are supported" in text or "space" in text.lower():
-            return text
-    return ""
-
-
-def _encode_xy(frame: int, value: float) -> int:
-    if frame in _GLOBAL_FRAMES:
-        return round(value * 1e7)
-    if frame in _LOCAL_FRAMES:
-        return round(value * 1e4)
-    return round(value)
-
-
-def _decode_xy(frame: int, value: int) -> float:
-    if frame in _GLOBAL_FRAMES:
-        return value / 1e7
-    if frame in _LOCAL_FRAMES:
-        return value / 1e4
-    return float(value)
-
-
-def item_message(sysid: int, compid: int, seq: int, item: MissionItem, mission_type: int) -> Any:
-    return mavlink.MAVLink_mission_item_int_message(
-        sysid, compid, seq, item.frame, item.command, 0, int(item.autocontinue),
-        item.param1, item.param2, item.param3, item.param4,
-        _encode_xy(item.frame, item.lat_deg), _encode_xy(item.frame, item.lon_deg), item.alt_m,
-        mission_type)  # fmt: skip
-
-
-def item_from_message(m: Any) -> MissionItem:
-    if m.get_type() == "MISSION_ITEM":  # legacy float form
-        lat, lon = float(m.x), float(m.y)
-    else:
-        lat, lon = _decode_xy(m.frame, m.x), _decode_xy(m.frame, m.y)
-    return MissionItem(command=m.command, frame=m.frame, param1=m.param1, param2=m.param2, param3=m.param3,
-                       param4=m.param4, lat_deg=lat, lon_deg=lon, alt_m=float(m.z),
-                       autocontinue=bool(m.autocontinue))  # fmt: skip
-
-
-def _prebuild(what: str, sysid: int, compid: int, items: Sequence[MissionItem], mission_type: int) -> list[Any]:
-    """Every item as a message, packed once as a check: a bad value fails here, naming the item,
-    not later inside the reader thread."""
-    probe = mavlink.MAVLink(None, srcSystem=255, srcComponent=190)
-    out = []
-    for seq, item in enumerate(items):
-        msg = item_message(sysid, compid, seq, item, mission_type)
-        try:
-            msg.pack(probe)
-        except (struct.error, TypeError, ValueError, OverflowError) as exc:
-            raise MissionTransferError(what, f"item {seq} (MAV_CMD {item.command}) cannot be encoded: {exc} "
-                                             "(coordinates or params out of range?)") from exc  # fmt: skip
-        out.append(msg)
-    return out
 
 
 def _check_cancel(link: Link, sysid: int, compid: int, mission_type: int, cancel: threading.Event | None) -> None:
@@ -165,7 +88,7 @@ def _upload_items(link: Link, items: Sequence[MissionItem], *, mission_type: int
     what = f"{_KIND.get(mission_type, 'mission')} upload to sysid {sid}"
     total = len(items)
     me = link.source_system
-    wire = _prebuild(what, sid, compid, items, mission_type)
+    wire = prebuild(what, sid, compid, items, mission_type)
 
     def mine(m: Any) -> bool:
         """Runs on the reader thread: answers item requests at once (no thread hop per item, like
@@ -201,14 +124,14 @@ def _upload_items(link: Link, items: Sequence[MissionItem], *, mission_type: int
             if m.get_type() == "MISSION_ACK":
                 if m.type == mavlink.MAV_MISSION_ACCEPTED and len(sent) >= total:
                     if mission_type == FENCE:
-                        _wait_fence_indexed(link, sid, t_count)
+                        wait_fence_indexed(link, sid, t_count)
                     return
                 if m.type == mavlink.MAV_MISSION_ACCEPTED:  # stale ack from an earlier transfer
                     continue
                 if m.type == mavlink.MAV_MISSION_NO_SPACE and not sent:
-                    link.wait_state(lambda _s, t0=t_count: bool(_capacity_text(link, sid, t0)), sysid=sid,
+                    link.wait_state(lambda _s, t0=t_count: bool(capacity_text(link, sid, t0)), sysid=sid,
                                     timeout_s=0.5)
-                    reason = _capacity_text(link, sid, t_count)
+                    reason = capacity_text(link, sid, t_count)
                     if boot_retries > 0 and (link.state(sid).system_status == "BOOT" or "Only 0 " in reason):
                         boot_retries -= 1  # still booting: the mission store is not set up yet
                         wait_booted(link, sid, what, boot_wait_s)
@@ -461,3 +384,6 @@ def upload_plan(link: Link, plan: Plan, *, sysid: int | None = None, progress: P
         done += len(plan.fence)
     if plan.rally:
         upload_rally(link, plan.rally, sysid=sysid, progress=step, cancel=cancel)
+
+
+__all__ = ["BOOT_WAIT_S", "item_from_message", "item_message", "wait_booted"]  # re-exported wire helpers
