@@ -462,7 +462,7 @@ class MapView(QGraphicsView):
         measure = menu.addAction("Measure distance/bearing from here")
         clear = menu.addAction("Clear measurement")
         clear.setEnabled(self.ruler.a is not None)
-        if len(self.tiles.layers) > 1 or self.tiles.layers:
+        if self.tiles.layers:
             sub = menu.addMenu("Map layer")
             for name in [*self.layer_names(), None]:
                 act = sub.addAction(name or "plain grid")

@@ -163,3 +163,36 @@ def test_fixed_camera_cone_and_drone_camera_wedge_point_where_they_look(qtbot) -
     view.set_vehicle(dataclasses.replace(drone, alt_rel_m=0.0))
     assert view.footprint(1) == []  # on the ground: no footprint
     view.tiles.stop()
+
+
+def test_ruler_reads_distance_and_bearing_and_the_cursor_its_coordinates(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    from console.map_tools import bearing_deg, distance_m
+    from console.mapview import MapView
+
+    assert distance_m(52.0, 21.0, 53.0, 21.0) == pytest.approx(111_195, rel=1e-4)  # 1° of latitude, mean sphere
+    assert distance_m(0.0, 0.0, 0.0, 1.0) == pytest.approx(111_195, rel=1e-4)  # 1° of longitude at the equator
+    assert bearing_deg(0.0, 0.0, 0.0, 1.0) == pytest.approx(90.0)
+    assert bearing_deg(52.0, 21.0, 51.0, 21.0) == pytest.approx(180.0)
+    view = MapView()
+    qtbot.addWidget(view)
+    view.resize(800, 600)
+    view.show()
+    view.center_on(LAT, LON)
+    view.set_zoom(0.5)
+    view.start_measure(LAT, LON)
+    north = LAT + 200 / 111_195  # 200 m due north
+    p = view.screen_pos(north, LON)
+    move = QMouseEvent(QMouseEvent.Type.MouseMove, p, view.viewport().mapToGlobal(p), Qt.MouseButton.NoButton,
+                       Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)  # fmt: skip
+    QApplication.sendEvent(view.viewport(), move)
+    assert view.ruler.reading.startswith(("199", "200", "201")) and view.ruler.reading.endswith(("000.0°", "360.0°"))
+    text = view.readout.text()
+    lat_text, lon_text = text.split()[:2]
+    assert float(lat_text.rstrip("°N")) == pytest.approx(north, abs=1e-5) and lon_text.endswith("°E")
+    assert float(lon_text.rstrip("°E")) == pytest.approx(LON, abs=1e-5) and view.ruler.reading in text
+    assert view.rect().contains(view.readout.geometry())
+    view.tiles.stop()
