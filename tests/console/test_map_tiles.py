@@ -196,3 +196,16 @@ def test_ruler_reads_distance_and_bearing_and_the_cursor_its_coordinates(qtbot) 
     assert float(lon_text.rstrip("°E")) == pytest.approx(LON, abs=1e-5) and view.ruler.reading in text
     assert view.rect().contains(view.readout.geometry())
     view.tiles.stop()
+
+
+def test_url_layer_reads_its_disk_cache_and_gives_up_quietly_offline(tmp_path: Path) -> None:
+    """No network: the template points at a closed port on this machine (connection refused at once)."""
+    from console.tilesets import UrlTileSource
+
+    src = UrlTileSource("http://127.0.0.1:9/{z}/{x}/{y}.png", tmp_path / "cache", timeout_s=2.0)
+    cached = tmp_path / "cache" / "16" / "100" / "200.tile"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(png((1, 2, 3)))
+    assert src.tile(16, 100, 200) == png((1, 2, 3))  # from the cache, nothing fetched
+    assert src.tile(16, 100, 201) is None  # not cached, fetch refused: the map shows its grid there
+    assert not (tmp_path / "cache" / "16" / "100" / "201.tile").exists()
