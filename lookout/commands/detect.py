@@ -69,6 +69,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--feed", metavar="NAME", help="feed name in the output (default: from SOURCE)")
     p.add_argument("--alerts", action="store_true",
                    help="also store the alerts its events raise, with evidence (snapshot + clip), in the data dir")
+    p.add_argument("--crowd", action="store_true",
+                   help="count dense groups with a tiled 640 px person pass (vision.crowd) at most once a second "
+                        "when the frame shows 4+ people; one 'crowd' line each")  # fmt: skip
     p.set_defaults(func=run)
 
 
@@ -232,6 +235,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             _quiet_ultralytics()
             detector = build_detector(ctx, imgsz)
             tracker = None if kind == "none" or single_image else Tracker(kind)
+            crowd = None
+            if args.crowd:
+                from vision.crowd import CrowdCounter
+
+                crowd = CrowdCounter(getattr(detector, "people", detector))  # the pose detector: any size per call
             pipeline = Pipeline(bus, rules=ctx.config.rules, topics=topics, history_len=cfg.track_history,
                                 expire_s=cfg.track_expire_s, show_s=EVENT_SHOW_S)  # fmt: skip
             fp = pipeline.add_feed(
@@ -256,6 +264,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                     h, w = frame.image.shape[:2]
                     image = frame.image if fp.annotate else None
                     result = fp.process(_info(frame, w, h), det, image, latency_ms=ms)
+                    counted = None if crowd is None else crowd.update(frame.feed, frame.image, t_s, det)
+                    if counted is not None:
+                        bus.flush()  # after this frame's detection line
+                        printer.on_crowd(counted, frame.index)
                     if out is not None and result.image is not None:
                         if video is not None:
                             video.write(result.image, t_s)
@@ -328,6 +340,14 @@ class _Printer:
             counts[o["class"]] = counts.get(o["class"], 0) + 1
         found = ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "nothing"
         print(f"{msg.feed} frame {msg.frame_index}: {found} ({msg.latency_ms:.0f} ms)", flush=True)
+
+    def on_crowd(self, c: Any, frame_index: int) -> None:
+        """A ``vision.crowd.CrowdCount``: the tiled pass's people against the whole-frame pass's."""
+        if self.as_json:
+            print(json.dumps({"type": "crowd", "feed": c.feed, "frame": frame_index, "people": c.people,
+                              "whole_frame": c.whole_frame}), flush=True)  # fmt: skip
+        else:
+            print(f"{c.feed} frame {frame_index}: CROWD {c.people} people (whole frame: {c.whole_frame})", flush=True)
 
     def on_event(self, topic: str, msg: Any) -> None:
         ev = msg.event

@@ -74,3 +74,20 @@ def test_tiled_pass_finds_at_least_the_whole_frame_people_in_a_real_crowd() -> N
     assert counted is not None and counted.whole_frame >= 4
     assert counted.people >= counted.whole_frame
     assert (counted.detections.xyxy[:, 2] <= img.shape[1] + 1).all()  # back in frame pixels
+
+
+def test_lookout_detect_crowd_prints_the_tiled_count(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from lookout.cli import main
+
+    clip = (footage_dir() or Path("/nonexistent")) / "nofight/dev_nofi026_night_group_walking.mp4"
+    if not clip.is_file():
+        pytest.skip("no shared footage clip nofi026 (../shared/footage or LOOKOUT_FOOTAGE)")
+    assert main(["detect", str(clip), "--crowd", "--json", "--imgsz", "320", "--max-frames", "12"]) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]
+    crowd = [x for x in lines if x["type"] == "crowd"]
+    assert len(crowd) == 1 and crowd[0]["frame"] == 0  # at most once a second (12 frames at 30 fps)
+    assert crowd[0]["people"] >= crowd[0]["whole_frame"] >= 4
+    frames = [x["frame"] for x in lines if x["type"] == "detection"]
+    assert frames[0] == 0 and lines.index(crowd[0]) == 1  # right after its frame's detection line
