@@ -110,7 +110,8 @@ def _naive_classes() -> tuple[type, type, type]:
     from PySide6.QtWidgets import QGraphicsItem, QGraphicsView
 
     from console.fleet_model import COLUMNS, FleetModel
-    from console.mapview import MapView, _label_text, _VehicleItems, to_scene
+    from console.map_vehicles import VehicleItems, label_text
+    from console.mapview import MapView, to_scene
     from console.video import VideoTile
 
     class EveryTickMap(MapView):
@@ -127,14 +128,14 @@ def _naive_classes() -> tuple[type, type, type]:
             self._latest[state.sysid] = state  # (read by the bench's paint counter only)
             items = self._vehicles.get(state.sysid)
             if items is None:
-                items = self._vehicles[state.sysid] = _VehicleItems(self.scene(), state.sysid)
+                items = self._vehicles[state.sysid] = VehicleItems(self.scene(), state.sysid)
                 items.mission.setCacheMode(QGraphicsItem.CacheMode.NoCache)  # drawn anew on every paint
             p = to_scene(state.lat_deg, state.lon_deg)
             items.icon.setPos(p)
             items.icon.setRotation(state.heading_deg or 0.0)
             items.halo.setPos(p)
             items.label.setPos(p)
-            items.label.setText(_label_text(state))
+            items.label.setText(label_text(state))
             if not items.trail_pts or math.hypot(items.trail_pts[-1].x() - p.x(), items.trail_pts[-1].y() - p.y()) > 1:
                 items.trail_pts.append(p)
             trail = self._trails.get(state.sysid)
