@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QAction, QBrush, QColor, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -32,13 +32,13 @@ from PySide6.QtWidgets import (
 from console.alert_detail import AlertDetail, DismissDialog, evidence_of, local_path
 from console.events import SEVERITY_COLOUR, kind_text
 from console.services import AlertSource
+from console.table_model import Index, RowsTableModel
 
 if TYPE_CHECKING:
     from dispatch.roles import Actor
     from dispatch.types import Alert
 
 log = logging.getLogger(__name__)
-Index = QModelIndex | QPersistentModelIndex
 THUMB_W, THUMB_H = 80, 45
 COLUMNS = ("", "Time (UTC)", "Camera", "What", "Severity", "State")
 COLUMN_WIDTHS = (THUMB_W + 6, 80, 110, 140, 62, 90)  # px; the operator may drag them
@@ -47,10 +47,11 @@ TABS = (("New", ("new", "acknowledged")), ("Confirmed", ("confirmed",)), ("All",
 ACTIONS = (("ack", "alerts.ack", "A"), ("confirm", "alerts.confirm", "C"), ("dismiss", "alerts.dismiss", "D"))
 
 
-class AlertsModel(QAbstractTableModel):
+class AlertsModel(RowsTableModel):
     """Alerts newest first (highest id first), at most ``max_rows`` (the newest; older ones stay in the
     store: ``lookout alerts list``). ``upsert`` inserts new ids and replaces changed ones."""
 
+    COLUMNS = COLUMNS
     BULK = 50  # more new alerts than this at once (a restart): one model reset instead of row inserts
 
     def __init__(self, source: AlertSource, max_rows: int = 2000) -> None:
@@ -116,17 +117,6 @@ class AlertsModel(QAbstractTableModel):
             )  # fmt: skip
             cached = self._thumbs[alert.id] = (ref.sha256 if thumb is not None else "", thumb)
         return cached[1]
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

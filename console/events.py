@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from console.services import EventLike
+from console.table_model import Index, RowsTableModel
 
 COLUMNS = ("Time (UTC)", "Camera", "What", "Severity", "Details")
 KIND_TEXT = {
@@ -27,14 +28,14 @@ KIND_TEXT = {
 }
 SEVERITY_COLOUR = {"high": QColor(200, 30, 30), "medium": QColor(200, 120, 0), "low": QColor(90, 90, 90)}
 
-Index = QModelIndex | QPersistentModelIndex
-
 
 def kind_text(kind: str) -> str:
     return KIND_TEXT.get(kind, kind.replace("_", " ").capitalize())
 
 
-class EventsModel(QAbstractTableModel):
+class EventsModel(RowsTableModel):
+    COLUMNS = COLUMNS
+
     def __init__(self, max_rows: int = 500) -> None:
         super().__init__()
         self.max_rows = max_rows
@@ -56,17 +57,6 @@ class EventsModel(QAbstractTableModel):
 
     def event_at(self, row: int) -> EventLike:
         return self._rows[row]
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
