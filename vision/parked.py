@@ -10,7 +10,8 @@ car does not go anywhere, so its evidence can be **accumulated over time at the 
   gathered ``min_votes`` votes whose mean score is at least ``vote_mean`` (junk that scores 0.1 at
   the same place again and again stays out).
 - **Operator prior.** Inside a parking zone drawn by the operator (``zones`` of ``update``) a place
-  is confirmed with ``zone_votes`` votes at ``vote_conf``: the operator said cars stand there.
+  is confirmed with ``zone_votes`` votes of at least ``zone_vote_conf`` (below ``vote_conf``): the
+  operator said cars stand there.
 - **Occlusion keeps a place.** A refresh that does not see a place while a person's box covers at
   least ``occluded_frac`` of it is no evidence it left: no miss is counted and its box is not
   changed (a person in front shrinks a fresh box). Only ``forget_misses`` unoccluded refreshes in a
@@ -40,7 +41,8 @@ class ParkedConfig:
     confirm_conf: float = 0.40  # one vote this strong confirms a place at once
     min_votes: int = 3  # or this many votes ...
     vote_mean: float = 0.15  # ... whose combined belief reaches this
-    zone_votes: int = 2  # inside an operator's parking zone: this many votes at vote_conf
+    zone_votes: int = 2  # inside an operator's parking zone: this many votes ...
+    zone_vote_conf: float = 0.05  # ... each at least this (lower than vote_conf: the operator said cars stand there)
     match_iou: float = 0.40
     zone_match_iou: float = 0.25  # in a parking zone weak boxes wander more (a car behind people)
     occluded_frac: float = 0.10  # a person box covering this share of a place hides it
@@ -123,7 +125,13 @@ class ParkedMemory:
         boxes of the same image (occluders), ``zones`` parking polygons (pixels) as a prior."""
         c = self.config
         people = np.zeros((0, 4), np.float32) if people is None else np.asarray(people, np.float32).reshape(-1, 4)
-        keep = (vehicles.confidence >= c.vote_conf) & np.isin(vehicles.class_id, PLACE_CLASSES)
+        keep = (vehicles.confidence >= min(c.vote_conf, c.zone_vote_conf)) & np.isin(vehicles.class_id, PLACE_CLASSES)
+        if zones and c.zone_vote_conf < c.vote_conf:  # weaker votes count only inside a parking zone
+            weak = keep & (vehicles.confidence < c.vote_conf)
+            for i in np.flatnonzero(weak):
+                keep[i] = _in_zones(vehicles.xyxy[i], zones)
+        else:
+            keep &= vehicles.confidence >= c.vote_conf
         boxes = vehicles.xyxy[keep].astype(np.float32)
         scores, classes = vehicles.confidence[keep], vehicles.class_id[keep]
         matched: set[int] = set()

@@ -98,6 +98,10 @@ def test_parking_zone_is_a_prior_for_weak_detections():
         plain.update(k * 0.5, weak)
         prior.update(k * 0.5, weak, zones=zone)
     assert boxes(plain) == [] and boxes(prior) == [[100, 200, 300, 300]]
+    fainter, elsewhere = ParkedMemory(), dets(((400, 10, 500, 60), 0.06, CAR))
+    for k in range(3):  # 0.06: below vote_conf, a vote only inside the zone
+        fainter.update(k * 0.5, Detections.merge([dets((CAR_BOX, 0.06, CAR)), elsewhere]), zones=zone)
+    assert boxes(fainter) == [[100, 200, 300, 300]] and len(fainter) == 1
 
 
 def test_reset_and_near():
@@ -130,7 +134,7 @@ def detectors():
     g = packaged_ssd_graph()
     pose = UltralyticsPoseDetector(packaged_pose_weights(), imgsz=320, cache_dir=cache)
     ssd_old = SsdMobilenetDetector(g.graph_pb, g.config_pbtxt, conf=0.4)
-    ssd_low = SsdMobilenetDetector(g.graph_pb, g.config_pbtxt, conf=ParkedConfig().vote_conf)
+    ssd_low = SsdMobilenetDetector(g.graph_pb, g.config_pbtxt, conf=ParkedConfig().zone_vote_conf)
     yield pose, ssd_old, ssd_low
     pose.close()
 

@@ -12,11 +12,13 @@ per-feed ``vision.parked.ParkedMemory``: low-confidence detections at the same p
 refreshes, a car hidden behind a person is kept, a scene change forgets them. The refresh is sooner
 while a place is still being voted on (``vote_refresh_s``, at most ``max_vote_refreshes`` times
 between two regular refreshes) or a person is near one
-(``near_refresh_s``) or near a parking zone. With ``clahe_votes`` each refresh also runs the vehicle detector on a
-contrast-normalised copy (CLAHE on the lightness) and keeps the higher score of the two per box
-(measured on the shared footage: CLAHE raises the best car score on night and shaded clips, e.g.
-0.32 -> 0.49 in the night garage, 0.28 -> 0.40 on the night street, and lowers it on others, so
-both are voted; twice the vehicle cost at its low rate). ``set_parking_zones(feed, polygons)`` gives the
+(``near_refresh_s``) or near a parking zone. With ``clahe_votes`` every other refresh of a feed runs
+the vehicle detector on a contrast-normalised copy (CLAHE on the lightness), so a place collects
+votes from both views (measured on the shared footage: CLAHE raises the best car score on night and
+shaded clips, e.g. 0.32 -> 0.49 in the night garage, 0.28 -> 0.40 on the night street, and lowers it
+on others). Cost bound per feed: one regular refresh per ``refresh_s``, at most
+``max_vote_refreshes`` vote refreshes between two regular ones, one per ``near_refresh_s`` while
+someone is near a place or zone. ``set_parking_zones(feed, polygons)`` gives the
 operator's parking zones as a prior (places there are confirmed on fewer votes). A jump cut (the
 frame-to-frame change of the thumbnail spikes to ``cut_ratio`` x its usual size and at least
 ``cut_change``) also forgets the places and re-detects: cached boxes never outlive the picture
@@ -55,32 +57,6 @@ def _thumb(img: np.ndarray) -> np.ndarray:
     return cv2.resize(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), THUMB_SIZE, interpolation=cv2.INTER_AREA).astype(
         np.float32
     )
-
-
-def fuse(a: Detections, b: Detections, iou: float = 0.5) -> Detections:
-    """``a`` and ``b`` of one image as one set: a box of ``b`` overlapping one of ``a`` (IoU >= ``iou``,
-    same class) raises that one's score to the higher of the two; the others are added."""
-    if not len(b):
-        return a
-    if not len(a):
-        return b
-    conf = a.confidence.astype(np.float32).copy()
-    extra = []
-    for j in range(len(b)):
-        bb = b.xyxy[j]
-        x1, y1 = np.maximum(a.xyxy[:, 0], bb[0]), np.maximum(a.xyxy[:, 1], bb[1])
-        x2, y2 = np.minimum(a.xyxy[:, 2], bb[2]), np.minimum(a.xyxy[:, 3], bb[3])
-        inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-        area_a = (a.xyxy[:, 2] - a.xyxy[:, 0]) * (a.xyxy[:, 3] - a.xyxy[:, 1])
-        ious = inter / np.maximum(area_a + (bb[2] - bb[0]) * (bb[3] - bb[1]) - inter, 1e-6)
-        ious[a.class_id != b.class_id[j]] = 0
-        k = int(np.argmax(ious))
-        if ious[k] >= iou:
-            conf[k] = max(conf[k], float(b.confidence[j]))
-        else:
-            extra.append(j)
-    merged = Detections(a.xyxy, conf, a.class_id)
-    return Detections.merge([merged, b[np.array(extra, np.int64)]]) if extra else merged
 
 
 def clahe(img: np.ndarray) -> np.ndarray:
@@ -139,7 +115,8 @@ class CompositeDetector(Detector):
         self._zones: dict[str, list[np.ndarray]] = {}
         self._motion: dict[str, tuple[np.ndarray, float]] = {}  # feed -> (previous thumb, mean frame change)
         self._fast: dict[str, int] = {}  # feed -> vote refreshes since its last regular refresh
-        self.max_vote_refreshes = 8
+        self._flip: dict[str, bool] = {}  # feed -> its next refresh runs on the CLAHE copy
+        self.max_vote_refreshes = 4
         self.cuts = 0  # jump cuts seen (frame-to-frame change spikes): places forgotten, vehicles re-detected
 
     def _jump_cut(self, feed: str, thumb: np.ndarray) -> bool:
@@ -239,10 +216,12 @@ class CompositeDetector(Detector):
                 latest[feed] = i
                 staged[feed] = _VehicleCache(now, img.shape, prev.thumb if prev else thumb, Detections.empty())
             source[i] = latest.get(feed)
-        found = dict(zip(todo, self.vehicles.detect([images[i] for i in todo]) if todo else [], strict=True))
-        if self.clahe_votes and self.parked is not None and todo:
-            for i, extra in zip(todo, self.vehicles.detect([clahe(images[i]) for i in todo]), strict=True):
-                found[i] = fuse(found[i], extra)
+        inputs = []
+        for i in todo:  # with clahe_votes, every other refresh of a feed sees the contrast-normalised copy
+            flip = self.clahe_votes and self.parked is not None and self._flip.get(feeds[i], False)
+            self._flip[feeds[i]] = not flip
+            inputs.append(clahe(images[i]) if flip else images[i])
+        found = dict(zip(todo, self.vehicles.detect(inputs) if todo else [], strict=True))
         self.vehicle_runs += len(todo)
         if self.parked is not None:
             for i in todo:
@@ -279,6 +258,7 @@ class CompositeDetector(Detector):
         self._memory.pop(feed, None)
         self._motion.pop(feed, None)
         self._fast.pop(feed, None)
+        self._flip.pop(feed, None)
         forget = getattr(self.people, "forget", None)
         if forget is not None:
             forget(feed)
@@ -308,7 +288,7 @@ def build_composite(
         conf = getattr(vcfg, "conf", None)
         if conf is not None:  # votes come from below the detector's own threshold; one vote at it confirms
             parked = ParkedConfig(**{**_asdict(parked), "confirm_conf": float(conf)})
-            vcfg = vcfg.model_copy(update={"conf": min(float(conf), parked.vote_conf)})
+            vcfg = vcfg.model_copy(update={"conf": min(float(conf), parked.vote_conf, parked.zone_vote_conf)})
         try:
             vehicles = build_detector(vcfg, vehicle_weights, cache_dir=cache_dir)
         except BaseException:
