@@ -20,7 +20,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -66,6 +66,29 @@ class Subscription:
         if self.active:
             self.active = False
             self._cancel(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    delivered: int  # handler calls that returned
+    errors: int  # handler calls that raised
+
+
+def call_handlers(subs: Iterable[Subscription], topic: str, message: Message) -> Delivery:
+    """Call each subscriber's handler with ``message``; a handler that raises is logged (the first time per
+    subscription, with the traceback) and counted, and the others still get it. Both buses deliver so."""
+    delivered = errors = 0
+    for sub in subs:
+        try:
+            sub.handler(topic, message)
+            delivered += 1
+        except Exception:
+            errors += 1
+            sub.errors += 1
+            if sub.errors == 1:
+                log.exception("bus subscriber of %s failed on %s (logged once per subscriber; counted)",
+                              sub.pattern, topic)  # fmt: skip
+    return Delivery(delivered, errors)
 
 
 class Bus(Protocol):
@@ -193,24 +216,16 @@ class InProcessBus:
                 subs = self._subs
                 self._busy = True
                 self._cond.notify_all()  # a publisher waiting for room
-            delivered = errors = 0
-            for sub in subs:
-                if not sub.active or not topic_matches(sub.pattern, topic):
-                    continue
-                try:
-                    sub.handler(topic, message)
-                    delivered += 1
-                except Exception:
-                    errors += 1
-                    sub.errors += 1
-                    if sub.errors == 1:
-                        log.exception("bus subscriber of %s failed on %s (logged once per subscriber; counted)",
-                                      sub.pattern, topic)  # fmt: skip
+            # lazily filtered: a handler that unsubscribes a later one stops its delivery of this message
+            done = call_handlers((s for s in subs if s.active and topic_matches(s.pattern, topic)), topic, message)
             with self._cond:
-                self._delivered += delivered
-                self._errors += errors
+                self._delivered += done.delivered
+                self._errors += done.errors
                 self._busy = False
                 self._cond.notify_all()
 
 
-__all__ = ["Bus", "BusError", "BusFull", "BusStats", "Handler", "InProcessBus", "Subscription", "topic_matches"]
+__all__ = [
+    "Bus", "BusError", "BusFull", "BusStats", "Delivery", "Handler", "InProcessBus", "Subscription", "call_handlers",
+    "topic_matches",
+]

@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
-from vision.bus import BusError, BusFull, BusStats, Handler, Subscription, topic_matches
+from vision.bus import BusError, BusFull, BusStats, Handler, Subscription, call_handlers, topic_matches
 from vision.messages import Message, MessageError, Topics, decode, encode
 
 log = logging.getLogger(__name__)
@@ -320,20 +320,10 @@ class MqttBus:
             self._deliver_to(subs, topic, message)
 
     def _deliver_to(self, subs: list[Subscription], topic: str, message: Message) -> None:
-        delivered = errors = 0
-        for sub in subs:
-            try:
-                sub.handler(topic, message)
-                delivered += 1
-            except Exception:
-                errors += 1
-                sub.errors += 1
-                if sub.errors == 1:
-                    log.exception("bus subscriber of %s failed on %s (logged once per subscriber; counted)",
-                                  sub.pattern, topic)  # fmt: skip
+        done = call_handlers(subs, topic, message)
         with self._lock:
-            self._delivered += delivered
-            self._errors += errors
+            self._delivered += done.delivered
+            self._errors += done.errors
 
     def _unsubscribe(self, sub: Subscription) -> None:
         with self._lock:
