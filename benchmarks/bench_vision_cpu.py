@@ -8,9 +8,9 @@ Every vision bench report names it, so figures from different machines are never
 from __future__ import annotations
 
 import os
-import platform
-from pathlib import Path
 from typing import Any
+
+from vision.detect._ultralytics_paths import cpu_isa
 
 SETS = ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx_vnni",
         "avx512_bf16", "avx512_fp16", "amx_tile", "amx_int8", "amx_bf16", "asimd", "sve", "i8mm", "bf16")  # fmt: skip
@@ -18,18 +18,8 @@ SETS = ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl
 
 def cpu_info() -> dict[str, Any]:
     """Model name, logical cores and the inference-relevant flags of /proc/cpuinfo (Linux; else platform)."""
-    model, flags = platform.processor() or platform.machine(), set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            key = key.strip()
-            if key in ("model name", "Model") and model in ("", platform.machine(), platform.processor()):
-                model = value.strip()
-            elif key in ("flags", "Features") and not flags:
-                flags = set(value.split())
-    except OSError:
-        pass
-    return {"model": model, "cores": os.cpu_count() or 1, "isa": [s for s in SETS if s in flags]}
+    model, isa = cpu_isa(SETS)
+    return {"model": model, "cores": os.cpu_count() or 1, "isa": list(isa)}
 
 
 def cpu_line(info: dict[str, Any] | None = None) -> str:

@@ -25,6 +25,7 @@ import os
 import platform
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -38,8 +39,9 @@ ISA = ("avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx_vnni", "avx512_
        "asimd", "i8mm", "bf16")  # fmt: skip
 
 
-def cpu_isa() -> tuple[str, tuple[str, ...]]:
-    """(model name, the inference-relevant instruction sets) from /proc/cpuinfo (platform name elsewhere)."""
+def cpu_isa(sets: Sequence[str] = ISA) -> tuple[str, tuple[str, ...]]:
+    """(model name, those of ``sets`` the CPU has, in their order) from /proc/cpuinfo (platform name elsewhere).
+    The default ``ISA`` are the inference-relevant ones that key the per-CPU choice (``cpu_key``)."""
     model, flags = platform.processor() or platform.machine(), set()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -51,7 +53,7 @@ def cpu_isa() -> tuple[str, tuple[str, ...]]:
                 flags = set(value.split())
     except OSError:
         pass
-    return model, tuple(s for s in ISA if s in flags)
+    return model, tuple(s for s in sets if s in flags)
 
 
 def cpu_key() -> str:
