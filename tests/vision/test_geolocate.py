@@ -7,7 +7,6 @@ and compared with the points' true lat/lon. Nothing takes the renderer's project
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import cv2
@@ -20,6 +19,7 @@ from flight.sim.types import SimFrame, VehicleTruth
 from lookout.config import parse_config
 from lookout.errors import ConfigError
 from tests.flight.sim.geohelp import offset_deg  # missions.geo, the plane the simulator flies on
+from tests.vision.simtruth import HOME_M, LAT, LON, StillVehicle, still_truth
 from vision.config import ReferencePoint
 from vision.errors import GeolocateError, VisionError
 from vision.geolocate import (
@@ -33,26 +33,7 @@ from vision.geolocate import (
 )
 from vision.types import CameraPose
 
-LAT, LON, HOME_M = 47.3769, 8.5417, 400.0
 GRID = (0.08, 0.3, 0.5, 0.7, 0.92)
-
-
-class _Vehicle:
-    def __init__(self, truth: VehicleTruth) -> None:
-        self._truth = truth
-
-    def truth(self) -> VehicleTruth:
-        return self._truth
-
-
-def _truth(alt_m: float, pitch_deg: float, yaw_deg: float, north_m: float = 0.0, east_m: float = 0.0) -> VehicleTruth:
-    lat, lon = offset_deg(LAT, LON, north_m, east_m)
-    vals: dict[str, object] = {f.name: 0 for f in dataclasses.fields(VehicleTruth)}
-    vals.update(sysid=1, t_sim_s=0.0, lat_deg=lat, lon_deg=lon, alt_amsl_m=HOME_M + alt_m, alt_rel_m=alt_m,
-                mode="GUIDED", home_lat_deg=LAT, home_lon_deg=LON, home_alt_amsl_m=HOME_M, heading_deg=yaw_deg,
-                yaw_deg=yaw_deg, gimbal_pitch_deg=pitch_deg, gimbal_yaw_deg=yaw_deg, roi=None, failsafe="",
-                armed=True, landed=False, gcs_seen=True, ekf_ok=True)  # fmt: skip
-    return VehicleTruth(**vals)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +55,7 @@ def _render_markers(town: AerialMap, truth: VehicleTruth) -> tuple[SimFrame, lis
 
     Returns the frame, the discs' true (lat, lon) and their found pixel centres (continuous
     coordinates, None when not visible)."""
-    probe = SimCamera(_Vehicle(truth), aerial=town, actors=())
+    probe = SimCamera(StillVehicle(truth), aerial=town, actors=())
     fr0 = probe.render()
     h, w = fr0.image.shape[:2]
     img = town.image.copy()
@@ -89,7 +70,7 @@ def _render_markers(town: AerialMap, truth: VehicleTruth) -> tuple[SimFrame, lis
             i = len(truths)
             cv2.circle(img, centre, round(1.2 / town.m_per_px * 16), (10 * i + 5, 255, 0), -1, cv2.LINE_8, 4)
             truths.append(offset_deg(town.center_lat, town.center_lon, n, e))
-    frame = SimCamera(_Vehicle(truth), aerial=AerialMap(img, town.center_lat, town.center_lon, town.m_per_px),
+    frame = SimCamera(StillVehicle(truth), aerial=AerialMap(img, town.center_lat, town.center_lon, town.m_per_px),
                       actors=()).render()  # fmt: skip
     im = frame.image.astype(np.int32)
     core = (im[..., 1] >= 250) & (im[..., 2] <= 5)
@@ -111,7 +92,7 @@ def _error_m(fix: GroundFix, lat: float, lon: float) -> float:
 )
 def test_drone_pixels_geolocate_to_the_rendered_ground_points(town: AerialMap, alt_m: float, pitch_deg: float,
                                                               yaw_deg: float) -> None:  # fmt: skip
-    frame, truths, found = _render_markers(town, _truth(alt_m, pitch_deg, yaw_deg, north_m=-30.0, east_m=12.0))
+    frame, truths, found = _render_markers(town, still_truth(alt_m, pitch_deg, yaw_deg, north_m=-30.0, east_m=12.0))
     h, w = frame.image.shape[:2]
     geo = Geolocator()
     errors, accuracies = [], []
@@ -183,7 +164,7 @@ def _points(px_ll: list[tuple[tuple[float, float], tuple[float, float]]]) -> lis
 
 def test_fixed_camera_homography_locates_rendered_points(town: AerialMap) -> None:
     """A pole camera 8 m up looking 30 deg down: 6 surveyed points give the homography, the rest check it."""
-    frame, truths, found = _render_markers(town, _truth(8.0, -30.0, 60.0))
+    frame, truths, found = _render_markers(town, still_truth(8.0, -30.0, 60.0))
     pairs = [(px, ll) for px, ll in zip(found, truths, strict=True) if px is not None]
     assert len(pairs) >= 20
     survey = [pairs[i] for i in (0, 4, 10, 14, len(pairs) - 5, len(pairs) - 1)]

@@ -9,7 +9,6 @@ with no pixel typed anywhere.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,38 +19,20 @@ import pytest
 
 from flight.sim.aerial import AerialMap, generate_aerial
 from flight.sim.camera import SimCamera
-from flight.sim.types import SimFrame, VehicleTruth
+from flight.sim.types import SimFrame
 from lookout.config import parse_config
 from lookout.errors import ConfigError
 from tests.flight.sim.geohelp import offset_deg  # missions.geo, the plane the simulator flies on
+from tests.vision.simtruth import HOME_M, LAT, LON, StillVehicle, still_truth
 from vision.bus import InProcessBus
 from vision.geozones import GeoZoneError, GeoZoneProjector, load_geozones
 from vision.messages import EventMessage
 from vision.pipeline import FrameInfo, Pipeline
 from vision.types import CameraPose, Detections
 
-LAT, LON, HOME_M = 47.3769, 8.5417, 400.0
 RIVER_BGR = ((110, 80, 40), (130, 95, 50))  # flight.sim.aerial paints the river in these two colours
 LINK = '[links.drone1]\nurl = "udp:127.0.0.1:14550"\n'
 T0 = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
-
-
-class _Vehicle:
-    def __init__(self, truth: VehicleTruth) -> None:
-        self._truth = truth
-
-    def truth(self) -> VehicleTruth:
-        return self._truth
-
-
-def _truth(alt_m: float, pitch_deg: float, yaw_deg: float, north_m: float, east_m: float) -> VehicleTruth:
-    lat, lon = offset_deg(LAT, LON, north_m, east_m)
-    vals: dict[str, object] = {f.name: 0 for f in dataclasses.fields(VehicleTruth)}
-    vals.update(sysid=1, t_sim_s=0.0, lat_deg=lat, lon_deg=lon, alt_amsl_m=HOME_M + alt_m, alt_rel_m=alt_m,
-                mode="GUIDED", home_lat_deg=LAT, home_lon_deg=LON, home_alt_amsl_m=HOME_M, heading_deg=yaw_deg,
-                yaw_deg=yaw_deg, gimbal_pitch_deg=pitch_deg, gimbal_yaw_deg=yaw_deg, roi=None, failsafe="",
-                armed=True, landed=False, gcs_seen=True, ekf_ok=True)  # fmt: skip
-    return VehicleTruth(**vals)  # type: ignore[arg-type]
 
 
 def _pose(fr: SimFrame) -> CameraPose:
@@ -120,7 +101,7 @@ def test_geojson_river_lands_on_the_rivers_pixels_in_the_simulators_drone_video(
 ) -> None:
     cfg = _cfg(river_geojson)
     proj = GeoZoneProjector(load_geozones(cfg.zones, "drone1"))  # type: ignore[attr-defined]
-    frame = SimCamera(_Vehicle(_truth(alt, pitch, yaw, north, east)), aerial=town, actors=()).render()
+    frame = SimCamera(StillVehicle(still_truth(alt, pitch, yaw, north, east)), aerial=town, actors=()).render()
     h, w = frame.image.shape[:2]
     seen = _river_mask(frame.image).astype(bool)
     assert seen.sum() > 0.03 * w * h, "pose does not show the river; choose another"
@@ -153,7 +134,7 @@ def _det(foot: tuple[float, float]) -> Detections:
 
 def test_water_entry_fires_on_drone_video_with_no_pixel_typed(town: AerialMap, river_geojson: Path) -> None:
     cfg = _cfg(river_geojson)
-    frame = SimCamera(_Vehicle(_truth(60.0, -45.0, 180.0, -40.0, 0.0)), aerial=town, actors=()).render()
+    frame = SimCamera(StillVehicle(still_truth(60.0, -45.0, 180.0, -40.0, 0.0)), aerial=town, actors=()).render()
     pose, (h, w) = _pose(frame), frame.image.shape[:2]
     river = _river_mask(frame.image)
     vs, us = np.nonzero(cv2.erode(river, np.ones((9, 9), np.uint8)))
