@@ -49,31 +49,45 @@ _WRITER = textwrap.dedent(
 )
 
 
+def _start_writer(script: Path, db: Path, prefix: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path.cwd()), os.environ.get("PYTHONPATH", "")])}
+    return subprocess.Popen([sys.executable, str(script), str(db), prefix], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+
+
+def _read_acks(proc: subprocess.Popen[str], n: int, acknowledged: dict[str, int]) -> None:
+    """The writer's next ``n`` acknowledged events (event id -> alert id) into ``acknowledged``."""
+    assert proc.stdout is not None
+    for _ in range(n):
+        line = proc.stdout.readline()
+        assert line, f"writer died early: {proc.stderr.read() if proc.stderr else ''}"
+        eid, alert_id = line.split()
+        acknowledged[eid] = int(alert_id)
+
+
+def _kill_and_drain(proc: subprocess.Popen[str], acknowledged: dict[str, int]) -> None:
+    """SIGKILL the writer wherever it is; the lines it printed before dying were acknowledged too."""
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        eid, alert_id = line.split()
+        acknowledged[eid] = int(alert_id)
+    proc.stdout.close()
+    if proc.stderr:
+        proc.stderr.close()
+
+
 def test_sigkill_while_ingesting_loses_no_committed_alert_and_leaves_no_half_written_one(tmp_path: Path) -> None:
     script = tmp_path / "writer.py"
     script.write_text(_WRITER)
     db = tmp_path / "alerts.sqlite"
     rng = random.Random(11)
     acknowledged: dict[str, int] = {}
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path.cwd()), os.environ.get("PYTHONPATH", "")])}
     for round_no in range(8):
-        proc = subprocess.Popen([sys.executable, str(script), str(db), f"r{round_no}"], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
-        assert proc.stdout is not None
-        want = rng.randint(3, 40)
-        for _ in range(want):
-            line = proc.stdout.readline()
-            assert line, f"writer died early: {proc.stderr.read() if proc.stderr else ''}"
-            eid, alert_id = line.split()
-            acknowledged[eid] = int(alert_id)
-        os.kill(proc.pid, signal.SIGKILL)  # the writer is somewhere inside its next ingest/attach/ack
-        proc.wait(timeout=30)
-        for line in proc.stdout:  # lines printed between our last read and the kill were acknowledged too
-            eid, alert_id = line.split()
-            acknowledged[eid] = int(alert_id)
-        proc.stdout.close()
-        if proc.stderr:
-            proc.stderr.close()
+        proc = _start_writer(script, db, f"r{round_no}")
+        _read_acks(proc, rng.randint(3, 40), acknowledged)
+        _kill_and_drain(proc, acknowledged)  # the writer is somewhere inside its next ingest/attach/ack
 
         with AlertStore(db) as store:
             assert store.integrity_check() == "ok"
@@ -96,27 +110,12 @@ def test_two_writer_processes_on_one_file_lose_nothing(tmp_path: Path) -> None:
     script = tmp_path / "writer.py"
     script.write_text(_WRITER)
     db = tmp_path / "alerts.sqlite"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path.cwd()), os.environ.get("PYTHONPATH", "")])}
-    procs = [subprocess.Popen([sys.executable, str(script), str(db), name], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True, env=env) for name in ("a", "b")]  # fmt: skip
+    procs = [_start_writer(script, db, name) for name in ("a", "b")]
     acknowledged: dict[str, int] = {}
     for proc in procs:
-        assert proc.stdout is not None
-        for _ in range(30):
-            line = proc.stdout.readline()
-            assert line, f"writer died: {proc.stderr.read() if proc.stderr else ''}"
-            eid, alert_id = line.split()
-            acknowledged[eid] = int(alert_id)
+        _read_acks(proc, 30, acknowledged)
     for proc in procs:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            eid, alert_id = line.split()
-            acknowledged[eid] = int(alert_id)
-        proc.stdout.close()
-        if proc.stderr:
-            proc.stderr.close()
+        _kill_and_drain(proc, acknowledged)
     with AlertStore(db) as store:
         assert store.integrity_check() == "ok"
         assert all(store.find_by_event(e).id == i for e, i in acknowledged.items())  # type: ignore[union-attr]
