@@ -21,7 +21,7 @@ url = "https://desk.example/h"
 secret = "env:DESK_SECRET"
 [dispatch.sinks.files]
 type = "cap"
-dir = "/tmp/cap"
+dir = "cap-out"  # relative: the config is only validated, nothing is written
 [dispatch.sinks.bus]
 type = "mqtt"
 url = "mqtt://127.0.0.1:1883"
