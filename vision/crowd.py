@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from vision.detect.regions import shifted
 from vision.types import PERSON, Detections
 
 
@@ -60,16 +61,6 @@ def tiles(width: int, height: int, grid: tuple[int, int], overlap: float) -> lis
     return out
 
 
-def _shift(det: Detections, dx: float, dy: float) -> Detections:
-    xyxy = det.xyxy + np.array([dx, dy, dx, dy], np.float32)
-    kp = None
-    if det.keypoints is not None:
-        kp = det.keypoints.copy()
-        kp[..., 0] += dx
-        kp[..., 1] += dy
-    return Detections(xyxy, det.confidence, det.class_id, det.tracker_id, kp)
-
-
 def merge_people(parts: list[Detections], dedupe: float) -> Detections:
     """People of overlapping tiles as one set: highest confidence first, a box dropped when a kept box of
     *another* tile covers ``dedupe`` of the smaller of the two (a person cut by a tile seam is one person;
@@ -107,7 +98,7 @@ def tiled_people(detector: Any, image: np.ndarray, cfg: CrowdCountConfig) -> Det
         found = detector.detect(crops, imgsz=cfg.imgsz)
     except TypeError:  # a detector without per-call sizes
         found = detector.detect(crops)
-    return merge_people([_shift(d, x0, y0) for d, (x0, y0, _, _) in zip(found, boxes, strict=True)], cfg.dedupe)
+    return merge_people([shifted(d, x0, y0) for d, (x0, y0, _, _) in zip(found, boxes, strict=True)], cfg.dedupe)
 
 
 class CrowdCounter:
