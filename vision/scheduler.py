@@ -20,9 +20,7 @@ import os
 import queue
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from vision.config import MotionConfig
@@ -30,6 +28,7 @@ from vision.detect.regions import scaled
 from vision.feeds.base import FrameSource
 from vision.motion import MotionGate
 from vision.rates import RatePolicy, RatesConfig
+from vision.scheduler_feeds import FeedState, Job
 from vision.scheduler_types import (
     BatchDone,
     BatchFailed,
@@ -45,7 +44,7 @@ from vision.scheduler_types import (
     rescale,
 )
 from vision.shm_ring import FrameRing
-from vision.types import Detections, Frame
+from vision.types import Detections
 from vision.worker import DetectorFactory, TrackerFactory, WorkerHandle, spawn_context, start_worker, stop_worker
 
 __all__ = ["FeedStats", "FrameMeta", "Result", "Scheduler", "SchedulerError", "rescale"]
@@ -53,43 +52,6 @@ __all__ = ["FeedStats", "FrameMeta", "Result", "Scheduler", "SchedulerError", "r
 log = logging.getLogger(__name__)
 
 MAX_IN_FLIGHT = 2  # batches per worker: one running, one ready to go
-
-
-@dataclass
-class _Feed:
-    source: FrameSource
-    fps: float
-    gate: MotionGate
-    wid: int
-    next_due: float = 0.0
-    last_index: int = -1
-    last_det: Detections = field(default_factory=Detections.empty)
-    results: int = 0
-    detected: int = 0
-    gated: int = 0
-    missed: int = 0
-    errors: int = 0
-    removed: bool = False
-    in_flight: int = 0  # frames at a worker; a feed has at most one, so its results stay in order
-    recent: deque = field(default_factory=lambda: deque(maxlen=256))  # (mono, detected, area detected)
-    base_fps: float = 0.0  # configured (full) rate; fps follows the rate policy when there is one
-    policy: RatePolicy | None = None
-
-    @property
-    def period(self) -> float:
-        return 1.0 / self.fps
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class _Job:
-    """A frame at a worker: what the result needs when its detections come back."""
-
-    feed: _Feed
-    meta: FrameMeta
-    frame: Frame | None  # kept for the result (keep_frames)
-    item: WorkItem  # what the worker got: slot, size in the slot, regions
-    scale: float  # slot pixels -> original pixels
-    t0: float  # monotonic time the scheduler took the frame
 
 
 class Scheduler:
@@ -128,7 +90,7 @@ class Scheduler:
         self._lock = threading.RLock()
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._feeds: dict[str, _Feed] = {}
+        self._feeds: dict[str, FeedState] = {}
         self._workers: list[WorkerHandle] = []
         self._outbox: Any = None
         self._threads: list[threading.Thread] = []
@@ -160,7 +122,7 @@ class Scheduler:
                 source.fps_limit = fps * 1.5  # decode a little more often than analysed, skip the rest
             source.add_listener(self._wake.set)
             policy = RatePolicy(rates) if rates is not None and rates.enabled else None
-            self._feeds[source.name] = _Feed(source, fps, MotionGate(motion), wid, base_fps=fps, policy=policy)
+            self._feeds[source.name] = FeedState(source, fps, MotionGate(motion), wid, base_fps=fps, policy=policy)
         if self._threads:
             source.start(require=False)
 
@@ -255,20 +217,7 @@ class Scheduler:
     def stats(self) -> list[FeedStats]:
         now = time.monotonic()
         with self._lock:
-            out = []
-            for name, f in self._feeds.items():
-                recent = [r for r in f.recent if now - r[0] <= 5.0]
-                span = 5.0 if recent and now - recent[0][0] >= 4.0 else max(now - recent[0][0], 1e-3) if recent else 1
-                out.append(FeedStats(
-                    feed=name, target_fps=f.fps,
-                    fps_out=round(len(recent) / span, 2),
-                    fps_detected=round(sum(1 for r in recent if r[1]) / span, 2),
-                    area_frac=round(sum(r[2] for r in recent) / len(recent), 3) if recent else 0.0,
-                    results=f.results, detected=f.detected, gated=f.gated, missed=f.missed, errors=f.errors,
-                    worker=f.wid, source=f.source.health(),
-                    rate_level=f.policy.level(name) if f.policy is not None else "full", base_fps=f.base_fps,
-                ))
-            return out
+            return [f.stats(name, now) for name, f in self._feeds.items()]
 
     @property
     def in_flight(self) -> list[int]:
@@ -299,14 +248,6 @@ class Scheduler:
             except queue.Full:
                 self.results_dropped += 1
 
-    def _record(self, f: _Feed, detected: bool, area: float = 0.0) -> None:
-        f.results += 1
-        f.recent.append((time.monotonic(), detected, area if detected else 0.0))
-        if detected:
-            f.detected += 1
-        else:
-            f.gated += 1
-
     # ----------------------------------------------------------------- dispatcher thread
     def _dispatch(self) -> None:
         while not self._stop.is_set():
@@ -319,7 +260,7 @@ class Scheduler:
         next_wake = 0.05
         carried: list[Result] = []
         with self._lock:
-            batches: dict[int, list[_Job]] = {}
+            batches: dict[int, list[Job]] = {}
             for f in sorted(self._feeds.values(), key=lambda f: f.next_due):
                 if f.next_due > now:
                     next_wake = min(next_wake, f.next_due - now)
@@ -344,7 +285,7 @@ class Scheduler:
                 meta = FrameMeta(f.source.name, frame.index, frame.capture_t_utc, wd, h, frame.pose)
                 motion = f.gate.check(frame.image, now)
                 if not motion.detect:
-                    self._record(f, False)
+                    f.record(False)
                     carried.append(Result(f.source.name, meta, f.last_det, False, time.monotonic() - now,
                                           frame if self.keep_frames else None))
                     continue
@@ -353,7 +294,7 @@ class Scheduler:
                 sh, sw, scale = w.ring.write(slot, frame.image)
                 regions = None if motion.regions is None else scaled(motion.regions, 1.0 / scale)
                 item = WorkItem(slot, f.source.name, sh, sw, regions)
-                jobs.append(_Job(f, meta, frame if self.keep_frames else None, item, scale, now))
+                jobs.append(Job(f, meta, frame if self.keep_frames else None, item, scale, now))
             for wid, jobs in batches.items():
                 if not jobs:
                     continue
@@ -396,7 +337,7 @@ class Scheduler:
     def _finish(self, msg: BatchDone | BatchFailed) -> None:
         w = self._workers[msg.wid]
         with self._lock:
-            jobs: list[_Job] = w.in_flight.pop(msg.batch_id, [])
+            jobs: list[Job] = w.in_flight.pop(msg.batch_id, [])
             w.free_slots.extend(j.item.slot for j in jobs)
             for j in jobs:
                 j.feed.in_flight -= 1
@@ -417,13 +358,13 @@ class Scheduler:
             det = rescale(det, j.scale)
             with self._lock:
                 f.last_det = det
-                self._record(f, True, area)
+                f.record(True, area)
                 if f.policy is not None:
                     self._adapt(f, det, j.meta, done)
             if not f.removed:
                 self._emit(Result(f.source.name, j.meta, det, True, done - j.t0, j.frame))
 
-    def _adapt(self, f: _Feed, det: Detections, meta: FrameMeta, now: float) -> None:
+    def _adapt(self, f: FeedState, det: Detections, meta: FrameMeta, now: float) -> None:
         """The feed's rate from what its newest detections need (``vision.rates``); a higher rate starts at once."""
         assert f.policy is not None
         fps = f.policy.update(f.source.name, det, meta.capture_t_utc.timestamp(), f.base_fps)
