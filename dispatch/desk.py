@@ -69,9 +69,18 @@ class DispatchDesk:
             u = get_unit(conn, self.unit_cfg, freed)
             if u.alert_id == after.id:
                 u = replace(u, status="available", alert_id=None)
-                store_unit(conn, u)
-                self.outbox.enqueue_unit_status(conn, u.name, u.status_json())
+                self._save_unit(conn, u)
         self.outbox.on_change(conn, after, before)
+
+    def _save_unit(self, conn: sqlite3.Connection, u: Unit) -> None:
+        """Store ``u`` and queue its status for the sinks, in the caller's transaction."""
+        store_unit(conn, u)
+        self.outbox.enqueue_unit_status(conn, u.name, u.status_json())
+
+    def _response_changed(self, conn: sqlite3.Connection, alert_id: int) -> ResponseRecord | None:
+        """Forward the alert's response section as an update; its record as it is now."""
+        self.outbox.enqueue_update(conn, alert_id, {"response": self._response_section(conn, alert_id)})
+        return load_record(conn, alert_id)
 
     def _response_section(self, conn: sqlite3.Connection, alert_id: int) -> dict[str, Any] | None:
         rec = load_record(conn, alert_id)
@@ -180,15 +189,12 @@ class DispatchDesk:
                 prev = get_unit(conn, self.unit_cfg, rec.unit)  # re-dispatch: the first unit is freed
                 if prev.alert_id == alert_id:
                     prev = replace(prev, status="available", alert_id=None)
-                    store_unit(conn, prev)
-                    self.outbox.enqueue_unit_status(conn, prev.name, prev.status_json())
+                    self._save_unit(conn, prev)
             conn.execute("UPDATE responses SET unit = ?, dispatched_t = COALESCE(dispatched_t, ?) WHERE alert_id = ?",
                          (unit_name, time.time(), alert_id))  # fmt: skip
             u = replace(u, status="assigned", alert_id=alert_id)
-            store_unit(conn, u)
-            self.outbox.enqueue_unit_status(conn, u.name, u.status_json())
-            self.outbox.enqueue_update(conn, alert_id, {"response": self._response_section(conn, alert_id)})
-            out = load_record(conn, alert_id)
+            self._save_unit(conn, u)
+            out = self._response_changed(conn, alert_id)
         self._audit_call(actor, "alerts.dispatch", f"alert {alert_id}", unit=unit_name)
         return out  # type: ignore[return-value]
 
@@ -206,10 +212,8 @@ class DispatchDesk:
             u = get_unit(conn, self.unit_cfg, rec.unit)
             if u.alert_id == alert_id:
                 u = replace(u, status="on_scene")
-                store_unit(conn, u)
-                self.outbox.enqueue_unit_status(conn, u.name, u.status_json())
-            self.outbox.enqueue_update(conn, alert_id, {"response": self._response_section(conn, alert_id)})
-            out = load_record(conn, alert_id)
+                self._save_unit(conn, u)
+            out = self._response_changed(conn, alert_id)
         self._audit_call(actor, "alerts.on_scene", f"alert {alert_id}", by=by)
         return out  # type: ignore[return-value]
 
@@ -271,8 +275,7 @@ class DispatchDesk:
         with self._write() as conn:
             u = get_unit(conn, self.unit_cfg, unit_name)
             u = replace(u, status=status, alert_id=None)
-            store_unit(conn, u)
-            self.outbox.enqueue_unit_status(conn, u.name, u.status_json())
+            self._save_unit(conn, u)
         self._audit_call(actor, "units.status", f"unit {unit_name}", status=status)
         return u
 
