@@ -27,7 +27,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -291,17 +291,9 @@ class Dispatching:
         sysid, alt = choice.drone.sysid, choice.alt_rel_m
         lat, lon = choice.lat_deg, choice.lon_deg
         say = progress or (lambda _m: None)
-        with self._lock:
-            self._sent[sysid] = alert.id
-        try:
-            if self.on_drone_sent is not None:
-                self.on_drone_sent(sysid, alert.id)  # e.g. the demo ends that drone's patrol first
+        with self._sending(sysid, alert.id):  # e.g. the demo ends that drone's patrol first
             st = self.fleet.snapshot().get(sysid)
-            took_off = st is None or not st.armed or (st.alt_rel_m or 0.0) < AIRBORNE_M
-            if took_off:
-                say(f"#{sysid} taking off to {alt:.0f} m for alert {alert.id}")
-                self.actions.takeoff(sysid, alt)
-                self._wait_climb(sysid, min(AIRBORNE_M * 2, alt * 0.5), climb_timeout_s)
+            took_off = self._take_off_unless_flying(sysid, st, alt, f"alert {alert.id}", say, climb_timeout_s)
             self.actions.goto(sysid, lat, lon, alt)  # GUIDED + position target (audited, role-checked)
             roi = True
             try:
@@ -309,10 +301,6 @@ class Dispatching:
             except Exception as exc:  # the drone still goes; the pilot points the camera by hand
                 roi = False
                 log.warning("drone #%d: ROI on alert %d refused: %s", sysid, alert.id, exc)
-        except BaseException:
-            with self._lock:
-                self._sent.pop(sysid, None)
-            raise
         sent = DroneSent(sysid, choice.drone.name, alert.id, choice.distance_m, choice.eta_s, alt, took_off, roi)
         if self._audit is not None:
             self._audit(actor.name if actor else "lookout", "alerts.drone_sent", f"alert {alert.id}", sysid=sysid,
@@ -337,29 +325,18 @@ class Dispatching:
         plan = orbit_plan(choice.lat_deg, choice.lon_deg, alt, radius_m, turns)
         say = progress or (lambda _m: None)
         link = self.fleet.link(sid)
-        with self._lock:
-            self._sent[sid] = alert.id
-        try:
-            if self.on_drone_sent is not None:
-                self.on_drone_sent(sid, alert.id)
+        with self._sending(sid, alert.id):
             check_before_upload(link, plan, sid, wait_s=5.0)  # UnsafePlan: nothing uploaded
             st = self.fleet.snapshot().get(sid)
-            took_off = st is None or not st.armed or (st.alt_rel_m or 0.0) < AIRBORNE_M
-            if took_off:
-                say(f"#{sid} taking off to {alt:.0f} m for the orbit of alert {alert.id}")
-                self.actions.takeoff(sid, alt)
-                self._wait_climb(sid, min(AIRBORNE_M * 2, alt * 0.5), climb_timeout_s)
-            elif st.mode == "AUTO":
+            took_off = self._take_off_unless_flying(sid, st, alt, f"the orbit of alert {alert.id}", say,
+                                                    climb_timeout_s)  # fmt: skip
+            if not took_off and st is not None and st.mode == "AUTO":
                 self.actions.set_mode(sid, "GUIDED")  # hold while the new mission goes up
             upload_plan(link, plan, sysid=sid)
             self.actions.set_mode(sid, "AUTO")
             with contextlib.suppress(Exception):  # ArduCopter starts AUTO by itself when flying; PX4 wants this
                 if link.state(sid).autopilot == "px4":
                     commands.mission_start(link, sid)
-        except BaseException:
-            with self._lock:
-                self._sent.pop(sid, None)
-            raise
         if self._audit is not None:
             self._audit(actor.name if actor else "lookout", "alerts.drone_orbit", f"alert {alert.id}", sysid=sid,
                         radius_m=radius_m, turns=turns, alt_rel_m=alt, took_off=took_off)  # fmt: skip
@@ -369,6 +346,31 @@ class Dispatching:
     def sent_drones(self) -> dict[int, int]:
         with self._lock:
             return dict(self._sent)
+
+    @contextlib.contextmanager
+    def _sending(self, sysid: int, alert_id: int) -> Iterator[None]:
+        """``sysid`` counts as sent to ``alert_id`` (``on_drone_sent`` told) unless the block raises."""
+        with self._lock:
+            self._sent[sysid] = alert_id
+        try:
+            if self.on_drone_sent is not None:
+                self.on_drone_sent(sysid, alert_id)
+            yield
+        except BaseException:
+            with self._lock:
+                self._sent.pop(sysid, None)
+            raise
+
+    def _take_off_unless_flying(self, sysid: int, st: Any, alt: float, why: str, say: Callable[[str], None],
+                                climb_timeout_s: float) -> bool:  # fmt: skip
+        """A drone not flying (no snapshot, disarmed, below ``AIRBORNE_M``) takes off to ``alt`` and climbs
+        part way before it goes on; True when it took off."""
+        if st is not None and st.armed and (st.alt_rel_m or 0.0) >= AIRBORNE_M:
+            return False
+        say(f"#{sysid} taking off to {alt:.0f} m for {why}")
+        self.actions.takeoff(sysid, alt)
+        self._wait_climb(sysid, min(AIRBORNE_M * 2, alt * 0.5), climb_timeout_s)
+        return True
 
     def _wait_climb(self, sysid: int, alt_m: float, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
