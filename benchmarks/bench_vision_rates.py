@@ -54,17 +54,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _frames(clip: Path, loop_s: float) -> tuple[list[np.ndarray], float]:
-    import cv2
+    from vision.eval import EvalError, read_clip
 
-    cap = cv2.VideoCapture(str(clip))
-    fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
-    frames = []
-    while True:
-        ok, img = cap.read()
-        if not ok:
-            break
-        frames.append(img)
-    cap.release()
+    try:
+        frames, fps = read_clip(clip)
+    except EvalError:  # cannot be opened: skipped like an empty clip
+        return [], 25.0
     if not frames:
         return [], fps
     n = max(len(frames), round(loop_s * fps))

@@ -18,6 +18,7 @@ import pytest
 
 from vision.clipwriter import clip_encoder
 from vision.errors import EvidenceError, VisionError
+from vision.eval import read_clip
 from vision.evidence import EvidenceFile, EvidenceRecorder, FrameRing
 
 T0 = datetime(2026, 12, 5, 22, 0, 0, tzinfo=UTC)
@@ -110,14 +111,7 @@ def test_clip_covers_five_seconds_either_side_and_plays(recorder: EvidenceRecord
     assert (stream["width"], stream["height"]) == (320, 180)
     if clip_encoder() in ("ffmpeg", "cv2-avc1"):
         assert stream["codec_name"] == "h264"
-    cap = cv2.VideoCapture(str(clip.path))
-    frames = []
-    while True:
-        ok, img = cap.read()
-        if not ok:
-            break
-        frames.append(img)
-    cap.release()
+    frames, _ = read_clip(clip.path)
     assert len(frames) >= 50
     assert _index_of(frames[0]) == event - 25 and _index_of(frames[-1]) == event + 25  # [t-5 s, t+5 s] at 5 fps
     assert [p.name for p in clip.path.parent.iterdir()] == ["clip.mp4"]  # no temp file left

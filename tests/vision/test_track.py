@@ -14,6 +14,7 @@ import pytest
 
 from lookout.models import packaged_pose_weights
 from vision.detect.ultralytics_pose import UltralyticsPoseDetector
+from vision.eval import read_clip
 from vision.history import TrackHistory
 from vision.track import Tracker, TrackerConfigError
 from vision.types import CAR, PERSON, Detections
@@ -34,18 +35,6 @@ def make_clip(path: Path, image: Path, frames: int = 24, size: tuple[int, int] =
     return path
 
 
-def read_clip(path: Path) -> list[np.ndarray]:
-    cap = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, img = cap.read()
-        if not ok:
-            break
-        frames.append(img)
-    cap.release()
-    return frames
-
-
 @pytest.fixture(scope="module")
 def pose() -> UltralyticsPoseDetector:
     cache = Path(os.environ["LOOKOUT_DATA"]) / "models"
@@ -59,7 +48,7 @@ def pose() -> UltralyticsPoseDetector:
 @pytest.mark.parametrize("kind", ["bytetrack", "botsort"])
 @pytest.mark.slow
 def test_ids_are_stable_on_a_real_panning_clip(tmp_path, pose, image, size, people, kind):
-    frames = read_clip(make_clip(tmp_path / "pan.mp4", ASSETS / image, size=size))
+    frames, _ = read_clip(make_clip(tmp_path / "pan.mp4", ASSETS / image, size=size))
     assert len(frames) == 24
     tracker, history = Tracker(kind), TrackHistory(maxlen=100)
     seen: Counter[int] = Counter()
