@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,15 @@ class FlakyReceiver:
     def close(self) -> None:
         self.srv.shutdown()
         self.srv.server_close()
+
+
+def _paced(n: int, period: float, t_start: float) -> Iterator[int]:
+    """0 .. n-1, each not before ``t_start + i * period`` (monotonic): a steady production rate."""
+    for i in range(n):
+        wait = t_start + i * period - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        yield i
 
 
 def _pct(xs: list[float], q: float) -> float:
@@ -216,10 +226,7 @@ def load(tmp: Path, rate_per_min: float, duration_s: float, fail: float, naive_s
     with AlertStore(tmp / "load" / "alerts.sqlite", on_change=desk.on_change) as store:
         desk.start_sender()
         t_start = time.monotonic()
-        for i in range(n):
-            wait = t_start + i * period - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
+        for i in _paced(n, period, t_start):
             a = store.ingest(_inp(i, "ld"))
             t0 = time.perf_counter()
             store.confirm(a.id, ADMIN)
@@ -249,11 +256,7 @@ def load(tmp: Path, rate_per_min: float, duration_s: float, fail: float, naive_s
     n2 = int(rate_per_min * naive_s / 60)
     ok, blocked_n = 0, []
     with AlertStore(tmp / "load_naive" / "alerts.sqlite") as store:
-        t_start = time.monotonic()
-        for i in range(n2):
-            wait = t_start + i * period - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
+        for i in _paced(n2, period, time.monotonic()):
             a = store.ingest(_inp(i, "nl"))
             t0 = time.perf_counter()
             a = store.confirm(a.id, ADMIN)
