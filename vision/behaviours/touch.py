@@ -40,9 +40,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vision.types import BUS, CAR, PERSON, TRUCK, Detections
+from vision.types import CAR, PERSON, TRUCK, Detections
 
-DOOR_VEHICLE_CLASSES = (CAR, BUS, TRUCK)  # bicycles and motorcycles have no doors
+DOOR_VEHICLE_CLASSES = (CAR, TRUCK)  # bicycles and motorcycles have no doors; people wait at bus doors all day
 WRISTS = (9, 10)
 SHOULDERS = (5, 6)
 HIPS = (11, 12)
