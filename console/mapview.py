@@ -25,31 +25,27 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
-    QContextMenuEvent,
     QImage,
-    QKeyEvent,
-    QMouseEvent,
     QPainter,
     QPainterPath,
     QPaintEvent,
     QPen,
     QPixmap,
     QResizeEvent,
-    QWheelEvent,
 )
 from PySide6.QtWidgets import (
     QGraphicsPixmapItem,
-    QGraphicsPolygonItem,
     QGraphicsScene,
     QGraphicsView,
-    QMenu,
 )
 
 from console.fleet_model import PALETTE
-from console.map_alerts import ALERT_ITEM, AlertLayer
+from console.map_alerts import AlertLayer
 from console.map_cameras import FixedCameraItems, MapCamera
+from console.map_interaction import MapInteraction
+from console.map_projection import from_scene, to_scene
 from console.map_tiles import EARTH_R_M, TileLayerItems
-from console.map_tools import CursorReadout, Ruler, ScaleBar, format_latlon
+from console.map_tools import CursorReadout, Ruler, ScaleBar
 from console.map_vehicles import VehicleItems, drone_color, label_text, visual_key
 from console.services import MapImage
 from console.tilesets import TileLayerSpec
@@ -61,26 +57,13 @@ if TYPE_CHECKING:
 __all__ = ["EARTH_R_M", "PALETTE", "MapView", "bgr_to_qimage", "drone_color", "from_scene", "to_scene"]
 
 
-def to_scene(lat_deg: float, lon_deg: float) -> QPointF:
-    lat = max(-85.05, min(85.05, lat_deg))
-    x = EARTH_R_M * math.radians(lon_deg)
-    y = EARTH_R_M * math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
-    return QPointF(x, -y)
-
-
-def from_scene(p: QPointF) -> tuple[float, float]:
-    lon = math.degrees(p.x() / EARTH_R_M)
-    lat = math.degrees(2 * math.atan(math.exp(-p.y() / EARTH_R_M)) - math.pi / 2)
-    return lat, lon
-
-
 def bgr_to_qimage(image: np.ndarray) -> QImage:
     rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
     h, w = rgb.shape[:2]
     return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
 
 
-class MapView(QGraphicsView):
+class MapView(MapInteraction, QGraphicsView):
     vehicle_clicked = Signal(int)
     vehicle_toggled = Signal(int)  # ctrl-click: add to / remove from the selection
     alert_clicked = Signal(int)
@@ -311,83 +294,7 @@ class MapView(QGraphicsView):
         self._painted_version = self.visual_version
         super().paintEvent(event)
 
-    # ---- interaction ------------------------------------------------------------------------
-    def wheelEvent(self, event: QWheelEvent) -> None:
-        factor = 1.25 if event.angleDelta().y() > 0 else 0.8
-        m = self.transform().m11() * factor
-        if 0.0005 < m < 50:
-            self.scale(factor, factor)
-            self._refresh_tiles()
-
-    def mousePressEvent(self, event: QMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.LeftButton:
-            if self.ruler.measuring:
-                self.ruler.finish()
-                return
-            ctrl = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
-            for item in self.items(event.position().toPoint()):
-                if isinstance(item, QGraphicsPolygonItem) and item.data(0) is not None:
-                    (self.vehicle_toggled if ctrl else self.vehicle_clicked).emit(int(item.data(0)))
-                    return
-                if item.data(ALERT_ITEM) is not None:
-                    self.alert_clicked.emit(int(item.data(ALERT_ITEM)))
-                    return
-        super().mousePressEvent(event)
-
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        at = self.mapToScene(event.position().toPoint())
-        lat, lon = from_scene(at)
-        text = format_latlon(lat, lon)
-        if self.ruler.measuring:
-            text += "   " + self.ruler.move(lat, lon, at)
-        elif self.ruler.reading:
-            text += "   ruler " + self.ruler.reading
-        self.readout.show_text(text)
-        super().mouseMoveEvent(event)
-
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
-        super().mouseReleaseEvent(event)
-        self._refresh_tiles()
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Escape:
-            self.ruler.clear()
-            return
-        super().keyPressEvent(event)
-
-    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
-        at = self.mapToScene(event.pos())
-        lat, lon = from_scene(at)
-        menu = QMenu(self)
-        one = len(self._selected) == 1
-        fly = menu.addAction(f"Fly selected drone here ({lat:.5f}, {lon:.5f})")
-        fly.setEnabled(one and self.fly_here_allowed)
-        roi = menu.addAction("Point camera here (ROI)")
-        roi.setEnabled(one and self.roi_allowed)
-        measure = menu.addAction("Measure distance/bearing from here")
-        clear = menu.addAction("Clear measurement")
-        clear.setEnabled(self.ruler.a is not None)
-        if self.tiles.layers:
-            sub = menu.addMenu("Map layer")
-            for name in [*self.layer_names(), None]:
-                act = sub.addAction(name or "plain grid")
-                act.setCheckable(True)
-                act.setChecked(self.tiles.current == name)
-                act.triggered.connect(lambda _=False, n=name: self.set_layer(n))
-        chosen = menu.exec(event.globalPos())
-        if chosen is fly:
-            self.fly_here_requested.emit(lat, lon)
-        elif chosen is roi:
-            self.roi_requested.emit(lat, lon)
-        elif chosen is measure:
-            self.start_measure(lat, lon)
-        elif chosen is clear:
-            self.ruler.clear()
-
-    def start_measure(self, lat: float, lon: float) -> None:
-        """Ruler from (lat, lon): the other end follows the cursor until the next click; Esc clears."""
-        self.ruler.start(lat, lon, to_scene(lat, lon))
-
+    # ---- view geometry ----------------------------------------------------------------------
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         vp = self.viewport().geometry()
