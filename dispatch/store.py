@@ -17,7 +17,6 @@ other desks (``LISTEN/NOTIFY``), and ``wait_for_change`` wakes on that.
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import threading
@@ -30,59 +29,18 @@ from typing import Any
 
 from dispatch import alerts as rules
 from dispatch import db
+from dispatch.alert_rows import COLUMNS, INSERT_SQL, SET_SQL, alert_values, iso_utc, row_to_alert
 from dispatch.errors import AlertError, StoreError
 from dispatch.migrations import migrate
 from dispatch.roles import Actor, require
-from dispatch.types import Alert, AlertInput, AlertState, EvidenceRef, Position, Transition
+from dispatch.types import Alert, AlertInput, AlertState, EvidenceRef
 
 log = logging.getLogger(__name__)
 
 AuditFn = Callable[..., Any]
 OnChange = Callable[[Any, Alert, "Alert | None"], None]  # (connection in the write transaction, after, before)
 
-_COLUMNS = (
-    "id, kind, severity, feed, t_start_utc, t_end_utc, track_ids, lat_deg, lon_deg, accuracy_m, zone, summary, "
-    "details, state, notes, history, evidence, event_ids, count, created_utc, updated_utc, version, track_path, "
-    "node, cooldown_s"
-)
 SYSTEM_ACTOR = "lookout"
-
-
-def _t(dt: datetime) -> str:
-    return dt.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _j(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
-
-
-def _row_to_alert(r: sqlite3.Row | tuple[Any, ...]) -> Alert:
-    pos = None if r[7] is None else Position(r[7], r[8], r[9])
-    return Alert(
-        id=r[0], kind=r[1], severity=r[2], feed=r[3], t_start_utc=datetime.fromisoformat(r[4]),
-        t_end_utc=datetime.fromisoformat(r[5]), track_ids=tuple(json.loads(r[6])), position=pos, zone=r[10],
-        summary=r[11], details=json.loads(r[12]), state=AlertState(r[13]), notes=tuple(json.loads(r[14])),
-        history=tuple(Transition.from_json(t) for t in json.loads(r[15])),
-        evidence=tuple(EvidenceRef.from_json(e) for e in json.loads(r[16])), event_ids=tuple(json.loads(r[17])),
-        count=r[18], created_utc=datetime.fromisoformat(r[19]), updated_utc=datetime.fromisoformat(r[20]),
-        version=r[21], track_path=tuple((a, b) for a, b in json.loads(r[22])), node=r[23], cooldown_s=r[24],
-    )  # fmt: skip
-
-
-def _values(a: Alert) -> tuple[Any, ...]:
-    p = a.position
-    return (
-        a.kind, a.severity, a.feed, _t(a.t_start_utc), _t(a.t_end_utc), _j(list(a.track_ids)),
-        None if p is None else p.lat_deg, None if p is None else p.lon_deg, None if p is None else p.accuracy_m,
-        a.zone, a.summary, _j(a.details), str(a.state), _j(list(a.notes)), _j([t.to_json() for t in a.history]),
-        _j([e.to_json() for e in a.evidence]), _j(list(a.event_ids)), a.count, _t(a.created_utc), _t(a.updated_utc),
-        a.version, _j([list(pt) for pt in a.track_path]), a.node, a.cooldown_s,
-        sum(e.size_bytes for e in a.evidence if not e.removed),
-    )  # fmt: skip
-
-
-_SET = ", ".join(f"{c.strip()} = ?" for c in _COLUMNS.split(",")[1:]) + ", evidence_bytes = ?"
-_INSERT = f"INSERT INTO alerts ({_COLUMNS.split(',', 1)[1]}, evidence_bytes) VALUES ({', '.join('?' * 25)})"
 
 
 class AlertStore:
@@ -237,16 +195,16 @@ class AlertStore:
         return int(conn.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM alerts").fetchone()[0])
 
     def _load(self, conn: Any, alert_id: int) -> Alert:
-        row = conn.execute(f"SELECT {_COLUMNS} FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+        row = conn.execute(f"SELECT {COLUMNS} FROM alerts WHERE id = ?", (alert_id,)).fetchone()
         if row is None:
             raise AlertError(f"no alert {alert_id} in {self.path}; `lookout alerts list` shows the ids")
-        return _row_to_alert(row)
+        return row_to_alert(row)
 
     def _save(self, conn: Any, after: Alert, before: Alert | None) -> Alert:
         if before is None:
-            after = replace(after, id=db.insert_id(conn, _INSERT, _values(after)))
+            after = replace(after, id=db.insert_id(conn, INSERT_SQL, alert_values(after)))
         else:
-            conn.execute(f"UPDATE alerts SET {_SET} WHERE id = ?", (*_values(after), after.id))
+            conn.execute(f"UPDATE alerts SET {SET_SQL} WHERE id = ?", (*alert_values(after), after.id))
         known = set() if before is None else set(before.event_ids)
         for eid in after.event_ids:
             if eid not in known:
@@ -267,19 +225,20 @@ class AlertStore:
         """
         rules.check_input(inp)
         now = datetime.now(UTC)
-        lower = _t(inp.t_start_utc) if inp.cooldown_s <= 0 else _t(inp.t_start_utc - timedelta(seconds=inp.cooldown_s))
+        start = inp.t_start_utc
+        lower = iso_utc(start) if inp.cooldown_s <= 0 else iso_utc(start - timedelta(seconds=inp.cooldown_s))
         with self._write() as conn:
             seen = conn.execute("SELECT alert_id FROM alert_events WHERE event_id = ?", (inp.event_id,)).fetchone()
             if seen is not None:
                 return self._load(conn, seen[0])
             rows = conn.execute(
-                f"SELECT {_COLUMNS} FROM alerts WHERE kind = ? AND feed = ? AND state != 'closed' "
+                f"SELECT {COLUMNS} FROM alerts WHERE kind = ? AND feed = ? AND state != 'closed' "
                 "AND t_end_utc >= ? ORDER BY id DESC LIMIT 50",
                 (inp.kind, inp.feed, lower),
             ).fetchall()
             version = self._next_version(conn)
             actor = f"node:{inp.node}" if inp.node else SYSTEM_ACTOR
-            ranked = [(rules.match_rank(a, inp), a) for a in map(_row_to_alert, rows)]
+            ranked = [(rules.match_rank(a, inp), a) for a in map(row_to_alert, rows)]
             rank, before = max(ranked, key=lambda ra: ra[0], default=(0, None))  # the same person first, newest
             if rank > 0 and before is not None:
                 after = self._save(conn, rules.merge(before, inp, now, version), before)
@@ -358,8 +317,8 @@ class AlertStore:
 
     def evidence_holders(self) -> list[Alert]:
         """Alerts that still hold evidence on disk, oldest first."""
-        rows = self._read(f"SELECT {_COLUMNS} FROM alerts WHERE evidence_bytes > 0 ORDER BY id")
-        return [_row_to_alert(r) for r in rows]
+        rows = self._read(f"SELECT {COLUMNS} FROM alerts WHERE evidence_bytes > 0 ORDER BY id")
+        return [row_to_alert(r) for r in rows]
 
     def mark_evidence_removed(self, alert_id: int, path: str, reason: str, actor: str = SYSTEM_ACTOR) -> Alert:
         """Record that evidence ``path`` of an alert is gone (the caller deletes the file after this commits).
@@ -391,12 +350,12 @@ class AlertStore:
     def list(self, state: AlertState | None = None, limit: int = 200) -> list[Alert]:
         """Alerts newest first, optionally only those in ``state``."""
         if state is None:
-            rows = self._read(f"SELECT {_COLUMNS} FROM alerts ORDER BY id DESC LIMIT ?", (limit,))
+            rows = self._read(f"SELECT {COLUMNS} FROM alerts ORDER BY id DESC LIMIT ?", (limit,))
         else:
             rows = self._read(
-                f"SELECT {_COLUMNS} FROM alerts WHERE state = ? ORDER BY id DESC LIMIT ?", (str(state), limit)
+                f"SELECT {COLUMNS} FROM alerts WHERE state = ? ORDER BY id DESC LIMIT ?", (str(state), limit)
             )
-        return [_row_to_alert(r) for r in rows]
+        return [row_to_alert(r) for r in rows]
 
     def changes_since(self, version: int, limit: int = 1000) -> tuple[int, list[Alert]]:
         """Alerts written after ``version`` (oldest change first) and the version to ask from next time.
@@ -404,8 +363,8 @@ class AlertStore:
         One indexed range query; with no change it returns ``(version, [])``. Pass the returned version
         back; more than ``limit`` changes arrive over several calls.
         """
-        rows = self._read(f"SELECT {_COLUMNS} FROM alerts WHERE version > ? ORDER BY version LIMIT ?", (version, limit))
-        alerts = [_row_to_alert(r) for r in rows]
+        rows = self._read(f"SELECT {COLUMNS} FROM alerts WHERE version > ? ORDER BY version LIMIT ?", (version, limit))
+        alerts = [row_to_alert(r) for r in rows]
         return (alerts[-1].version if alerts else version), alerts
 
     def latest_version(self) -> int:
