@@ -148,6 +148,24 @@ class Wire:
     def set_mode(self, custom_mode: int) -> int:
         return self.command(M.MAV_CMD_DO_SET_MODE, M.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED, custom_mode)
 
+    def arm(self, seconds: float = 30.0) -> int:
+        """Arm, asking again once a second while the vehicle says FAILED (a loaded SITL may still lack its
+        position estimate just after "EKF3 IMU0 is using GPS", as a GCS operator would see and retry)."""
+        deadline = time.monotonic() + seconds
+        while True:
+            result = self.command(M.MAV_CMD_COMPONENT_ARM_DISARM, 1)
+            if result != FAILED or time.monotonic() > deadline:
+                return result
+            self.pump(1.0)
+
+    def wait_armable(self) -> None:
+        """Arm in GUIDED and disarm again (before ``mark``), so a transcript starts from a ready vehicle."""
+        self.set_mode(4)
+        assert self.arm() == ACCEPTED, self.events[-10:]
+        assert self.command(M.MAV_CMD_COMPONENT_ARM_DISARM, 0) == ACCEPTED
+        self.expect("HEARTBEAT", armed=False)
+        self.set_mode(0)
+
     def wait_ready(self, seconds: float = 60.0) -> None:
         """Booted, home set and the EKF using GPS (both say "EKF3 IMU0 is using GPS")."""
         self.pump(seconds, lambda ev: ev[0] == "STATUSTEXT" and ev[2] == "EKF3 IMU0 is using GPS")
@@ -347,6 +365,7 @@ def test_set_current_and_clear(vehicle, wire) -> None:
 def test_modes_and_arming_rules(vehicle, wire) -> None:
     w = wire(vehicle())
     w.wait_ready()
+    w.wait_armable()
     w.mark()
     names = {"GUIDED": 4, "AUTO": 3, "RTL": 6, "LAND": 9, "LOITER": 5, "ALT_HOLD": 2, "BRAKE": 17, "STABILIZE": 0}
     for name, number in names.items():  # disarmed: every mode is accepted, the heartbeat says so
@@ -404,7 +423,7 @@ def test_auto_mission_progress(vehicle, wire) -> None:
     assert w.send_items([HOME_ITEM, TAKEOFF, _wp(30, 0), _wp(30, 25), LAND])[1] == M.MAV_MISSION_ACCEPTED
     w.expect("STATUSTEXT", text="Flight plan received")
     w.set_mode(4)
-    assert w.command(M.MAV_CMD_COMPONENT_ARM_DISARM, 1) == ACCEPTED
+    assert w.arm() == ACCEPTED
     w.expect("STATUSTEXT", text="Arming motors")
     w.mark()
     assert w.set_mode(3) == ACCEPTED  # on the ground AUTO waits (no throttle) ...
@@ -431,7 +450,7 @@ def test_battery_failsafe(vehicle, wire) -> None:
     w = wire(vehicle(sim_params={"BATT_FS_LOW_ACT": 2}, sitl_params={"BATT_FS_LOW_ACT": 2}))
     w.wait_ready()
     w.set_mode(4)
-    assert w.command(M.MAV_CMD_COMPONENT_ARM_DISARM, 1) == ACCEPTED
+    assert w.arm() == ACCEPTED
     assert w.command(M.MAV_CMD_NAV_TAKEOFF, 0, 0, 0, 0, 0, 0, 10) == ACCEPTED
     w.pump(2.0)
     w.mark()
@@ -448,7 +467,7 @@ def test_gcs_failsafe(vehicle, wire) -> None:
     w = wire(vehicle(sim_params={"FS_GCS_ENABLE": 1}, sitl_params={"FS_GCS_ENABLE": 1}))
     w.wait_ready()
     w.set_mode(4)
-    assert w.command(M.MAV_CMD_COMPONENT_ARM_DISARM, 1) == ACCEPTED
+    assert w.arm() == ACCEPTED
     assert w.command(M.MAV_CMD_NAV_TAKEOFF, 0, 0, 0, 0, 0, 0, 10) == ACCEPTED
     w.pump(2.0)
     w.mark()
@@ -468,7 +487,7 @@ def test_auto_on_the_ground_waits_for_mission_start(vehicle, wire) -> None:
     assert w.send_items([HOME_ITEM, TAKEOFF, _wp(30, 0), LAND])[1] == M.MAV_MISSION_ACCEPTED
     w.expect("STATUSTEXT", text="Flight plan received")
     w.set_mode(4)
-    assert w.command(M.MAV_CMD_COMPONENT_ARM_DISARM, 1) == ACCEPTED
+    assert w.arm() == ACCEPTED
     w.expect("STATUSTEXT", text="Arming motors")
     w.mark()
     assert w.set_mode(3) == ACCEPTED  # no throttle, no MISSION_START: it never leaves the ground ...
