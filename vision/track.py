@@ -83,6 +83,8 @@ class Tracker:
         self.kind = kind
         self.settings = settings
         self._tracker = TRACKER_MAP[kind](args=IterableSimpleNamespace(**settings))
+        self._id_offset = 0  # added to the tracker's ids: after a reset they go on from the last one
+        self._max_id = 0
 
     def update(self, detections: Detections, image: np.ndarray | None = None) -> Detections:
         """Match ``detections`` to tracks; return the matched rows with ``tracker_id``.
@@ -95,12 +97,15 @@ class Tracker:
         if len(tracks) == 0:
             return _with_ids(detections[np.zeros(0, np.int64)], np.zeros(0, np.int64))
         idx = tracks[:, -1].astype(np.int64)
-        ids = tracks[:, 4].astype(np.int64)
+        ids = tracks[:, 4].astype(np.int64) + self._id_offset
+        self._max_id = max(self._max_id, int(ids.max()))
         return _with_ids(detections[idx], ids)
 
     def reset(self) -> None:
-        """Forget all tracks (e.g. the feed reconnected to a different scene); ids restart at 1."""
+        """Forget all tracks (a jump cut, a reconnect to a different scene). New tracks get ids above every id
+        given so far, so nobody in the new scene continues someone's history from before."""
         self._tracker.reset()
+        self._id_offset = self._max_id
 
 
 def _with_ids(det: Detections, ids: np.ndarray) -> Detections:

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 class TrackerLike(Protocol):
     def update(self, detections: Detections, image: np.ndarray | None = None) -> Detections: ...
+    def reset(self) -> None: ...
 
 
 #: picklable zero-argument factories, called inside the worker (e.g. ``functools.partial(build_detector, cfg, w)``)
@@ -103,11 +104,14 @@ def worker_main(
                     dets = detector.detect_batch(images, feeds)
                 areas = getattr(detector, "last_area", None) if with_regions else None
                 out = []
-                for it, img, det in zip(msg.items, images, dets, strict=True):
+                cuts = getattr(detector, "last_cuts", ())  # per image: a jump cut, the scene's tracks end there
+                for k, (it, img, det) in enumerate(zip(msg.items, images, dets, strict=True)):
                     if tracker_factory is not None:
                         trk = trackers.get(it.feed)
                         if trk is None:
                             trk = trackers[it.feed] = tracker_factory()
+                        elif k < len(cuts) and cuts[k]:
+                            trk.reset()
                         det = trk.update(det, img)
                     out.append(det)
                 del images

@@ -259,6 +259,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                     t_s = frame.capture_t_utc.timestamp()
                     det = detector.detect([frame.image], feeds=[frame.feed], t_mono=[t_s])[0]
                     if tracker is not None:
+                        if any(getattr(detector, "last_cuts", ())):  # a jump cut: no track continues across it
+                            tracker.reset()
                         det = tracker.update(det, frame.image)
                     ms = (time.perf_counter() - t0) * 1000
                     h, w = frame.image.shape[:2]

@@ -19,12 +19,16 @@ from vision.types import PERSON, Detections
 class StandInDetector(Detector):
     type_key = "stand-in"
 
-    def __init__(self, work_s: float = 0.0, fail_feed_value: int | None = None, crash: bool = False) -> None:
+    def __init__(self, work_s: float = 0.0, fail_feed_value: int | None = None, crash: bool = False,
+                 cut_on_call: int | None = None) -> None:
         if crash:
             raise RuntimeError("stand-in detector refuses to load")
         self.work_s = work_s
         self.fail_value = fail_feed_value
         self.pid = os.getpid()
+        self.cut_on_call = cut_on_call  # report a jump cut (``last_cuts``) on this call with real pixels
+        self.calls = 0
+        self.last_cuts: tuple[bool, ...] = ()
 
     @property
     def name(self) -> str:
@@ -37,6 +41,8 @@ class StandInDetector(Detector):
     def detect(self, images: list[np.ndarray]) -> list[Detections]:
         if self.work_s and any(img.any() for img in images):  # the workers' all-black warm-up is instant
             time.sleep(self.work_s * len(images))
+        self.calls += any(img.any() for img in images)
+        self.last_cuts = tuple(self.calls == self.cut_on_call for _ in images)
         out = []
         for img in images:
             h, w = img.shape[:2]
@@ -60,3 +66,6 @@ class CountingTracker:
         self.n += 1
         ids = np.full(len(detections), self.n, np.int64)
         return Detections(detections.xyxy, detections.confidence, detections.class_id, ids, detections.keypoints)
+
+    def reset(self) -> None:
+        self.n = 0

@@ -205,11 +205,12 @@ def test_jump_cut_within_one_view_forgets_cached_vehicles(detectors):
     _run(plain, a + b, 25.0)
     assert plain.vehicle_runs == 1  # the failure: one detection, reused across the cut
     comp = CompositeDetector(pose, ssd_low, refresh_s=10.0, parked=ParkedConfig(confirm_conf=0.4))
-    runs = []
+    runs, flagged = [], []
     for i, img in enumerate(a + b):
         comp.detect([img], feeds=["lane"], t_mono=[i / 25.0])
         runs.append(comp.vehicle_runs)
-    assert comp.cuts == 1
+        flagged += [i] if any(comp.last_cuts) else []  # the frame the feed's tracker starts afresh on
+    assert comp.cuts == 1 and flagged == [len(a)]
     cut_at = next(i for i in range(1, len(runs)) if runs[i] > runs[i - 1] and i >= len(a) - 1)
     assert cut_at == len(a)
 

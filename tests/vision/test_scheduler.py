@@ -90,6 +90,17 @@ def test_detections_cross_shared_memory_and_come_back_in_original_pixels() -> No
     assert {st.worker for st in s.stats()} == {0, 1}  # the two feeds went to different workers
 
 
+def test_a_jump_cut_the_detector_reports_restarts_the_feeds_tracks() -> None:
+    sd = standin()
+    s = Scheduler(functools.partial(sd.StandInDetector, cut_on_call=4), tracker=sd.CountingTracker, workers=1)
+    s.add_feed(IteratorSource("a", functools.partial(frames, 40, moving=True, period_s=0.01)), fps=20,
+               motion=MotionConfig(enabled=False))  # fmt: skip
+    with s:
+        got = collect(s, 6, pred=lambda r: r.detected)
+    ids = [int(r.detections.tracker_id[0]) for r in got]
+    assert ids[:6] == [1, 2, 3, 1, 2, 3]  # the counting tracker was reset at the 4th detection: the cut
+
+
 def test_motion_gate_skips_static_frames_and_carries_tracks_over() -> None:
     sd = standin()
     s = Scheduler(sd.StandInDetector, tracker=sd.CountingTracker, workers=1)

@@ -114,8 +114,9 @@ def test_empty_frames_and_reset():
     for _ in range(3):
         out = tracker.update(_dets(_box(10, 10), keypoints=False))
     assert out.tracker_id.tolist() == [1] and out.keypoints is None
-    tracker.reset()
-    assert tracker.update(_dets(_box(300, 300))).tracker_id.tolist() == [1]
+    tracker.reset()  # e.g. a jump cut: the next scene's people never continue an earlier track
+    assert tracker.update(_dets(_box(10, 10))).tracker_id.tolist() == [2]
+    assert tracker.update(_dets(_box(10, 10))).tracker_id.tolist() == [2]
 
 
 @pytest.mark.parametrize(

@@ -118,6 +118,7 @@ class CompositeDetector(Detector):
         self._flip: dict[str, bool] = {}  # feed -> its next refresh runs on the CLAHE copy
         self.max_vote_refreshes = 4
         self.cuts = 0  # jump cuts seen (frame-to-frame change spikes): places forgotten, vehicles re-detected
+        self.last_cuts: tuple[bool, ...] = ()  # per image of the last call: a jump cut (trackers start afresh)
 
     def _jump_cut(self, feed: str, thumb: np.ndarray) -> bool:
         """The picture jumped since the previous image of ``feed``: a cut within the same view (which
@@ -198,10 +199,12 @@ class CompositeDetector(Detector):
         staged: dict[str, _VehicleCache] = {}  # this batch's refreshes, committed only if detection succeeds
         latest: dict[str, int] = {}  # feed -> its latest todo image in this batch
         cut: set[str] = set()  # feeds whose scene changed (their places are forgotten)
+        jumps = [False] * n
         for i, (img, feed, now) in enumerate(zip(images, feeds, times, strict=True)):
             thumb = _thumb(img)
             prev = staged.get(feed) or self._cache.get(feed)
             jumped = self.parked is not None and self._jump_cut(feed, thumb)
+            jumps[i] = jumped
             if jumped or self._needs_refresh(prev, img, thumb, now, self.refresh_s, self.scene_change):
                 fresh = prev is not None and prev.shape == img.shape and 0.0 <= now - prev.t_mono < self.refresh_s
                 if jumped or fresh:
@@ -240,6 +243,7 @@ class CompositeDetector(Detector):
         vehicles = [
             found[s] if s is not None else self._cache[f].detections for s, f in zip(source, feeds, strict=True)
         ]
+        self.last_cuts = tuple(jumps)
         while len(self._cache) > self._max_feeds:
             gone, _ = self._cache.popitem(last=False)
             self._memory.pop(gone, None)
