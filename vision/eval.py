@@ -192,14 +192,16 @@ def analysed(n: int, native: float, fps: float | None) -> list[int]:
     return out
 
 
-def _pack(dets: list[Detections]) -> dict[str, np.ndarray]:
+def pack_detections(dets: list[Detections]) -> dict[str, np.ndarray]:
+    """One frame list of detections as flat arrays for ``np.savez`` (the detection cache)."""
     n = np.array([len(d) for d in dets], np.int64)
     m = Detections.merge(list(dets)) if dets else Detections.empty()
     kp = m.keypoints if m.keypoints is not None else np.zeros((len(m), 17, 3), np.float32)
     return {"n": n, "xyxy": m.xyxy, "conf": m.confidence, "cls": m.class_id, "kp": kp}
 
 
-def _unpack(z: dict[str, np.ndarray]) -> list[Detections]:
+def unpack_detections(z: Any) -> list[Detections]:
+    """The inverse of ``pack_detections`` (an ``np.load`` result or the dict itself)."""
     out, start = [], 0
     for k in z["n"].tolist():
         s = slice(start, start + k)
@@ -219,7 +221,7 @@ def detect_clip(path: Path, detector_factory: Callable[[], Any], key: str, fps: 
     cached = cache_dir / f"{path.stem}-{h.hexdigest()[:16]}.npz" if cache_dir is not None else None
     if cached is not None and cached.is_file():
         z = dict(np.load(cached))
-        return z["t"].tolist(), _unpack(z), (int(z["size"][0]), int(z["size"][1]))
+        return z["t"].tolist(), unpack_detections(z), (int(z["size"][0]), int(z["size"][1]))
     frames, native = read_clip(path)
     if not frames:
         raise EvalError(f"{path}: no frames; check the file")
@@ -237,7 +239,7 @@ def detect_clip(path: Path, detector_factory: Callable[[], Any], key: str, fps: 
     if cached is not None:
         cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = cache_dir / f".{cached.stem}.{os.getpid()}.tmp.npz"
-        np.savez_compressed(tmp, t=np.array(times), size=np.array(size), **_pack(dets))
+        np.savez_compressed(tmp, t=np.array(times), size=np.array(size), **pack_detections(dets))
         os.replace(tmp, cached)
     return times, dets, size
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from lookout.paths import footage_dir
 from vision.behaviours.types import FrameContext
+from vision.eval import pack_detections, unpack_detections
 from vision.history import TrackHistory
 from vision.types import Detections
 
@@ -66,22 +67,6 @@ def subsample(times: list[float], fps: float | None) -> list[int]:
     return out
 
 
-def _pack(dets: list[Detections]) -> dict[str, np.ndarray]:
-    n = np.array([len(d) for d in dets], np.int64)
-    m = Detections.merge(list(dets))
-    kp = m.keypoints if m.keypoints is not None else np.zeros((len(m), 17, 3), np.float32)
-    return {"n": n, "xyxy": m.xyxy, "conf": m.confidence, "cls": m.class_id, "kp": kp}
-
-
-def _unpack(z: dict[str, np.ndarray]) -> list[Detections]:
-    out, start = [], 0
-    for k in z["n"].tolist():
-        s = slice(start, start + k)
-        out.append(Detections(z["xyxy"][s], z["conf"][s], z["cls"][s], None, z["kp"][s]))
-        start += k
-    return out
-
-
 def detect_clip(path: Path, imgsz: int, fps: float | None, model_cache: Path, detector=None):
     """(capture times, raw pose detections) of the frames a ``fps`` analyser takes (None: all).
 
@@ -91,7 +76,7 @@ def detect_clip(path: Path, imgsz: int, fps: float | None, model_cache: Path, de
     cached = CACHE / f"{path.stem}-{imgsz}-{key}.npz"
     if cached.is_file():
         z = dict(np.load(cached))
-        times, dets = z["t"].tolist(), _unpack(z)
+        times, dets = z["t"].tolist(), unpack_detections(z)
     else:
         frames, times = read_frames(path)
         if detector is None:
@@ -103,7 +88,7 @@ def detect_clip(path: Path, imgsz: int, fps: float | None, model_cache: Path, de
         dets = [detector.detect([img])[0] for img in frames]
         CACHE.mkdir(parents=True, exist_ok=True)
         tmp = CACHE / f".{cached.stem}.{os.getpid()}.tmp.npz"
-        np.savez_compressed(tmp, t=np.array(times), **_pack(dets))
+        np.savez_compressed(tmp, t=np.array(times), **pack_detections(dets))
         os.replace(tmp, cached)
     keep = subsample(times, fps)
     return [times[i] for i in keep], [dets[i] for i in keep]
