@@ -158,6 +158,13 @@ class Wire:
                 return result
             self.pump(1.0)
 
+    def airborne(self, alt_m: float = 10.0) -> None:
+        """GUIDED, armed, taking off to ``alt_m``, 2 s into the climb (the failsafe scenarios start here)."""
+        self.set_mode(4)
+        assert self.arm() == ACCEPTED, self.events[-10:]
+        assert self.command(M.MAV_CMD_NAV_TAKEOFF, 0, 0, 0, 0, 0, 0, alt_m) == ACCEPTED
+        self.pump(2.0)
+
     def wait_armable(self) -> None:
         """Arm in GUIDED and disarm again (before ``mark``), so a transcript starts from a ready vehicle."""
         self.set_mode(4)
@@ -449,10 +456,7 @@ def test_auto_mission_progress(vehicle, wire) -> None:
 def test_battery_failsafe(vehicle, wire) -> None:
     w = wire(vehicle(sim_params={"BATT_FS_LOW_ACT": 2}, sitl_params={"BATT_FS_LOW_ACT": 2}))
     w.wait_ready()
-    w.set_mode(4)
-    assert w.arm() == ACCEPTED
-    assert w.command(M.MAV_CMD_NAV_TAKEOFF, 0, 0, 0, 0, 0, 0, 10) == ACCEPTED
-    w.pump(2.0)
+    w.airborne()
     w.mark()
     w.m.mav.param_set_send(1, 1, b"BATT_LOW_MAH", 1_000_000, M.MAV_PARAM_TYPE_INT32)  # "less left than that"
     w.expect("HEARTBEAT", 20.0, custom_mode=6)
@@ -466,10 +470,7 @@ def test_battery_failsafe(vehicle, wire) -> None:
 def test_gcs_failsafe(vehicle, wire) -> None:
     w = wire(vehicle(sim_params={"FS_GCS_ENABLE": 1}, sitl_params={"FS_GCS_ENABLE": 1}))
     w.wait_ready()
-    w.set_mode(4)
-    assert w.arm() == ACCEPTED
-    assert w.command(M.MAV_CMD_NAV_TAKEOFF, 0, 0, 0, 0, 0, 0, 10) == ACCEPTED
-    w.pump(2.0)
+    w.airborne()
     w.mark()
     w.heartbeat = False  # the ground station goes quiet (sim: FS_GCS_TIMEOUT of wall time, SITL: sim time)
     w.expect("HEARTBEAT", 20.0, custom_mode=6)
