@@ -114,10 +114,14 @@ class VisionWall:
     MAX_EVENTS = BusEvents.MAX_EVENTS
 
     def __init__(self, cfg: LookoutConfig, data_dir: Path, workers: int | None = 1, *, bus: Any = None,
-                 evidence: bool = True, node: str | None = None, listen: bool = True) -> None:  # fmt: skip
+                 evidence: bool = True, node: str | None = None, listen: bool = True,
+                 detector: Any = None) -> None:  # fmt: skip
         """``bus``: None = ``open_bus(cfg)`` (owned, closed by ``stop``). ``listen=False``: no events_since
-        subscription (a headless node does not read its own events back from the broker)."""
+        subscription (a headless node does not read its own events back from the broker). ``detector``: a
+        picklable detector factory (None = the configured one, ``lookout.wiring.detector_factory``). With the
+        crowd rule and ``[detectors.crowd]`` on, the workers also run the tiled crowd count (``vision.crowd``)."""
         from lookout.wiring import carries_bytes, detector_factory, node_name, open_bus, tracker_factory
+        from vision.crowd import crowd_counting
         from vision.messages import Topics
         from vision.pipeline import Pipeline
         from vision.scheduler import Scheduler
@@ -135,8 +139,11 @@ class VisionWall:
                                  publish_detections=cfg.bus.detections,
                                  carry_bytes=carries_bytes(self.bus))  # fmt: skip
         self.events = BusEvents(self.bus, self.topics) if listen else None
+        factory = detector_factory(cfg, data_dir) if detector is None else detector
+        if cfg.detectors.crowd.enabled and cfg.rules.crowd.enabled:
+            factory = crowd_counting(factory, cfg.detectors.crowd)
         self.scheduler = Scheduler(
-            detector_factory(cfg, data_dir),
+            factory,
             tracker=tracker_factory(cfg.detectors.tracker),
             workers=workers,
             keep_frames=True,
@@ -159,7 +166,18 @@ class VisionWall:
         self.pipeline.add_feed(name, zones=zones_fn, geolocator=geolocator_for(camera), evidence_factory=factory,
                                pose_zones=self._ground_zones(name, camera))  # fmt: skip
         self.scheduler.add_feed(source, fps=fps, motion=motion, rates=getattr(camera, "rates", None))
+        self.scheduler.set_parking_zones(name, self._parking(name, zones))
         return feed
+
+    def _parking(self, name: str, pixel: bool) -> Any:
+        """The feed's ``parking`` zones for the detector's parked-vehicle prior, resolved per frame size (in the
+        scheduler, into the worker's pixels); () for a feed without pixel zones."""
+        from vision.zones import zones_for_camera
+
+        cfg = self.zone_cfg
+        if not pixel or not cfg:
+            return ()
+        return lambda w, h: [z.polygon for z in zones_for_camera(cfg, name, w, h) if z.kind == "parking"]
 
     def _ground_zones(self, name: str, camera: Any) -> Any:
         """A drone feed's GeoJSON zones (``vision.geozones``), projected with each frame's pose; None for a
@@ -173,7 +191,7 @@ class VisionWall:
 
     def set_zones(self, zones_cfg: Mapping[str, Any]) -> None:
         """New ``[zones.*]`` (drawn in the console, saved to the config): every running feed uses them from
-        its next frame."""
+        its next frame (rules and drawing here; ``parking`` zones also in the workers' detector)."""
         from vision.zones import zones_for_camera
 
         self.zone_cfg = dict(zones_cfg)
@@ -182,6 +200,7 @@ class VisionWall:
             pixel, camera = self._zone_kinds.get(name, (False, None))
             fixed = (lambda w, h, _n=name: zones_for_camera(cfg, _n, w, h)) if pixel else ()
             fp.set_zones(fixed, self._ground_zones(name, camera))  # type: ignore[arg-type]
+            self.scheduler.set_parking_zones(name, self._parking(name, pixel))  # the worker's detector, next frame
 
     def add_cameras(self, cameras: Mapping[str, Any]) -> None:
         """Every enabled ``[cameras.NAME]`` as a feed (a dead URL keeps retrying; its tile says so)."""
@@ -203,7 +222,7 @@ class VisionWall:
         if feed is None:
             return
         image = None if result.frame is None else result.frame.image
-        out = self.pipeline.process(result.meta, result.detections, image)
+        out = self.pipeline.process(result.meta, result.detections, image, crowd=result.crowd)
         if out is None:
             return
         if out.events:

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from vision.crowd import CrowdCountConfig
 from vision.detect.ssd_mobilenet import SsdDetectorConfig
 from vision.detect.ultralytics_detect import UltralyticsDetectConfig
 from vision.detect.ultralytics_pose import PoseDetectorConfig
@@ -124,6 +125,9 @@ class DetectorsConfig(_Strict):
     tracker: Literal["bytetrack", "botsort"] = Field("bytetrack", description="Ultralytics tracker per feed")
     track_history: int = Field(64, ge=2, le=10_000, description="positions kept per track for behaviour rules")
     track_expire_s: float = Field(10.0, gt=0, description="forget a track not seen for this long, s")
+    crowd: CrowdCountConfig = Field(
+        default_factory=CrowdCountConfig, description="the tiled pass counting dense groups (vision.crowd)"
+    )
 
     @model_validator(mode="before")
     @classmethod

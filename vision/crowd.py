@@ -9,10 +9,20 @@ size, at most ``rate_hz`` times a second (1-2 Hz is enough to count), and merges
     counter = CrowdCounter(detector, CrowdCountConfig())
     c = counter.update("lane", image, t_s, whole_frame_detections)   # CrowdCount or None (not due / no group)
     c.people, c.whole_frame, c.detections
+
+In the scheduler's workers (the video wall, ``lookout node``) ``CrowdCountingDetector`` wraps the detector
+(``crowd_counting(factory, config)``, a picklable factory): each ``detect_batch`` also runs the counter on
+its images (the worker's clock sets the rate) and leaves the tiled people per image in ``last_crowd``; they
+travel with the result (``Result.crowd``) to the ``crowd`` rule (``vision.behaviours.crowd``).
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
+import logging
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +31,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from vision.detect.regions import shifted
 from vision.types import PERSON, Detections
+
+log = logging.getLogger(__name__)
 
 
 class CrowdCountConfig(BaseModel):
@@ -110,6 +122,9 @@ class CrowdCounter:
         self._last: dict[str, float] = {}
         self.passes = 0
 
+    def forget(self, feed: str) -> None:
+        self._last.pop(feed, None)
+
     def due(self, feed: str, t_s: float, whole_frame: Detections) -> bool:
         cfg = self.config
         if not cfg.enabled or int(np.sum(whole_frame.class_id == PERSON)) < cfg.min_people:
@@ -126,4 +141,63 @@ class CrowdCounter:
         return CrowdCount(feed, t_s, len(det), int(np.sum(whole_frame.class_id == PERSON)), det)
 
 
-__all__ = ["CrowdCount", "CrowdCountConfig", "CrowdCounter", "merge_people", "tiled_people", "tiles"]
+class CrowdCountingDetector:
+    """``detector`` plus a ``CrowdCounter`` over what it sees: after each ``detect_batch``, ``last_crowd`` holds
+    per image the tiled pass's people (image pixels) or None where none ran (not due, no group, or it
+    failed: logged, the detections still go out). Every other attribute is the wrapped detector's."""
+
+    def __init__(self, detector: Any, config: CrowdCountConfig | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+        self.inner = detector
+        self.counter = CrowdCounter(getattr(detector, "people", detector), config)  # the composite's pose part
+        self.last_crowd: tuple[Detections | None, ...] = ()
+        self._clock = clock
+        try:
+            self._regions = "regions" in inspect.signature(detector.detect_batch).parameters
+        except (AttributeError, TypeError, ValueError):
+            self._regions = False
+        self._failures = 0
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "inner":  # not set yet (unpickling, a failed __init__)
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+    def detect_batch(self, images: list[np.ndarray], feeds: Sequence[str] | None = None, t_mono: Any = None,
+                     imgsz: Any = None, regions: Any = None) -> list[Detections]:  # fmt: skip
+        kw = {"t_mono": t_mono, "imgsz": imgsz} if t_mono is not None or imgsz is not None else {}
+        if regions is not None and self._regions:
+            kw["regions"] = regions
+        dets = self.inner.detect_batch(images, feeds, **kw)
+        names = list(feeds) if feeds is not None else ["default"] * len(images)
+        now, out = self._clock(), []
+        for name, img, det in zip(names, images, dets, strict=True):
+            try:
+                c = self.counter.update(name, img, now, det)
+            except Exception as exc:  # the tiled pass must never cost the frame its detections
+                self._failures += 1
+                if self._failures <= 3:
+                    log.error("feed %s: tiled crowd pass failed (%s: %s)", name, type(exc).__name__, exc)
+                c = None
+            out.append(None if c is None else c.detections)
+        self.last_crowd = tuple(out)
+        return dets
+
+    def forget(self, feed: str) -> None:
+        self.counter.forget(feed)
+        forget = getattr(self.inner, "forget", None)
+        if forget is not None:
+            forget(feed)
+
+
+def _counting(factory: Callable[[], Any], config: CrowdCountConfig) -> CrowdCountingDetector:
+    return CrowdCountingDetector(factory(), config)
+
+
+def crowd_counting(factory: Callable[[], Any], config: CrowdCountConfig) -> Callable[[], CrowdCountingDetector]:
+    """A picklable factory (for ``vision.scheduler.Scheduler``) of ``factory()``'s detector with a crowd counter."""
+    return functools.partial(_counting, factory, config)
+
+
+__all__ = ["CrowdCount", "CrowdCountConfig", "CrowdCounter", "CrowdCountingDetector", "crowd_counting",
+           "merge_people", "tiled_people", "tiles"]  # fmt: skip

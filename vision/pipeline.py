@@ -12,7 +12,8 @@ Per frame, ``FeedPipeline.process``:
 1. resolves the feed's zones once per frame size (``set_zones`` replaces them at run time; a drone feed's
    ``pose_zones``, ground outlines from ``vision.geozones``, are projected
    with each frame's pose) and tags each object with the zone of its foot point;
-2. runs the feed's ``BehaviourEngine`` (tracked detections only);
+2. runs the feed's ``BehaviourEngine`` (tracked detections only; ``crowd``: the people of a tiled pass on
+   this frame, ``vision.crowd``, for the crowd rule);
 3. annotates ``image`` (zones, boxes, skeletons, the events of the last ``show_s`` s);
 4. pushes the annotated frame into the evidence ring, and per event: locates the main track's foot point
    on the ground (``Geolocator.locate``, with the frame's capture pose), writes the snapshot now and asks
@@ -191,8 +192,9 @@ class FeedPipeline:
         return self._frame_zones
 
     def process(self, frame: FrameInfo | Any, detections: Detections, image: np.ndarray | None = None, *,
-                latency_ms: float = 0.0) -> FrameOutput:  # fmt: skip
-        """One analysed frame (``frame``: feed, index, capture_t_utc, width, height, pose) of this feed."""
+                latency_ms: float = 0.0, crowd: Detections | None = None) -> FrameOutput:  # fmt: skip
+        """One analysed frame (``frame``: feed, index, capture_t_utc, width, height, pose) of this feed;
+        ``crowd``: the people a tiled pass found on it (``vision.crowd``), when one ran."""
         from vision.annotate import annotate, draw_events
         from vision.zones import foot_points, zone_of_points
 
@@ -204,7 +206,7 @@ class FeedPipeline:
             in_zone = zone_of_points(zones, foot_points(detections.xyxy)) if zones else [None] * len(detections)
             events: list[Event] = []
             if self.engine is not None:
-                events = self.engine.update(frame.index, t_utc, w, h, detections)
+                events = self.engine.update(frame.index, t_utc, w, h, detections, crowd=crowd)
             shown = self._overlay.update(events, t_utc.timestamp())
             scene = None
             if image is not None and self.annotate:
@@ -327,10 +329,10 @@ class Pipeline:
         return fp
 
     def process(self, frame: FrameInfo | Any, detections: Detections, image: np.ndarray | None = None, *,
-                latency_ms: float = 0.0) -> FrameOutput | None:  # fmt: skip
+                latency_ms: float = 0.0, crowd: Detections | None = None) -> FrameOutput | None:  # fmt: skip
         """Route a frame to its feed's pipeline; None for a feed that was never added."""
         fp = self.feeds.get(frame.feed)
-        return None if fp is None else fp.process(frame, detections, image, latency_ms=latency_ms)
+        return None if fp is None else fp.process(frame, detections, image, latency_ms=latency_ms, crowd=crowd)
 
     def close(self) -> None:
         for fp in self.feeds.values():

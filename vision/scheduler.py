@@ -28,7 +28,7 @@ from vision.detect.regions import scaled
 from vision.feeds.base import FrameSource
 from vision.motion import MotionGate
 from vision.rates import RatePolicy, RatesConfig
-from vision.scheduler_feeds import FeedState, Job
+from vision.scheduler_feeds import FeedState, Job, ParkingArg
 from vision.scheduler_types import (
     BatchDone,
     BatchFailed,
@@ -44,7 +44,6 @@ from vision.scheduler_types import (
     rescale,
 )
 from vision.shm_ring import FrameRing
-from vision.types import Detections
 from vision.worker import DetectorFactory, TrackerFactory, WorkerHandle, spawn_context, start_worker, stop_worker
 
 __all__ = ["FeedStats", "FrameMeta", "Result", "Scheduler", "SchedulerError", "rescale"]
@@ -135,6 +134,14 @@ class Scheduler:
             if self._workers:
                 self._workers[f.wid].inbox.put(ForgetFeed(name))
         f.source.stop(timeout_s)
+
+    def set_parking_zones(self, name: str, zones: ParkingArg) -> None:
+        """Feed ``name``'s parking zones (pixel polygons or ``Zone``s, or ``(width, height) -> them``): the worker's
+        detector gets them (``set_parking_zones``, the parked-vehicle prior) with the feed's next frame."""
+        with self._lock:
+            if name not in self._feeds:
+                raise SchedulerError(f"feed {name!r} is not scheduled; add it before giving its parking zones")
+            self._feeds[name].set_parking(zones)
 
     @property
     def feeds(self) -> list[str]:
@@ -293,7 +300,7 @@ class Scheduler:
                 f.in_flight += 1
                 sh, sw, scale = w.ring.write(slot, frame.image)
                 regions = None if motion.regions is None else scaled(motion.regions, 1.0 / scale)
-                item = WorkItem(slot, f.source.name, sh, sw, regions)
+                item = WorkItem(slot, f.source.name, sh, sw, regions, f.parking_px(wd, h, scale))
                 jobs.append(Job(f, meta, frame if self.keep_frames else None, item, scale, now))
             for wid, jobs in batches.items():
                 if not jobs:
@@ -353,27 +360,18 @@ class Scheduler:
         self.detect_s_total += msg.detect_s
         done = time.monotonic()
         areas = msg.areas if msg.areas is not None else [1.0] * len(jobs)
-        for j, det, area in zip(jobs, msg.detections, areas, strict=True):
+        crowds = msg.crowd if msg.crowd is not None else [None] * len(jobs)
+        for j, det, area, crowd in zip(jobs, msg.detections, areas, crowds, strict=True):
             f = j.feed
             det = rescale(det, j.scale)
             with self._lock:
                 f.last_det = det
                 f.record(True, area)
-                if f.policy is not None:
-                    self._adapt(f, det, j.meta, done)
+                if f.adapt(det, j.meta, done):  # a higher rate starts at once
+                    self._wake.set()
             if not f.removed:
-                self._emit(Result(f.source.name, j.meta, det, True, done - j.t0, j.frame))
-
-    def _adapt(self, f: FeedState, det: Detections, meta: FrameMeta, now: float) -> None:
-        """The feed's rate from what its newest detections need (``vision.rates``); a higher rate starts at once."""
-        assert f.policy is not None
-        fps = f.policy.update(f.source.name, det, meta.capture_t_utc.timestamp(), f.base_fps)
-        if fps != f.fps:
-            faster = fps > f.fps
-            f.fps = fps
-            if faster:
-                f.next_due = min(f.next_due, now + f.period)
-                self._wake.set()
+                crowd = None if crowd is None else rescale(crowd, j.scale)
+                self._emit(Result(f.source.name, j.meta, det, True, done - j.t0, j.frame, crowd))
 
     def _check_workers(self) -> None:
         """Replace a worker that died (crash, OOM kill): its in-flight frames are lost, its feeds go on."""

@@ -36,6 +36,7 @@ class Result:
     detected: bool  # False: the motion gate saw no change; the feed's last detections are carried over
     latency_s: float  # from the scheduler taking the frame to this result
     frame: Frame | None = None  # the full frame, only with ``keep_frames=True``
+    crowd: Detections | None = None  # people of a tiled pass on this frame (``vision.crowd``), if one ran
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,16 +69,22 @@ def rescale(det: Detections, scale: float) -> Detections:
 
 
 # ---- the scheduler <-> worker protocol (pickled over multiprocessing queues; all small) -------------
+Polygon = tuple[tuple[float, float], ...]  # (x, y) vertices in pixels
+
+
 @dataclass(frozen=True, slots=True)
 class WorkItem:
     """One frame of a batch: its ring slot, feed and size in the slot; ``regions`` are motion boxes in the
-    slot's pixels (``vision.detect.regions.Box``), or None for the whole frame."""
+    slot's pixels (``vision.detect.regions.Box``), or None for the whole frame; ``parking`` the feed's
+    parking zones in the slot's pixels (the worker hands them to ``detector.set_parking_zones`` when they
+    changed, so a zone drawn while the feed runs reaches the detector with the next frame)."""
 
     slot: int
     feed: str
     height: int
     width: int
     regions: tuple[Box, ...] | None = None
+    parking: tuple[Polygon, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,13 +121,15 @@ class WorkerFatal:
 @dataclass(frozen=True, slots=True, eq=False)
 class BatchDone:
     """Worker -> scheduler: one ``Detections`` per item (slot pixels), the detector time, the share of each
-    frame the detector looked at (None: whole frames)."""
+    frame the detector looked at (None: whole frames), per item the people of a tiled crowd pass
+    (``vision.crowd.CrowdCountingDetector``; None where none ran, or None for the batch)."""
 
     wid: int
     batch_id: int
     detections: tuple[Detections, ...]
     detect_s: float
     areas: tuple[float, ...] | None = None
+    crowd: tuple[Detections | None, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,16 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from vision.scheduler_types import BatchDone, BatchFailed, DetectBatch, ForgetFeed, WorkerFatal, WorkerReady
+from vision.scheduler_types import (
+    BatchDone,
+    BatchFailed,
+    DetectBatch,
+    ForgetFeed,
+    Polygon,
+    WorkerFatal,
+    WorkerReady,
+    WorkItem,
+)
 from vision.types import Detections
 
 log = logging.getLogger(__name__)
@@ -79,6 +88,7 @@ def worker_main(
     outbox.put(WorkerReady(wid, getattr(detector, "name", type(detector).__name__)))
     with_regions = accepts_regions(detector)
     trackers: dict[str, TrackerLike] = {}
+    parking: dict[str, tuple[Polygon, ...]] = {}  # feed -> the parking zones the detector has
     try:
         while True:
             msg = inbox.get()
@@ -86,6 +96,7 @@ def worker_main(
                 break
             if isinstance(msg, ForgetFeed):
                 trackers.pop(msg.feed, None)
+                parking.pop(msg.feed, None)
                 forget = getattr(detector, "forget", None)
                 if forget is not None:
                     forget(msg.feed)
@@ -94,6 +105,7 @@ def worker_main(
                 log.warning("vision worker %d: ignoring an unknown message %r", wid, type(msg).__name__)
                 continue
             try:
+                apply_parking(detector, msg.items, parking)
                 images = [ring.view(it.slot, it.height, it.width) for it in msg.items]
                 feeds = [it.feed for it in msg.items]
                 t0 = time.perf_counter()
@@ -116,7 +128,9 @@ def worker_main(
                     out.append(det)
                 del images
                 areas = tuple(areas) if areas is not None and len(areas) == len(out) else None
-                outbox.put(BatchDone(wid, msg.batch_id, tuple(out), time.perf_counter() - t0, areas))
+                crowd = tuple(getattr(detector, "last_crowd", ()))  # vision.crowd.CrowdCountingDetector
+                crowd = crowd if len(crowd) == len(out) and any(c is not None for c in crowd) else None
+                outbox.put(BatchDone(wid, msg.batch_id, tuple(out), time.perf_counter() - t0, areas, crowd))
             except Exception as exc:  # one bad batch must not kill the worker; the parent logs it
                 outbox.put(BatchFailed(wid, msg.batch_id, f"{type(exc).__name__}: {exc}"))
     finally:
@@ -124,6 +138,18 @@ def worker_main(
         if close is not None:
             close()
         ring.close()
+
+
+def apply_parking(detector: Any, items: tuple[WorkItem, ...], applied: dict[str, tuple[Polygon, ...]]) -> None:
+    """Give ``detector.set_parking_zones`` each feed's parking zones (slot pixels) when they differ from what it
+    has (``applied``, updated): a zone drawn or removed while the feed runs counts from this batch on."""
+    set_zones = getattr(detector, "set_parking_zones", None)
+    if set_zones is None:
+        return
+    for it in items:
+        if applied.get(it.feed, ()) != it.parking:
+            set_zones(it.feed, [np.asarray(p, np.float32) for p in it.parking])
+            applied[it.feed] = it.parking
 
 
 def accepts_regions(detector: Any) -> bool:

@@ -71,7 +71,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="also store the alerts its events raise, with evidence (snapshot + clip), in the data dir")
     p.add_argument("--crowd", action="store_true",
                    help="count dense groups with a tiled 640 px person pass (vision.crowd) at most once a second "
-                        "when the frame shows 4+ people; one 'crowd' line each")  # fmt: skip
+                        "when the frame shows 4+ people ([detectors.crowd]); one 'crowd' line each, and the crowd "
+                        "rule counts them")  # fmt: skip
     p.set_defaults(func=run)
 
 
@@ -239,7 +240,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             if args.crowd:
                 from vision.crowd import CrowdCounter
 
-                crowd = CrowdCounter(getattr(detector, "people", detector))  # the pose detector: any size per call
+                # the pose detector (any size per call), [detectors.crowd] settings; --crowd turns it on
+                counting = cfg.crowd.model_copy(update={"enabled": True})
+                crowd = CrowdCounter(getattr(detector, "people", detector), counting)
             pipeline = Pipeline(bus, rules=ctx.config.rules, topics=topics, history_len=cfg.track_history,
                                 expire_s=cfg.track_expire_s, show_s=EVENT_SHOW_S)  # fmt: skip
             fp = pipeline.add_feed(
@@ -265,8 +268,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
                     ms = (time.perf_counter() - t0) * 1000
                     h, w = frame.image.shape[:2]
                     image = frame.image if fp.annotate else None
-                    result = fp.process(_info(frame, w, h), det, image, latency_ms=ms)
                     counted = None if crowd is None else crowd.update(frame.feed, frame.image, t_s, det)
+                    tiled = None if counted is None else counted.detections  # the crowd rule counts these
+                    result = fp.process(_info(frame, w, h), det, image, latency_ms=ms, crowd=tiled)
                     if counted is not None:
                         bus.flush()  # after this frame's detection line
                         printer.on_crowd(counted, frame.index)

@@ -91,6 +91,9 @@ class CrowdConfig(_Strict):
         1.0, gt=0, le=10, description="people closer than this many box heights (foot to foot) are one group"
     )
     gap_s: float = Field(1.0, ge=0, description="time below min_people that does not end the crowd")
+    tiled_hold_s: float = Field(
+        2.0, ge=0, le=60, description="a tiled count (vision.crowd, ~1 Hz) stands for the group this long, s"
+    )
 
 
 class ZoneEntryConfig(_Strict):

@@ -113,8 +113,10 @@ class BehaviourEngine:
         """Resolve the zones again on the next frame (they were replaced, or move with a drone's pose)."""
         self._zones_at = None
 
-    def update(self, frame_index: int, t_utc: datetime, width: int, height: int, detections: Detections) -> list[Event]:
-        """Feed one analysed frame (tracked detections, capture time); return the events it completes."""
+    def update(self, frame_index: int, t_utc: datetime, width: int, height: int, detections: Detections, *,
+               crowd: Detections | None = None) -> list[Event]:  # fmt: skip
+        """Feed one analysed frame (tracked detections, capture time); return the events it completes.
+        ``crowd``: the people a tiled pass (``vision.crowd``) found on this frame, when one ran."""
         t_s = t_utc.timestamp()
         if detections.tracker_id is None:
             if len(detections) and not self._warned_untracked:
@@ -125,7 +127,7 @@ class BehaviourEngine:
             return []
         self.history.update(t_s, detections)
         ctx = FrameContext(self.feed, frame_index, t_s, t_utc, width, height, detections, self.history,
-                           self.zones(width, height))  # fmt: skip
+                           self.zones(width, height), crowd)  # fmt: skip
         events: list[Event] = []
         for rule in self.rules:
             try:

@@ -76,6 +76,7 @@ class FrameContext:
     detections: Detections  # tracked (tracker_id set): people (with keypoints) and vehicles
     history: TrackHistory
     zones: tuple[Any, ...] = ()  # vision.zones.Zone
+    crowd: Detections | None = None  # people of a tiled pass on this frame (vision.crowd), untracked; None: none ran
 
 
 class Rule(Protocol):
