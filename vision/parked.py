@@ -9,6 +9,9 @@ car does not go anywhere, so its evidence can be **accumulated over time at the 
   parked vehicle) when one vote reached ``confirm_conf`` (the detector's own threshold), or when it
   gathered ``min_votes`` votes whose mean score is at least ``vote_mean`` (junk that scores 0.1 at
   the same place again and again stays out).
+- **Pending.** ``pending()``: an unconfirmed place that may still be a car (best >= ``pending_conf``,
+  any vote inside a parking zone) asks for quick vote refreshes, but only for its first
+  ``pending_looks`` looks (refreshes that could have seen it): clutter stops costing after that.
 - **Operator prior.** Inside a parking zone drawn by the operator (``zones`` of ``update``) a place
   is confirmed with ``zone_votes`` votes of at least ``zone_vote_conf`` (below ``vote_conf``): the
   operator said cars stand there.
@@ -49,7 +52,9 @@ class ParkedConfig:
     forget_misses: int = 3
     forget_s: float = 30.0
     max_votes: int = 8  # votes kept per place (the newest)
-    pending_conf: float = 0.12  # an unconfirmed place this strong keeps the refresh fast
+    pending_conf: float = 0.12  # an unconfirmed place this strong keeps the refresh fast ...
+    pending_looks: int = 5  # ... for this many looks at it (refreshes that could have seen it), then no longer
+    candidate_looks: int = 10  # an unconfirmed place is refreshed for people moving at it for this many looks
     report_floor: float = 0.30
     box_alpha: float = 0.3  # weight of a new unoccluded box in the smoothed box
     near_heights: float = 0.5  # a person within this x their height of a place is "near" it
@@ -65,6 +70,7 @@ class Place:
     classes: dict[int, float] = field(default_factory=dict)  # class id -> summed score
     best: float = 0.0
     misses: int = 0
+    looks: int = 0  # refreshes since it appeared that could have seen it (it matched, or was missed unoccluded)
     in_zone: bool = False
     confirmed: bool = False
 
@@ -153,6 +159,7 @@ class ParkedMemory:
                 self._next_id += 1
                 self._places.append(place)
             matched.add(place.place_id)
+            place.looks += 1
             place.votes = [*place.votes, score][-c.max_votes :]
             place.classes[cls] = place.classes.get(cls, 0.0) + score
             place.best, place.last_match_t, place.misses = max(place.best, score), t_s, 0
@@ -162,6 +169,7 @@ class ParkedMemory:
             if place.place_id in matched or covered_frac(place.box, people) >= c.occluded_frac:
                 continue  # seen, or hidden behind someone: no evidence it left
             place.misses += 1
+            place.looks += 1
         self._places = [
             p for p in self._places if p.misses < c.forget_misses or t_s - p.last_match_t < c.forget_s
         ]
@@ -180,29 +188,42 @@ class ParkedMemory:
 
     def pending(self) -> bool:
         """Some place that may still be a car (best score >= ``pending_conf``, any vote in a parking
-        zone) is not confirmed and has had fewer than ``max_votes`` votes (worth refreshing soon; junk
-        stops counting)."""
+        zone) is not confirmed and has been looked at fewer than ``pending_looks`` times (worth
+        refreshing soon; junk stops counting after its looks, whether it scored again or not)."""
         c = self.config
         return any(
-            not p.confirmed and p.best >= (c.vote_conf if p.in_zone else c.pending_conf) and len(p.votes) < c.max_votes
+            not p.confirmed and p.best >= (c.vote_conf if p.in_zone else c.pending_conf) and p.looks < c.pending_looks
             for p in self._places
         )
 
     def near(self, people: np.ndarray, zones: Sequence[np.ndarray] = ()) -> bool:
         """A person box (n, 4) is within ``near_heights`` x its height of a place or of the bounding
         box of a parking zone."""
+        return bool(self.near_areas(people, zones))
+
+    def near_areas(self, people: np.ndarray, zones: Sequence[np.ndarray] = (), *,
+                   candidates: bool = False) -> list[np.ndarray]:  # fmt: skip
+        """The place boxes and parking-zone bounding boxes (xyxy) that a person box of ``people``
+        (n, 4) is near (within ``near_heights`` x its height). With ``candidates`` only places that
+        are not confirmed but may be a car (best >= ``pending_conf``, or any vote in a parking zone)
+        and have been looked at fewer than ``candidate_looks`` times."""
+        c = self.config
         people = np.asarray(people, np.float32).reshape(-1, 4)
-        if not len(people) or not (self._places or zones):
-            return False
-        m = self.config.near_heights * (people[:, 3] - people[:, 1])
-        areas = [p.box for p in self._places]
+        places = [p for p in self._places if not candidates or (
+            not p.confirmed and p.best >= (c.vote_conf if p.in_zone else c.pending_conf) and p.looks < c.candidate_looks
+        )]  # fmt: skip
+        if not len(people) or not (places or zones):
+            return []
+        m = c.near_heights * (people[:, 3] - people[:, 1])
+        areas = [p.box for p in places]
         areas += [np.array([*np.asarray(z).min(axis=0), *np.asarray(z).max(axis=0)], np.float32) for z in zones]
+        out = []
         for b in areas:
             gap_x = np.maximum(0, np.maximum(b[0] - people[:, 2], people[:, 0] - b[2]))
             gap_y = np.maximum(0, np.maximum(b[1] - people[:, 3], people[:, 1] - b[3]))
             if bool(((gap_x <= m) & (gap_y <= m)).any()):
-                return True
-        return False
+                out.append(np.asarray(b, np.float32))
+        return out
 
     def report(self) -> Detections:
         """The confirmed places as vehicle detections (no tracker ids)."""

@@ -11,6 +11,7 @@ apart, fi122 -> fi123) that the scene-change test misses (0.046 < 0.12) would ke
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 
@@ -234,11 +235,96 @@ class _Junk:
 
 def test_vote_refreshes_are_bounded_between_regular_refreshes(detectors, bus_img):
     """Clutter that never confirms cannot keep the vehicle detector at the voting rate: at most
-    max_vote_refreshes (8) fast refreshes per regular one (plus the CLAHE copy each time)."""
+    max_vote_refreshes (4) fast refreshes per regular one, even when it shows up at a new place each
+    time; clutter at one place stops costing after its ``pending_looks`` looks."""
     pose = detectors[0]
     junk = _Junk()
     comp = CompositeDetector(pose, junk, refresh_s=10.0, parked=ParkedConfig(), clahe_votes=False)
     empty = np.zeros_like(bus_img)  # nobody near anything: only the voting can trigger refreshes
     for k in range(40):  # 20 s at 2 fps
         comp.detect([empty], feeds=["f"], t_mono=[k * 0.5])
-    assert comp.vehicle_runs == 2 * (1 + comp.max_vote_refreshes)  # two regular refreshes (0 s, 10 s)
+    assert comp.vehicle_runs == 2 * (1 + comp.max_vote_refreshes)  # two regular refreshes (0 s, 12 s)
+    assert comp.vehicle_reasons["vote"] == 2 * comp.max_vote_refreshes
+    still = CompositeDetector(pose, _Fixed((40.0, 10.0, 70.0, 40.0), 0.13), refresh_s=10.0, parked=ParkedConfig(),
+                              clahe_votes=False)  # fmt: skip
+    for k in range(40):
+        still.detect([empty], feeds=["f"], t_mono=[k * 0.5])
+    assert still.vehicle_reasons["vote"] == ParkedConfig().pending_looks - 1  # first window only
+    assert still.vehicle_runs == ParkedConfig().pending_looks + 1  # + the regular refresh at 12 s
+
+
+class _Fixed:
+    """A vehicle 'detector' that sees the same car box at the same score on every call."""
+
+    name, classes = "fixed", (CAR,)
+
+    def __init__(self, box: tuple[float, float, float, float], score: float) -> None:
+        self.box, self.score, self.calls = box, score, 0
+
+    def detect(self, images):
+        self.calls += len(images)
+        return [dets((self.box, self.score, CAR)) for _ in images]
+
+    def close(self) -> None:
+        pass
+
+
+def _beside_a_person(pose, img: np.ndarray) -> tuple[float, float, float, float]:
+    """A car-sized box just right of the first person the pose model finds in ``img``."""
+    people = pose.detect([img])[0]
+    _, y1, x2, y2 = (float(v) for v in people.xyxy[people.class_id == PERSON][0])
+    h = y2 - y1
+    return (x2 + 5.0, y1 + h / 2, min(x2 + 5.0 + h, img.shape[1] - 1.0), y2)
+
+
+def _changed_at(img: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    out = img.copy()
+    x1, y1, x2, y2 = (int(v) for v in box)
+    out[y1:y2, x1:x2] = 255 - out[y1:y2, x1:x2]  # something moved there (a door opening, a man bending)
+    return out
+
+
+def test_near_refresh_needs_something_to_move_at_the_place(detectors, bus_img):
+    """A person standing still beside a car that is not yet confirmed does not re-run the vehicle
+    detector every near_refresh_s: only a change of the pixels at the place (since the last run) does."""
+    pose = detectors[0]
+    box = _beside_a_person(pose, bus_img)
+    comp = CompositeDetector(pose, _Fixed(box, 0.13), refresh_s=10.0, parked=ParkedConfig(), clahe_votes=False)
+    for k in range(16):  # 0 .. 7.5 s, the same picture: the first look and its vote refreshes, then nothing
+        comp.detect([bus_img], feeds=["f"], t_mono=[k * 0.5])
+    assert comp.memory("f").near(pose.detect([bus_img])[0].xyxy)
+    assert comp.vehicle_runs == ParkedConfig().pending_looks and comp.vehicle_reasons["near"] == 0
+    moved = _changed_at(bus_img, box)
+    comp.detect([moved], feeds=["f"], t_mono=[8.0])
+    assert comp.vehicle_reasons["near"] == 1
+    comp.detect([moved], feeds=["f"], t_mono=[8.5])  # still changed against 7.5 s, but not since the run at 8.0
+    comp.detect([moved], feeds=["f"], t_mono=[10.5])
+    assert comp.vehicle_reasons["near"] == 1
+
+
+def test_a_confirmed_place_is_not_refreshed_for_people_moving_at_it(detectors, bus_img):
+    """A confirmed parked car is kept while people occlude it, so people moving at it are no reason to
+    run the vehicle detector again before refresh_s."""
+    pose = detectors[0]
+    box = _beside_a_person(pose, bus_img)
+    comp = CompositeDetector(pose, _Fixed(box, 0.6), refresh_s=10.0, parked=ParkedConfig(), clahe_votes=False)
+    moved = _changed_at(bus_img, box)
+    for k in range(20):  # 0 .. 9.5 s
+        comp.detect([moved if k % 2 else bus_img], feeds=["f"], t_mono=[k * 0.5])
+    assert comp.vehicle_runs == 1 and len(comp.memory("f").report()) == 1
+
+
+def test_a_camera_that_keeps_moving_refreshes_at_most_once_per_scene_refresh_s(detectors, bus_img):
+    """A slow pan (every step below scene_change, the sum above it) re-detects vehicles at most once per
+    scene_refresh_s; a sudden change of picture at once (``tests/vision/test_detect.py``)."""
+    pose = detectors[0]
+    fixed = _Fixed((10.0, 10.0, 60.0, 40.0), 0.6)
+    comp = CompositeDetector(pose, fixed, refresh_s=10.0, parked=ParkedConfig(), clahe_votes=False)
+    runs = []
+    for k in range(30):  # 6 s at 5 fps, the view sliding down 10 px a frame
+        t = k * 0.2
+        before = comp.vehicle_runs
+        comp.detect([np.ascontiguousarray(bus_img[10 * k : 10 * k + 700])], feeds=["f"], t_mono=[t])
+        runs += [t] if comp.vehicle_runs > before else []
+    assert comp.vehicle_reasons["scene"] >= 2  # the view did change
+    assert all(b - a >= comp.scene_refresh_s - 1e-9 for a, b in itertools.pairwise(runs))

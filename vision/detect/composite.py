@@ -3,26 +3,36 @@
 Vehicles in a fixed camera's view change slowly, so the vehicle detector runs only when a feed's
 cached result is older than ``refresh_s`` or the scene changed (mean absolute difference of a small
 grey thumbnail against the one at the last refresh above ``scene_change``, e.g. a drone camera
-panning); in between the cached vehicles are reused. The two results are merged into one
-``Detections`` (vehicles get all-zero keypoints so rows stay aligned).
+panning); in between the cached vehicles are reused. A scene change that came gradually (every
+frame-to-frame step below ``scene_change``: a camera that keeps moving) re-detects at most once per
+``scene_refresh_s``; a sudden one at once. The two results are merged into one ``Detections``
+(vehicles get all-zero keypoints so rows stay aligned).
 
 With ``parked`` (a ``vision.parked.ParkedConfig``; ``build_composite`` always gives one) the vehicle
 detector runs at the memory's low ``vote_conf`` and what is reported are the **places** of a
 per-feed ``vision.parked.ParkedMemory``: low-confidence detections at the same place add up over
-refreshes, a car hidden behind a person is kept, a scene change forgets them. The refresh is sooner
-while a place is still being voted on (``vote_refresh_s``, at most ``max_vote_refreshes`` times
-between two regular refreshes) or a person is near one
-(``near_refresh_s``) or near a parking zone. With ``clahe_votes`` every other refresh of a feed runs
-the vehicle detector on a contrast-normalised copy (CLAHE on the lightness), so a place collects
-votes from both views (measured on the shared footage: CLAHE raises the best car score on night and
-shaded clips, e.g. 0.32 -> 0.49 in the night garage, 0.28 -> 0.40 on the night street, and lowers it
-on others). Cost bound per feed: one regular refresh per ``refresh_s``, at most
-``max_vote_refreshes`` vote refreshes between two regular ones, one per ``near_refresh_s`` while
-someone is near a place or zone. ``set_parking_zones(feed, polygons)`` gives the
-operator's parking zones as a prior (places there are confirmed on fewer votes). A jump cut (the
-frame-to-frame change of the thumbnail spikes to ``cut_ratio`` x its usual size and at least
-``cut_change``) also forgets the places and re-detects: cached boxes never outlive the picture
-they came from (a cut within one camera's view changes little against the last refresh).
+refreshes, a car hidden behind a person is kept, a scene change forgets them. Refreshes before
+``refresh_s`` are driven by events, not by the clock alone:
+
+- **vote**: a place is still being voted on (``ParkedMemory.pending``: a candidate in its first
+  ``pending_looks`` looks), every ``vote_refresh_s``, at most ``max_vote_refreshes`` times between
+  two regular refreshes (a jump cut starts a new budget, a moving camera does not);
+- **near**: a person is near a candidate place (not confirmed, may be a car, fewer than
+  ``candidate_looks`` looks) or a parking zone **and something moved there**: at least
+  ``place_change`` of the grey cells of its box changed since the feed's last vehicle run (a
+  person standing still by a car is not news; a confirmed place is kept while people occlude it,
+  so people at it are no reason either), at most once per ``near_refresh_s``.
+
+``vehicle_reasons`` counts the runs by reason ("new", "regular", "scene", "cut", "vote", "near").
+With ``clahe_votes`` every other refresh of a feed runs the vehicle detector on a contrast-normalised
+copy (CLAHE on the lightness), so a place collects votes from both views (measured on the shared
+footage: CLAHE raises the best car score on night and shaded clips, e.g. 0.32 -> 0.49 in the night
+garage, 0.28 -> 0.40 on the night street, and lowers it on others). ``set_parking_zones(feed,
+polygons)`` gives the operator's parking zones as a prior (places there are confirmed on fewer
+votes). A jump cut (the frame-to-frame change of the thumbnail spikes to ``cut_ratio`` x its usual
+size and at least ``cut_change``) also forgets the places and re-detects: cached boxes never
+outlive the picture they came from (a cut within one camera's view changes little against the last
+refresh).
 """
 
 from __future__ import annotations
@@ -41,6 +51,9 @@ from vision.parked import PLACE_CLASSES, ParkedConfig, ParkedMemory, person_boxe
 from vision.types import Detections
 
 THUMB_SIZE = (64, 36)
+GREY_WIDTH = 160  # the finer grey copy a place's pixels are compared in (height keeps the aspect)
+MOVE_LEVEL = 25.0  # a grey cell changed by more than this (of 255) moved
+REASONS = ("new", "regular", "scene", "cut", "vote", "near")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +70,27 @@ def _thumb(img: np.ndarray) -> np.ndarray:
     return cv2.resize(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), THUMB_SIZE, interpolation=cv2.INTER_AREA).astype(
         np.float32
     )
+
+
+def _grey(img: np.ndarray) -> np.ndarray:
+    import cv2
+
+    h, w = img.shape[:2]
+    size = (GREY_WIDTH, max(1, round(GREY_WIDTH * h / max(w, 1))))
+    return cv2.resize(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), size, interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def moved_share(now: np.ndarray, then: np.ndarray, box: np.ndarray, shape: tuple[int, ...]) -> float:
+    """Share of the grey cells (``_grey`` copies of two images of ``shape``) in ``box`` (xyxy pixels,
+    grown by 10 % on each side) that changed by more than ``MOVE_LEVEL``."""
+    h, w = shape[:2]
+    gh, gw = now.shape
+    bw, bh = float(box[2] - box[0]), float(box[3] - box[1])
+    x1, x2 = int(max(0.0, (box[0] - 0.1 * bw) * gw / w)), int(min(gw, np.ceil((box[2] + 0.1 * bw) * gw / w)))
+    y1, y2 = int(max(0.0, (box[1] - 0.1 * bh) * gh / h)), int(min(gh, np.ceil((box[3] + 0.1 * bh) * gh / h)))
+    if x2 <= x1 or y2 <= y1:
+        return 0.0
+    return float(np.mean(np.abs(now[y1:y2, x1:x2] - then[y1:y2, x1:x2]) > MOVE_LEVEL))
 
 
 def clahe(img: np.ndarray) -> np.ndarray:
@@ -95,6 +129,8 @@ class CompositeDetector(Detector):
         clahe_votes: bool = True,
         cut_change: float = 0.02,
         cut_ratio: float = 4.0,
+        place_change: float = 0.05,
+        scene_refresh_s: float = 2.0,
     ) -> None:
         self.people = people
         self.vehicles = vehicles
@@ -111,12 +147,17 @@ class CompositeDetector(Detector):
         self.clahe_votes = clahe_votes
         self.cut_change = cut_change
         self.cut_ratio = cut_ratio
+        self.place_change = place_change
+        self.scene_refresh_s = scene_refresh_s
         self._memory: dict[str, ParkedMemory] = {}
         self._zones: dict[str, list[np.ndarray]] = {}
         self._motion: dict[str, tuple[np.ndarray, float]] = {}  # feed -> (previous thumb, mean frame change)
         self._fast: dict[str, int] = {}  # feed -> vote refreshes since its last regular refresh
         self._flip: dict[str, bool] = {}  # feed -> its next refresh runs on the CLAHE copy
+        self._last_thumb: dict[str, np.ndarray] = {}  # feed -> thumb of its previous image (gradual vs sudden change)
+        self._grey: dict[str, tuple[tuple[int, ...], np.ndarray]] = {}  # feed -> (shape, grey) at its last run
         self.max_vote_refreshes = 4
+        self.vehicle_reasons: dict[str, int] = dict.fromkeys(REASONS, 0)  # why the vehicle detector ran
         self.cuts = 0  # jump cuts seen (frame-to-frame change spikes): places forgotten, vehicles re-detected
         self.last_cuts: tuple[bool, ...] = ()  # per image of the last call: a jump cut (trackers start afresh)
 
@@ -144,16 +185,30 @@ class CompositeDetector(Detector):
         """The parked-vehicle places of ``feed`` (None without ``parked`` or before its first refresh)."""
         return self._memory.get(feed)
 
-    def _soon(self, c: _VehicleCache | None, feed: str, people: Detections, now: float) -> bool:
-        """Refresh before ``refresh_s``: a place is being voted on, or a person is near one."""
+    def _soon(self, c: _VehicleCache | None, feed: str, img: np.ndarray, people: Detections,
+              now: float) -> str | None:  # fmt: skip
+        """Refresh before ``refresh_s`` ("vote", "near") or not (None): a place is being voted on, or
+        a person is near a place or parking zone and its pixels changed since the last run."""
         mem = self._memory.get(feed)
         if c is None or mem is None:
-            return False
+            return None
         age = now - c.t_mono
         if mem.pending() and age >= self.vote_refresh_s and self._fast.get(feed, 0) < self.max_vote_refreshes:
             self._fast[feed] = self._fast.get(feed, 0) + 1  # bounded: junk can not keep the rate up
+            return "vote"
+        if age < self.near_refresh_s:
+            return None
+        areas = mem.near_areas(person_boxes(people), self._zones.get(feed, ()), candidates=True)
+        return "near" if areas and self._moved(feed, img, areas) else None
+
+    def _moved(self, feed: str, img: np.ndarray, areas: list[np.ndarray]) -> bool:
+        """Something moved in one of ``areas`` (xyxy) since the feed's last vehicle run: at least
+        ``place_change`` of its grey cells changed (a person standing still by a car is not news)."""
+        ref = self._grey.get(feed)
+        if ref is None or ref[0] != img.shape:
             return True
-        return age >= self.near_refresh_s and mem.near(person_boxes(people), self._zones.get(feed, ()))
+        now = _grey(img)
+        return any(moved_share(now, ref[1], b, img.shape) >= self.place_change for b in areas)
 
     @property
     def name(self) -> str:
@@ -164,12 +219,20 @@ class CompositeDetector(Detector):
     def classes(self) -> tuple[int, ...]:
         return tuple(sorted(set(self.people.classes) | set(self.vehicles.classes if self.vehicles else ())))
 
-    @staticmethod
-    def _needs_refresh(c: _VehicleCache | None, img: np.ndarray, thumb: np.ndarray, now: float, refresh_s: float,
-                       scene_change: float) -> bool:
-        if c is None or c.shape != img.shape or not 0.0 <= now - c.t_mono < refresh_s:  # also: time went back
-            return True
-        return float(np.mean(np.abs(thumb - c.thumb))) / 255.0 > scene_change
+    def _refresh_reason(self, c: _VehicleCache | None, img: np.ndarray, thumb: np.ndarray, last: np.ndarray | None,
+                        now: float) -> str | None:  # fmt: skip
+        """A regular refresh is due ("new", "regular", "scene") or not (None). A scene change that came
+        gradually (a camera panning: each step below ``scene_change``) refreshes at most once per
+        ``scene_refresh_s``; a sudden one (another picture) at once."""
+        if c is None or c.shape != img.shape:
+            return "new"
+        age = now - c.t_mono
+        if not 0.0 <= age < self.refresh_s:  # also: time went back
+            return "regular"
+        if float(np.mean(np.abs(thumb - c.thumb))) / 255.0 <= self.scene_change:
+            return None
+        gradual = last is not None and float(np.mean(np.abs(thumb - last))) / 255.0 <= self.scene_change
+        return None if gradual and age < self.scene_refresh_s else "scene"
 
     def detect(
         self,
@@ -195,6 +258,7 @@ class CompositeDetector(Detector):
         if self.vehicles is None:
             return [with_keypoints(p) for p in people]
         todo: list[int] = []  # images the vehicle detector runs on
+        why: list[str] = []  # the reason of each
         source: list[int | None] = [None] * n  # which todo image's result an image reuses (None: cache)
         staged: dict[str, _VehicleCache] = {}  # this batch's refreshes, committed only if detection succeeds
         latest: dict[str, int] = {}  # feed -> its latest todo image in this batch
@@ -204,18 +268,23 @@ class CompositeDetector(Detector):
             thumb = _thumb(img)
             prev = staged.get(feed) or self._cache.get(feed)
             jumped = self.parked is not None and self._jump_cut(feed, thumb)
+            last, self._last_thumb[feed] = self._last_thumb.get(feed), thumb
             jumps[i] = jumped
-            if jumped or self._needs_refresh(prev, img, thumb, now, self.refresh_s, self.scene_change):
-                fresh = prev is not None and prev.shape == img.shape and 0.0 <= now - prev.t_mono < self.refresh_s
-                if jumped or fresh:
+            reason = "cut" if jumped else self._refresh_reason(prev, img, thumb, last, now)
+            soon = None if reason or self.parked is None else self._soon(prev, feed, img, people[i], now)
+            if reason:
+                if reason in ("cut", "scene"):
                     cut.add(feed)  # not stale: the picture changed
                     self.cuts += jumped
-                self._fast[feed] = 0
+                if reason != "scene":
+                    self._fast[feed] = 0  # a new vote budget; a camera that keeps moving does not renew it
                 todo.append(i)
+                why.append(reason)
                 latest[feed] = i
                 staged[feed] = _VehicleCache(now, img.shape, thumb, Detections.empty())
-            elif self.parked is not None and self._soon(prev, feed, people[i], now):
+            elif soon:
                 todo.append(i)
+                why.append(soon)
                 latest[feed] = i
                 staged[feed] = _VehicleCache(now, img.shape, prev.thumb if prev else thumb, Detections.empty())
             source[i] = latest.get(feed)
@@ -226,6 +295,9 @@ class CompositeDetector(Detector):
             inputs.append(clahe(images[i]) if flip else images[i])
         found = dict(zip(todo, self.vehicles.detect(inputs) if todo else [], strict=True))
         self.vehicle_runs += len(todo)
+        for i, reason in zip(todo, why, strict=True):
+            self.vehicle_reasons[reason] += 1
+            self._grey[feeds[i]] = (images[i].shape, _grey(images[i]))  # what "moved since the last run" compares to
         if self.parked is not None:
             for i in todo:
                 mem = self._memory.setdefault(feeds[i], ParkedMemory(self.parked))
@@ -248,6 +320,8 @@ class CompositeDetector(Detector):
             gone, _ = self._cache.popitem(last=False)
             self._memory.pop(gone, None)
             self._motion.pop(gone, None)
+            self._last_thumb.pop(gone, None)
+            self._grey.pop(gone, None)
         return [
             Detections.merge([with_keypoints(p), with_keypoints(v)]) if len(v) else with_keypoints(p)
             for p, v in zip(people, vehicles, strict=True)
@@ -261,6 +335,8 @@ class CompositeDetector(Detector):
         self._cache.pop(feed, None)
         self._memory.pop(feed, None)
         self._motion.pop(feed, None)
+        self._last_thumb.pop(feed, None)
+        self._grey.pop(feed, None)
         self._fast.pop(feed, None)
         self._flip.pop(feed, None)
         forget = getattr(self.people, "forget", None)
