@@ -76,6 +76,8 @@ def worker_main(
 
         cv2.setNumThreads(threads)  # one worker per core: no thread pools fighting over it
         os.environ["OMP_NUM_THREADS"] = str(threads)
+        from vision.detect._ultralytics import limit_onnxruntime_threads
+
         limit_onnxruntime_threads(threads)
         ring = FrameRing.attach(ring_name, slots, max_side_px)
         detector = detector_factory()
@@ -159,30 +161,6 @@ def accepts_regions(detector: Any) -> bool:
         return "regions" in inspect.signature(detector.detect_batch).parameters
     except (AttributeError, TypeError, ValueError):
         return False
-
-
-def limit_onnxruntime_threads(threads: int) -> None:
-    """Make ONNX Runtime sessions created in this process without explicit options use ``threads``
-    intra-op threads and no spin-waiting (its default is one spinning thread per core in EVERY process,
-    so N workers would fight over N cores; Ultralytics gives no way to pass session options)."""
-    try:
-        import onnxruntime
-    except ImportError:
-        return
-    original = onnxruntime.InferenceSession.__init__
-    if getattr(original, "_lookout_limited", False):
-        return
-
-    def init(self, path_or_bytes, sess_options=None, *args, **kwargs):
-        if sess_options is None:
-            sess_options = onnxruntime.SessionOptions()
-            sess_options.intra_op_num_threads = threads
-            sess_options.inter_op_num_threads = 1
-            sess_options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        original(self, path_or_bytes, sess_options, *args, **kwargs)
-
-    init._lookout_limited = True  # type: ignore[attr-defined]
-    onnxruntime.InferenceSession.__init__ = init  # this worker process only
 
 
 @dataclass
