@@ -132,6 +132,7 @@ class LoadedModel:
     task: str
     torch_threads: int = 2
     fixed_size: bool = False
+    direct: Any = None  # vision.detect.onnx_direct.DirectOnnx: the export run without Ultralytics' predictor
     _predicted: bool = False
     _warned: bool = False
 
@@ -158,6 +159,9 @@ class LoadedModel:
         out: list[Any] = []
         # One image per call: the images of a batch differ in size, and on CPU batching gains nothing.
         for img, size in zip(images, sizes, strict=True):
+            if self.direct is not None:
+                out.append(self.direct.predict(img, conf, self.size(size)))
+                continue
             out.extend(self.model.predict(img, imgsz=self.size(size), conf=conf, device="cpu", verbose=False))
             if not self._predicted:
                 self._predicted = True
@@ -169,6 +173,8 @@ class LoadedModel:
 
     def close(self) -> None:
         self.model = None
+        if self.direct is not None:
+            self.direct.close()
 
 
 def load_model(
@@ -183,14 +189,15 @@ def load_model(
     path = check_weights(weights, f"{task} detector")
     from ultralytics import YOLO
 
-    limit_onnxruntime_threads(os.cpu_count() or 1)  # a worker process limited it to 1 before: kept
+    limit_onnxruntime_threads(1)  # see its docstring; a worker process set its own count first: kept
     if path.suffix.lower() == ".onnx":
         meta, dynamic = onnx_metadata(path)
         file_task = meta.get("task", task)
         if file_task != task:
             raise WeightsError(path, f"is a {file_task} model, not {task}", f"use {task} weights here")
         if dynamic:
-            return LoadedModel(YOLO(str(path), task=task), "onnx", path, imgsz, task, torch_threads)
+            return LoadedModel(YOLO(str(path), task=task), "onnx", path, imgsz, task, torch_threads,
+                               direct=_direct(path))
         size = onnx_imgsz(meta, imgsz)
         return LoadedModel(YOLO(str(path), task=task), "onnx", path, size, task, torch_threads, fixed_size=True)
 
@@ -204,7 +211,8 @@ def load_model(
                     from vision.detect._ultralytics_paths import chosen_onnx
 
                     onnx = chosen_onnx(onnx)
-                return LoadedModel(YOLO(str(onnx), task=task), "onnx", onnx, imgsz, task, torch_threads)
+                return LoadedModel(YOLO(str(onnx), task=task), "onnx", onnx, imgsz, task, torch_threads,
+                                   direct=_direct(onnx))
             except WeightsError:
                 raise
             except Exception as exc:  # export can fail in many library-specific ways; torch still works
@@ -226,8 +234,29 @@ def names_to_coco(names: dict[int, str], coco_ids: dict[str, int]) -> dict[int, 
     return {int(i): coco_ids[n] for i, n in names.items() if n in coco_ids}
 
 
+def _direct(path: Path) -> Any:
+    """The export run straight through ONNX Runtime (``vision.detect.onnx_direct``), or None to keep
+    Ultralytics' predictor (not an Ultralytics pose/detect export, or ``LOOKOUT_ONNX_DIRECT=0``)."""
+    if os.environ.get("LOOKOUT_ONNX_DIRECT", "1") == "0":
+        return None
+    from vision.detect.onnx_direct import DirectOnnx
+
+    return DirectOnnx.from_file(path)
+
+
 def result_to_detections(result: Any, class_map: dict[int, int], keep: tuple[int, ...], keypoints: bool) -> Detections:
-    """One Ultralytics ``Results`` -> ``Detections`` with our class ids, filtered to ``keep``."""
+    """One Ultralytics ``Results`` (or a ``onnx_direct.RawResult``) -> ``Detections`` with our class ids,
+    filtered to ``keep``."""
+    from vision.detect.onnx_direct import RawResult
+
+    if isinstance(result, RawResult):
+        cls = np.array([class_map.get(int(c), -1) for c in result.cls], np.int32)
+        kpts = None
+        if keypoints:
+            ok = result.keypoints is not None and result.keypoints.shape[1:] == (17, 3)
+            kpts = result.keypoints.astype(np.float32) if ok else np.zeros((len(cls), 17, 3), np.float32)
+        det = Detections(result.xyxy, result.conf, cls, keypoints=kpts)
+        return det[np.isin(det.class_id, keep)]
     boxes = result.boxes
     if boxes is None or len(boxes) == 0:
         empty = Detections.empty()
@@ -252,9 +281,10 @@ def limit_onnxruntime_threads(threads: int) -> None:
     """Make ONNX Runtime sessions created in this process without explicit options use ``threads``
     intra-op threads and no spin-waiting (its default is one spinning thread per core in EVERY process,
     so N workers would fight over N cores; Ultralytics gives no way to pass session options). The
-    first call in a process wins: a scheduler worker sets 1 before loading; ``load_model`` sets the
-    core count for in-process use (``lookout detect``, ``eval``). Measured on a 2-core Xeon, pose
-    at 320: 2 spinning threads 24 ms CPU per frame, 2 threads without spinning 14 ms, 1 thread 13 ms."""
+    first call in a process wins: a scheduler worker sets its share of the cores before loading;
+    ``load_model`` sets 1 for in-process use (``lookout detect``, ``eval``, the benches). Measured on a
+    2-core Xeon, pose network at 192x320: 2 spinning threads 24 ms CPU per frame (wall 21), 2 threads
+    without spinning 15.9 ms (wall 12.1), 1 thread 11.7 ms (wall 11.8): a second thread buys no time."""
     try:
         import onnxruntime
     except ImportError:

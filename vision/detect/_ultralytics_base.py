@@ -45,6 +45,11 @@ class UltralyticsRunner(Detector):
         return self._loaded.backend
 
     @property
+    def direct(self) -> bool:
+        """The ONNX export runs straight through ONNX Runtime (``vision.detect.onnx_direct``)."""
+        return self._loaded.direct is not None
+
+    @property
     def classes(self) -> tuple[int, ...]:
         return self._keep
 
