@@ -1,7 +1,8 @@
 """Counting people in a crowd: a tiled, higher-resolution person pass at a low rate.
 
 A whole-frame pass at 320-640 px sees a dense crowd as a few big blobs (a median of 4 people where
-10-20 stand). When the frame already shows a group (``min_people`` or more), ``CrowdCounter`` runs
+10-20 stand). When the frame already shows a group (``min_people`` or more standing together: foot
+points linked within ``group_heights`` box heights), ``CrowdCounter`` runs
 the person detector on overlapping tiles of the full-resolution frame, each at the detector's input
 size, at most ``rate_hz`` times a second (1-2 Hz is enough to count), and merges the tiles' people
 (duplicates across tile seams removed by overlap of the smaller box).
@@ -42,6 +43,9 @@ class CrowdCountConfig(BaseModel):
 
     enabled: bool = Field(True, description="count dense groups with a tiled pass")
     min_people: int = Field(4, ge=1, description="run it when the whole-frame pass sees at least this many people")
+    group_heights: float = Field(
+        1.5, ge=0, description="... standing together: foot points within this many box heights of one another, "
+        "linked person to person (0: anywhere in the frame)")
     rate_hz: float = Field(1.0, gt=0, le=10, description="at most this often per feed")
     grid: tuple[int, int] = Field((2, 2), description="tiles across, down")
     overlap: float = Field(0.2, ge=0, lt=0.5, description="each tile overlaps its neighbours by this fraction")
@@ -71,6 +75,26 @@ def tiles(width: int, height: int, grid: tuple[int, int], overlap: float) -> lis
             x0, y0 = round(i * tw * (1 - overlap)), round(j * th * (1 - overlap))
             out.append((x0, y0, min(width, round(x0 + tw)), min(height, round(y0 + th))))
     return out
+
+
+def largest_group(det: Detections, link_heights: float) -> int:
+    """Size of the largest group of people in ``det`` whose foot points are linked, one to the next, by
+    less than ``link_heights`` x the mean of the two box heights."""
+    b = det.xyxy[det.class_id == PERSON].astype(np.float64)
+    n = len(b)
+    if n < 2:
+        return n
+    foot = np.stack([(b[:, 0] + b[:, 2]) / 2, b[:, 3]], axis=1)
+    h = b[:, 3] - b[:, 1]
+    dist = np.linalg.norm(foot[:, None, :] - foot[None, :, :], axis=2)
+    near = dist < link_heights * (h[:, None] + h[None, :]) / 2
+    group = np.arange(n)
+    for _ in range(n):  # label propagation: each person takes the smallest label among its links
+        new = np.where(near, group[None, :], n).min(axis=1)
+        if np.array_equal(new, group):
+            break
+        group = new
+    return int(np.bincount(group).max())
 
 
 def merge_people(parts: list[Detections], dedupe: float) -> Detections:
@@ -129,6 +153,8 @@ class CrowdCounter:
         cfg = self.config
         if not cfg.enabled or int(np.sum(whole_frame.class_id == PERSON)) < cfg.min_people:
             return False
+        if cfg.group_heights > 0 and largest_group(whole_frame, cfg.group_heights) < cfg.min_people:
+            return False  # people spread over the picture: the whole-frame pass counts them well enough
         last = self._last.get(feed)
         return last is None or t_s - last >= 1.0 / cfg.rate_hz or t_s < last
 

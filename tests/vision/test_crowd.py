@@ -91,3 +91,19 @@ def test_lookout_detect_crowd_prints_the_tiled_count(capsys: pytest.CaptureFixtu
     assert crowd[0]["people"] >= crowd[0]["whole_frame"] >= 4
     frames = [x["frame"] for x in lines if x["type"] == "detection"]
     assert frames[0] == 0 and lines.index(crowd[0]) == 1  # right after its frame's detection line
+
+
+def test_the_tiled_pass_waits_for_people_standing_together() -> None:
+    from vision.crowd import largest_group
+
+    def people(*feet: tuple[float, float]) -> Detections:
+        xyxy = np.array([[x - 10, y - 50, x + 10, y] for x, y in feet], np.float32)
+        return Detections(xyxy, np.full(len(feet), 0.9, np.float32), np.zeros(len(feet), np.int32))
+
+    spread = people((50, 400), (300, 420), (550, 380), (800, 410))  # four walkers far apart
+    group = people((300, 400), (340, 405), (380, 398), (420, 402))  # four people within a box height
+    chain = people((100, 400), (160, 400), (220, 400), (900, 400))  # three linked one to the next, one apart
+    assert (largest_group(spread, 1.5), largest_group(group, 1.5), largest_group(chain, 1.5)) == (1, 4, 3)
+    c = CrowdCounter(object(), CrowdCountConfig(min_people=4))  # due() never calls the detector
+    assert not c.due("plaza", 0.0, spread) and c.due("plaza", 0.0, group)
+    assert CrowdCounter(object(), CrowdCountConfig(min_people=4, group_heights=0)).due("plaza", 0.0, spread)
