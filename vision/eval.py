@@ -9,9 +9,11 @@ relative path under a separate labels folder (``labels_dir``; for footage you ma
      "labelled_kinds": ["fight", "door_handle_trying", "vehicle_entry"],  # scored on this clip
      "events": [{"kind": "fight", "start_s": 0.0, "end_s": 2.1, "note": "..."}]}
 
-Times are seconds from the clip's first frame. ``labelled_kinds`` says which kinds were labelled
-exhaustively on the clip: a fired event of such a kind that matches no labelled event is a false
-alarm; kinds not listed are not scored there (e.g. zone rules on a camera without zones).
+Optional ``"split"`` (e.g. ``"tune"`` / ``"held_out"``) puts a clip in a split: rules are tuned on
+one and reported on the other (``lookout eval --split``). Times are seconds from the clip's first
+frame. ``labelled_kinds`` says which kinds were labelled exhaustively on the clip: a fired event of
+such a kind that matches no labelled event is a false alarm; kinds not listed are not scored there
+(e.g. zone rules on a camera without zones).
 
 **Matching.** A fired event matches a labelled event of its kind when it fired (its end time)
 within ``[start_s, end_s + tolerance_s]``. Per kind: recall = labelled events matched / labelled
@@ -71,6 +73,7 @@ class ClipLabels:
     events: tuple[LabelledEvent, ...]
     source: str = ""
     licence: str = ""
+    split: str = ""  # e.g. "tune" / "held_out": rules are tuned on one split and reported on the other
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,11 +148,13 @@ def parse_labels(path: Path, clip: Path) -> ClipLabels:
     for e in events:
         if e.end_s < e.start_s or e.kind not in kinds:
             raise EvalError(f"{path}: event {e} ends before it starts or its kind is not in labelled_kinds; fix it")
-    return ClipLabels(clip, path, kinds, events, str(raw.get("source", "")), str(raw.get("licence", "")))
+    return ClipLabels(clip, path, kinds, events, str(raw.get("source", "")), str(raw.get("licence", "")),
+                      str(raw.get("split", "")))
 
 
-def find_labelled(root: Path, labels_dir: Path | None = None) -> list[ClipLabels]:
-    """Every clip under ``root`` that has a label file (beside it, or under ``labels_dir``)."""
+def find_labelled(root: Path, labels_dir: Path | None = None, split: str | None = None) -> list[ClipLabels]:
+    """Every clip under ``root`` that has a label file (beside it, or under ``labels_dir``); with ``split``
+    only those whose label file says ``"split": split``."""
     if not root.is_dir():
         raise EvalError(f"{root}: not a folder; give the folder that holds the clips")
     out = []
@@ -160,6 +165,12 @@ def find_labelled(root: Path, labels_dir: Path | None = None) -> list[ClipLabels
     if not out:
         where = labels_dir or root
         raise EvalError(f"{root}: no clip has a *{LABEL_SUFFIX} label file in {where}; write labels (vision/eval.py)")
+    if split is not None:
+        splits = sorted({c.split for c in out if c.split})
+        out = [c for c in out if c.split == split]
+        if not out:
+            have = ", ".join(splits) if splits else "none (no label file has a split)"
+            raise EvalError(f"{root}: no clip is in split {split!r}; the labels have: {have}")
     return out
 
 

@@ -27,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="an event may fire up to S seconds after the labelled end (default 1.0)")  # fmt: skip
     p.add_argument("--cache", metavar="DIR", help="detector output cache (default: <data dir>/eval-cache)")
     p.add_argument("--no-cache", action="store_true", help="run the detectors again")
+    p.add_argument("--split", metavar="NAME", help="only clips whose label file says this split (e.g. held_out)")
     p.add_argument("--per-clip", action="store_true", help="also print what fired on each clip")
     p.add_argument("--json", action="store_true", help="one JSON object instead of the table")
     p.set_defaults(func=run)
@@ -43,7 +44,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     root = Path(args.dir).expanduser()
     labels_dir = Path(args.labels).expanduser() if args.labels else None
     try:
-        clips = ev.find_labelled(root, labels_dir)
+        clips = ev.find_labelled(root, labels_dir, args.split)
     except ev.EvalError as exc:
         print(f"lookout eval: error: {exc}", file=sys.stderr)
         return 2
@@ -79,14 +80,15 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             d.close()
     scores = ev.score(results, args.tolerance)
     hours = sum(r.duration_s for r in results) / 3600
-    settings = {"clips": len(results), "camera_hours": round(hours, 4), "imgsz": imgsz,
+    settings = {"clips": len(results), "split": args.split, "camera_hours": round(hours, 4), "imgsz": imgsz,
                 "fps": "native" if fps is None else fps, "tracker": tracker, "people": det.people.type,
                 "vehicles": vehicles, "vehicle_refresh_s": det.vehicle_refresh_s,
                 "tolerance_s": args.tolerance, "rules": cfg.rules.model_dump()}  # fmt: skip
     if args.json:
         print(json.dumps({"settings": settings, "kinds": ev.to_json(scores)}))
         return 0
-    print(f"lookout eval {root}: {len(results)} clips, {hours * 60:.1f} camera-minutes; pose {det.people.type} "
+    split = f" (split {args.split})" if args.split else ""
+    print(f"lookout eval {root}{split}: {len(results)} clips, {hours * 60:.1f} camera-minutes; pose {det.people.type} "
           f"imgsz {imgsz}, fps {settings['fps']}, tracker {tracker}, vehicles {vehicles} "
           f"(refresh {det.vehicle_refresh_s:g} s, parked-vehicle memory), fire window end + {args.tolerance:g} s, "
           f"[rules] from the config")  # fmt: skip

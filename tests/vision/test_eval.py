@@ -49,6 +49,18 @@ def test_labels_beside_clips_or_in_a_labels_folder(tmp_path):
     assert [(c.clip.name, c.kinds) for c in other] == [("two.mp4", ("vehicle_entry",))]
 
 
+def test_a_split_picks_its_clips_and_an_unknown_split_is_one_error(tmp_path):
+    for name, split in (("tuned.mp4", "tune"), ("kept.mp4", "held_out"), ("plain.mp4", None)):
+        (tmp_path / name).write_bytes(b"x")
+        label = _label(tmp_path / name.replace(".mp4", ".labels.json"), name, [])
+        if split:
+            label.write_text(json.dumps({**json.loads(label.read_text()), "split": split}))
+    assert [c.clip.name for c in find_labelled(tmp_path, split="held_out")] == ["kept.mp4"]
+    assert len(find_labelled(tmp_path)) == 3
+    with pytest.raises(EvalError, match="no clip is in split 'test'; the labels have: held_out, tune"):
+        find_labelled(tmp_path, split="test")
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
