@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 
 LABEL_SUFFIX = ".labels.json"
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v")
-CACHE_VERSION = "eval-5"  # bump when what the detector returns changes (e.g. the parked memory)
+CACHE_VERSION = "eval-6"  # bump when what the detector returns changes (e.g. the parked memory)
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
