@@ -108,9 +108,12 @@ class AlertIngest:
     def open(cls, data_dir: Path, cfg: Any, *, audit: Callable[..., Any] | None = None, bus: Any = None,
              topics: Topics | None = None, on_change: Any = None) -> AlertIngest:  # fmt: skip
         """The data dir's ``alerts.sqlite`` or ``[storage] alerts_url`` (``evidence_max_gb`` caps evidence),
-        subscribed to ``bus``."""
+        subscribed to ``bus``. Half-written evidence files older than 10 minutes (a writer killed mid-file)
+        are removed first (``vision.evidence.sweep_partials``)."""
         from dispatch.backends import alerts_target
+        from vision.evidence import sweep_partials
 
+        sweep_partials(Path(data_dir) / "evidence")  # what a killed writer left half-written
         max_bytes = int(cfg.storage.evidence_max_gb * 1e9)
         target = alerts_target(getattr(cfg.storage, "alerts_url", None), Path(data_dir))
         store = AlertStore(target, audit=audit, on_change=on_change, evidence_max_bytes=max_bytes,

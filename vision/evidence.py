@@ -12,7 +12,9 @@ stream) finishes pending clips with the frames there are; a clip whose frames st
 stalled feed) is finished after ``post_s + stall_s`` seconds of wall time.
 
 Files: ``<out_dir>/<YYYY-MM-DD>/<event_id>/{snapshot.jpg,clip.mp4}`` (UTC date of the event);
-half-written files are ``.*.partial*`` names in the same directory, never the final name.
+half-written files are ``.*.partial*`` names in the same directory, never the final name; a writer
+killed mid-file leaves one behind, and ``sweep_partials(root)`` removes those older than 10 minutes
+(``AlertIngest.open`` at every start, and ``lookout alerts prune``).
 """
 
 from __future__ import annotations
@@ -354,3 +356,24 @@ def _unlink(path: Path) -> None:
         path.unlink(missing_ok=True)
     except OSError:
         log.warning("evidence: could not remove %s", path)
+
+
+def sweep_partials(root: Path, older_than_s: float = 600.0, now: float | None = None) -> list[Path]:
+    """Delete the half-written ``.*.partial*`` files under ``root`` (a writer killed mid-file, e.g. by
+    ``kill -9``, leaves them; final names are never half-written) last modified more than
+    ``older_than_s`` ago, so a clip another process is encoding right now is left alone. The removed
+    paths; files that vanish or cannot be removed meanwhile are skipped (logged)."""
+    now = time.time() if now is None else now
+    removed: list[Path] = []
+    if not root.is_dir():
+        return removed
+    for path in root.rglob(".*.partial*"):
+        try:
+            if path.is_file() and now - path.stat().st_mtime > older_than_s:
+                path.unlink()
+                removed.append(path)
+        except OSError as exc:
+            log.warning("evidence: cannot remove the half-written %s (%s)", path, exc)
+    if removed:
+        log.info("evidence: removed %d half-written file(s) under %s", len(removed), root)
+    return removed

@@ -112,13 +112,15 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             return 0
         if act == "prune":
             from dispatch.retention import enforce_retention
+            from vision.evidence import sweep_partials
 
             authorize(actor, "alerts.prune", ctx.audit().append, "evidence")
             gb = args.max_gb if args.max_gb is not None else ctx.config.storage.evidence_max_gb
             r = enforce_retention(store, ctx.data_dir, int(gb * 1e9))
+            half = sweep_partials(ctx.data_dir / "evidence")
             over = "; still over the cap (what is left belongs to confirmed alerts)" if r.over_cap else ""
             print(f"evidence: {r.total_before} -> {r.total_after} bytes (cap {r.max_bytes}); "
-                  f"{len(r.removed)} files deleted{over}")  # fmt: skip
+                  f"{len(r.removed)} files deleted, {len(half)} half-written files removed{over}")  # fmt: skip
             return 0
         if act == "export":
             written = export_alert(store.get(args.id), ctx.data_dir, args.out)

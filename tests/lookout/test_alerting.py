@@ -220,3 +220,19 @@ def test_detect_alerts_with_a_corrupt_store_is_one_line_before_any_model_loads(t
     assert out.out == "" and len(out.err.strip().splitlines()) == 1
     assert "alerts.sqlite is not a Lookout alert database" in out.err
     assert (data / "alerts.sqlite").read_bytes() == b"this is not a database" * 100  # untouched
+
+
+def test_opening_the_alert_ingest_sweeps_what_a_killed_writer_left(tmp_path: Path) -> None:
+    from lookout.config import LookoutConfig
+
+    stale = tmp_path / "evidence" / "2026-06-01" / "ev1" / ".clip.mp4.partial"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"half a clip")
+    os.utime(stale, (stale.stat().st_atime - 3600, stale.stat().st_mtime - 3600))
+    kept = stale.with_name("snapshot.jpg")
+    kept.write_bytes(b"jpeg")
+    ingest = AlertIngest.open(tmp_path, LookoutConfig())
+    try:
+        assert not stale.exists() and kept.exists()
+    finally:
+        ingest.close()

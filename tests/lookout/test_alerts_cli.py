@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -171,9 +172,15 @@ def test_prune_applies_retention_now_admin_only(
     assert lookout(data, "alerts", "dismiss", "2", "--reason", "staff") == 0
     assert lookout(data, "alerts", "confirm", "1") == 0
     capsys.readouterr()
+    stale, fresh = data / "evidence/2026-06-01/ev9/.clip.partial-dead.mp4", data / "evidence/.clip.partial-live.mp4"
+    for f in (stale, fresh):  # a writer killed mid-clip an hour ago, and one encoding right now
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_bytes(b"half")
+    os.utime(stale, (stale.stat().st_atime - 3600, stale.stat().st_mtime - 3600))
     assert lookout(data, "alerts", "prune", "--max-gb", "0.000000001") == 0  # 1 byte: all but confirmed evidence
     out = capsys.readouterr().out
-    assert "2 files deleted; still over the cap" in out
+    assert "2 files deleted, 1 half-written files removed; still over the cap" in out
+    assert not stale.exists() and fresh.exists()
     assert not (data / "evidence/2026-06-01/ev2").exists() and (data / "evidence/2026-06-01/ev1/clip.mp4").exists()
     monkeypatch.setenv("LOOKOUT_PASSWORD", "admin-secret")
     assert lookout(data, "users", "add", "ana", "--role", "admin") == 0

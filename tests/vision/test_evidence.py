@@ -270,3 +270,21 @@ def test_a_stalled_feed_still_gets_its_clip(tmp_path: Path, sink: _Sink) -> None
         rec.close()
     (clip,) = sink.ready
     assert clip.t_start_utc <= _t(3) and clip.t_end_utc == _t(29)
+
+
+def test_half_written_files_left_by_a_killed_writer_are_swept(tmp_path: Path) -> None:
+    from vision.evidence import sweep_partials
+
+    day = tmp_path / "2026-06-01" / "ev1"
+    day.mkdir(parents=True)
+    final = day / "clip.mp4"
+    old_clip, old_snap = day / ".clip.partial-1a2b.mp4", day / ".snapshot.partial-3c4d.jpg"
+    new_clip = day / ".clip.partial-5e6f.mp4"  # being encoded right now
+    for f in (final, old_clip, old_snap, new_clip):
+        f.write_bytes(b"x")
+    now = new_clip.stat().st_mtime
+    for f in (old_clip, old_snap):
+        os.utime(f, (now - 3600, now - 3600))
+    assert sorted(sweep_partials(tmp_path, 600.0, now=now + 1)) == sorted([old_clip, old_snap])
+    assert final.exists() and new_clip.exists() and not old_clip.exists()
+    assert sweep_partials(tmp_path / "missing") == []
