@@ -52,7 +52,7 @@ def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return inter / (area(a)[:, None] + area(b)[None, :] - inter)
 
 
-@pytest.mark.parametrize("imgsz", [320, 416, 640])
+@pytest.mark.parametrize("imgsz", [320, 416, 640, 300])  # 300: not a stride multiple, rounded up as Ultralytics does
 def test_same_people_and_keypoints_as_ultralytics(onnx_path: Path, imgsz: int) -> None:
     from ultralytics import YOLO
 

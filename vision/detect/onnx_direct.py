@@ -127,6 +127,7 @@ class DirectOnnx:
         return cls(session, task, len(names), stride, kpt)  # type: ignore[arg-type]
 
     def predict(self, img: np.ndarray, conf: float, imgsz: int) -> RawResult:
+        imgsz = -(-int(imgsz) // self.stride) * self.stride  # a stride multiple, as Ultralytics rounds it up
         lb = letterbox(img, imgsz, self.stride)
         y = self._session.run(None, {self._input: lb.blob})[0][0]  # (4 + nc + nk, anchors)
         nc = self.n_classes
