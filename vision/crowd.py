@@ -78,23 +78,12 @@ def tiles(width: int, height: int, grid: tuple[int, int], overlap: float) -> lis
 
 
 def largest_group(det: Detections, link_heights: float) -> int:
-    """Size of the largest group of people in ``det`` whose foot points are linked, one to the next, by
-    less than ``link_heights`` x the mean of the two box heights."""
-    b = det.xyxy[det.class_id == PERSON].astype(np.float64)
-    n = len(b)
-    if n < 2:
-        return n
-    foot = np.stack([(b[:, 0] + b[:, 2]) / 2, b[:, 3]], axis=1)
-    h = b[:, 3] - b[:, 1]
-    dist = np.linalg.norm(foot[:, None, :] - foot[None, :, :], axis=2)
-    near = dist < link_heights * (h[:, None] + h[None, :]) / 2
-    group = np.arange(n)
-    for _ in range(n):  # label propagation: each person takes the smallest label among its links
-        new = np.where(near, group[None, :], n).min(axis=1)
-        if np.array_equal(new, group):
-            break
-        group = new
-    return int(np.bincount(group).max())
+    """Size of the largest group of people in ``det``, linked as the crowd rule links them
+    (``vision.behaviours.crowd.groups``: foot points within ``link_heights`` x their mean box height)."""
+    from vision.behaviours.crowd import groups, untracked_people
+
+    found = groups(untracked_people(det), link_heights)
+    return len(found[0]) if found else 0
 
 
 def merge_people(parts: list[Detections], dedupe: float) -> Detections:
