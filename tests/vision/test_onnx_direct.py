@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
 from lookout.models import packaged_pose_weights
-from lookout.paths import footage_dir
+from tests.vision.conftest import asset, footage_frames
 from vision.detect._ultralytics import export_onnx
 from vision.detect.onnx_direct import DirectOnnx, letterbox
 from vision.detect.ultralytics_pose import UltralyticsPoseDetector
-
-ASSETS = Path(next(iter(importlib.util.find_spec("ultralytics").submodule_search_locations))) / "assets"
 
 
 @pytest.fixture(scope="module")
@@ -27,19 +23,9 @@ def onnx_path() -> Path:
 
 
 def _images() -> list[np.ndarray]:
-    bus = cv2.imread(str(ASSETS / "bus.jpg"))
-    zidane = cv2.imread(str(ASSETS / "zidane.jpg"))
-    out = [bus, zidane, np.ascontiguousarray(bus[101:733, 37:611])]  # a crop of odd size, as regions make
-    root = footage_dir()
-    if root is not None:  # real CCTV frames where the shared footage exists
-        for clip in sorted(root.glob("*/*.mp4"))[:6]:
-            cap = cv2.VideoCapture(str(clip))
-            cap.set(cv2.CAP_PROP_POS_FRAMES, 20)
-            ok, frame = cap.read()
-            cap.release()
-            if ok:
-                out.append(frame)
-    return out
+    bus = asset("bus.jpg")
+    crop = np.ascontiguousarray(bus[101:733, 37:611])  # a crop of odd size, as regions make
+    return [bus, asset("zidane.jpg"), crop, *footage_frames("*/*.mp4", 20, limit=6)]  # + real CCTV frames
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -87,7 +73,7 @@ def test_letterbox_pads_to_the_stride_only() -> None:
 def test_the_pose_detector_runs_the_export_directly(onnx_path: Path) -> None:
     det = UltralyticsPoseDetector(packaged_pose_weights(), imgsz=320, cache_dir=onnx_path.parents[2])
     assert det.backend == "onnx" and det.direct
-    out = det.detect([cv2.imread(str(ASSETS / "bus.jpg"))])[0]
+    out = det.detect([asset("bus.jpg")])[0]
     assert len(out) >= 3 and out.keypoints is not None and out.keypoints.shape[1:] == (17, 3)
 
 

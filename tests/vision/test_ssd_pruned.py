@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import cv2
@@ -10,25 +9,13 @@ import numpy as np
 import pytest
 
 from lookout.models import packaged_ssd_graph
-from lookout.paths import footage_dir
+from tests.vision.conftest import asset, footage_frames
 from vision.detect.ssd_mobilenet import TF_TO_COCO, SsdMobilenetDetector, pruned_net
 from vision.types import CAR, PERSON, VEHICLE_CLASSES
 
-ASSETS = Path(next(iter(importlib.util.find_spec("ultralytics").submodule_search_locations))) / "assets"
-
 
 def _frames() -> list[np.ndarray]:
-    out = [cv2.imread(str(ASSETS / "bus.jpg"))]
-    root = footage_dir()
-    if root is not None:  # real street scenes with parked cars where the shared footage exists
-        for clip in sorted(root.glob("*/*parked*.mp4")):
-            cap = cv2.VideoCapture(str(clip))
-            cap.set(cv2.CAP_PROP_POS_FRAMES, 10)
-            ok, frame = cap.read()
-            cap.release()
-            if ok:
-                out.append(frame)
-    return out
+    return [asset("bus.jpg"), *footage_frames("*/*parked*.mp4", 10)]  # + real streets with parked cars
 
 
 def _rows(net, img: np.ndarray) -> np.ndarray:
@@ -67,7 +54,7 @@ def test_the_detector_runs_the_cut_down_graph() -> None:
     graph = packaged_ssd_graph()
     det = SsdMobilenetDetector(graph.graph_pb, graph.config_pbtxt, conf=0.3)
     assert det.pruned
-    out = det.detect([cv2.imread(str(ASSETS / "bus.jpg"))])[0]
+    out = det.detect([asset("bus.jpg")])[0]
     assert len(out) >= 1 and set(out.class_id.tolist()) <= set(VEHICLE_CLASSES)
 
 
