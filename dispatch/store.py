@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -87,6 +88,16 @@ class AlertStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"{self.path.parent}: cannot create the data directory ({exc})") from None
+        deadline = time.monotonic() + busy_timeout_s
+        while not self._open_sqlite(busy_timeout_s):  # locked by another process: wait for it, then retry
+            if time.monotonic() >= deadline:
+                raise StoreError(f"{self.path}: the alert database stays locked by another process after "
+                                 f"{busy_timeout_s:g} s; close the other Lookout process or try again")  # fmt: skip
+            time.sleep(0.05)
+
+    def _open_sqlite(self, busy_timeout_s: float) -> bool:
+        """Open and prepare the SQLite file; False when another process kept it locked past the busy
+        timeout (a lock is not damage: the caller retries, and never calls the file foreign)."""
         try:
             self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
         except sqlite3.Error as exc:
@@ -103,12 +114,15 @@ class AlertStore:
             migrate(self._db, self.path)
         except sqlite3.DatabaseError as exc:
             self._db.close()
+            if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
+                return False
             raise StoreError(
                 f"{self.path} is not a Lookout alert database ({exc}); move it aside and Lookout starts a new one"
             ) from None
         except BaseException:
             self._db.close()
             raise
+        return True
 
     # ---- plumbing ------------------------------------------------------------------------------
     def __enter__(self) -> AlertStore:

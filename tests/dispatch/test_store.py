@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -328,6 +329,22 @@ def test_a_corrupt_database_file_is_one_clear_line_and_is_left_alone(tmp_path: P
         f"{path} is not a Lookout alert database (file is not a database); move it aside and Lookout starts a new one"
     )
     assert path.read_bytes() == junk and sorted(p.name for p in tmp_path.iterdir()) == ["alerts.sqlite"]
+
+
+def test_a_database_locked_by_another_process_is_waited_for_never_called_foreign(tmp_path: Path) -> None:
+    path = tmp_path / "alerts.sqlite"
+    AlertStore(path).close_db()
+    other = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)  # another process ...
+    other.execute("PRAGMA journal_mode=DELETE")  # ... switching the file's journal mode ...
+    other.execute("BEGIN EXCLUSIVE")  # ... and holding it: readers are locked out
+    with pytest.raises(StoreError) as err:
+        AlertStore(path, busy_timeout_s=0.3)
+    assert str(err.value) == (f"{path}: the alert database stays locked by another process after 0.3 s; "
+                              "close the other Lookout process or try again")  # fmt: skip
+    threading.Timer(0.5, other.execute, ("COMMIT",)).start()  # the lock goes away while the store waits
+    with AlertStore(path, busy_timeout_s=2.0) as store:
+        assert store.list() == []
+    other.close()
 
 
 def test_another_programs_database_is_refused(tmp_path: Path) -> None:
