@@ -1,8 +1,11 @@
 """Map tiles in the scene: a loader thread reads tiles (``console.tilesets``), the GUI thread places them.
 
 ``TileLoader`` owns one ``threading.Thread`` and the open sources; ``request`` queues the tiles a view
-needs (newest requests first, requests of an older view dropped) and each decoded ``QImage`` comes back
-by a queued signal, so the GUI thread never reads SQLite, a disk or the network. ``TileLayerItems``
+needs (newest requests first, requests of an older view dropped) and each tile comes back decoded (by
+OpenCV, as RGBA pixels) by a queued signal, so the GUI thread never reads SQLite, a disk or the network;
+the GUI thread makes the ``QImage``. The loader thread calls no Qt code: Qt's image readers take Qt locks
+while PySide holds the GIL, and the GUI thread holding such a lock while calling into Python then
+deadlocked both (seen once in a CI run, in ``QImage.fromData`` on the loader thread). ``TileLayerItems``
 puts the tiles of the current layer into the ``QGraphicsScene`` (Web Mercator metres, y down) and
 switches layers. With no layer the map shows a plain grid (``MapView.drawBackground``).
 """
@@ -15,6 +18,8 @@ import queue
 import threading
 from collections.abc import Sequence
 
+import cv2
+import numpy as np
 from PySide6.QtCore import QObject, QRectF, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene
@@ -50,7 +55,7 @@ def tiles_in(rect: QRectF, z: int) -> list[tuple[int, int]]:
 class TileLoader(QObject):
     """Reads tiles on its own thread; ``loaded(layer, z, x, y, image)`` arrives on the GUI thread."""
 
-    loaded = Signal(str, int, int, int, QImage)
+    loaded = Signal(str, int, int, int, object)  # layer, z, x, y, (h, w, 4) uint8 RGBA
 
     def __init__(self, layers: Sequence[TileLayerSpec]) -> None:
         super().__init__()
@@ -90,7 +95,7 @@ class TileLoader(QObject):
             for src in self._sources.values():
                 src.close()
 
-    def _read(self, layer: str, z: int, x: int, y: int) -> QImage | None:
+    def _read(self, layer: str, z: int, x: int, y: int) -> np.ndarray | None:
         spec = self._specs.get(layer)
         if spec is None:
             return None
@@ -104,8 +109,17 @@ class TileLoader(QObject):
             return None
         if blob is None:
             return None
-        image = QImage.fromData(blob)
-        return None if image.isNull() else image
+        return decode_rgba(blob)
+
+
+def decode_rgba(blob: bytes) -> np.ndarray | None:
+    """A PNG/JPEG/WebP tile as (h, w, 4) uint8 RGBA pixels (None when it does not decode); no Qt."""
+    img = cv2.imdecode(np.frombuffer(blob, np.uint8), cv2.IMREAD_UNCHANGED)
+    if img is None or img.dtype != np.uint8:
+        return None
+    if img.ndim == 2:
+        return cv2.cvtColor(img, cv2.COLOR_GRAY2RGBA)
+    return cv2.cvtColor(img, cv2.COLOR_BGRA2RGBA if img.shape[2] == 4 else cv2.COLOR_BGR2RGBA)
 
 
 class TileLayerItems:
@@ -145,10 +159,12 @@ class TileLayerItems:
             self.loader.request(missing)
         self._evict(z)
 
-    def _place(self, layer: str, z: int, x: int, y: int, image: QImage) -> None:
+    def _place(self, layer: str, z: int, x: int, y: int, rgba: np.ndarray) -> None:
         key = (layer, z, x, y)
         if key in self._items:
             return
+        h, w = rgba.shape[:2]
+        image = QImage(rgba.data, w, h, rgba.strides[0], QImage.Format.Format_RGBA8888).copy()
         span = tile_span_m(z)
         item = QGraphicsPixmapItem(QPixmap.fromImage(image))
         item.setScale(span / max(image.width(), 1))

@@ -209,3 +209,17 @@ def test_url_layer_reads_its_disk_cache_and_gives_up_quietly_offline(tmp_path: P
     assert src.tile(16, 100, 200) == png((1, 2, 3))  # from the cache, nothing fetched
     assert src.tile(16, 100, 201) is None  # not cached, fetch refused: the map shows its grid there
     assert not (tmp_path / "cache" / "16" / "100" / "201.tile").exists()
+
+
+def test_tiles_decode_off_the_gui_thread_without_qt() -> None:
+    import cv2
+    import numpy as np
+
+    from console.map_tiles import decode_rgba
+
+    colour = np.full((4, 4, 3), (10, 20, 30), np.uint8)  # BGR
+    see_through = np.full((4, 4, 4), (10, 20, 30, 40), np.uint8)
+    grey = np.full((4, 4), 7, np.uint8)
+    got = [decode_rgba(cv2.imencode(".png", img)[1].tobytes())[0, 0].tolist() for img in (colour, see_through, grey)]
+    assert got == [[30, 20, 10, 255], [30, 20, 10, 40], [7, 7, 7, 255]]
+    assert decode_rgba(b"not an image") is None
